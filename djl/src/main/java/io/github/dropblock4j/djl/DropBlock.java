@@ -1,0 +1,399 @@
+package io.github.dropblock4j.djl;
+
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.dropblock4j.core.BlockGeometry;
+import io.github.dropblock4j.core.DropBlockGamma;
+import io.github.dropblock4j.core.GammaMode;
+import io.github.dropblock4j.core.MaskSharing;
+import io.github.dropblock4j.core.ScaleMode;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * DropBlock (Ghiasi, Lin and Le, "DropBlock: A regularization method for convolutional networks",
+ * NeurIPS 2018, arXiv 1810.12890): during training, zeroes contiguous blocks of a feature map
+ * instead of single units, and rescales what is kept.
+ *
+ * <p>Accepts (N, C, L), (N, C, H, W) and (N, C, D, H, W) inputs, i.e. DropBlock 1D, 2D and 3D, and
+ * returns an array of the same shape and data type. Seeds are Bernoulli(gamma) draws over the
+ * positions where a whole block fits; a seed at {@code s} zeroes {@code [s, s + block)} in every
+ * spatial dimension, so even block sizes and rectangular maps work, and a block larger than the
+ * map is clipped to it. With {@link GammaMode#CALIBRATED} (the default) gamma is solved so that
+ * the expected fraction of dropped units equals {@link #getDropProb()} exactly; see {@link
+ * DropBlockGamma}. Kept units are scaled as {@link ScaleMode} says, by {@code count(M) /
+ * count_ones(M)} by default, and each channel of each sample draws its own mask by default
+ * (Algorithm 1 of the paper). The mask is a constant for autograd: {@code dL/dx = dL/dy * mask *
+ * scale}. Not training, or a drop probability of 0, returns the input itself.
+ *
+ * <p>Thread safety: forwards may run concurrently; each draws its own mask from the engine's
+ * random generator. The drop probability is a volatile field, so a {@link #setDropProb(float)}
+ * from a scheduler is seen by every forward that starts after it returns; a forward that has
+ * already started uses the value it read at its start.
+ */
+public final class DropBlock extends AbstractBlock {
+
+    private static final byte VERSION = 1;
+
+    private final int[] blockSize;
+    private final GammaMode gammaMode;
+    private final ScaleMode scaleMode;
+    private final MaskSharing maskSharing;
+    private volatile float dropProb;
+
+    DropBlock(Builder builder) {
+        super(VERSION);
+        blockSize = builder.blockSize.clone();
+        gammaMode = builder.gammaMode;
+        scaleMode = builder.scaleMode;
+        maskSharing = builder.maskSharing;
+        dropProb = builder.dropProb;
+    }
+
+    /**
+     * Creates a builder to build a {@link DropBlock}.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Applies DropBlock with the default gamma, scale and mask sharing ({@link
+     * GammaMode#CALIBRATED}, {@link ScaleMode#BATCH}, {@link MaskSharing#PER_CHANNEL}).
+     *
+     * @param input an (N, C, L), (N, C, H, W) or (N, C, D, H, W) floating-point array
+     * @param dropProb the expected fraction of units to drop, {@code 1 - keep_prob}, in [0, 1)
+     * @param blockSize the block size in every spatial dimension, at least 1
+     * @param training whether to drop; when false the input itself is returned
+     * @return the output, of the input's shape and data type
+     * @throws IllegalArgumentException if an argument, the input's rank or its data type is not
+     *     valid
+     */
+    public static NDArray dropBlock(NDArray input, float dropProb, int blockSize, boolean training) {
+        return dropBlock(
+                input,
+                dropProb,
+                new int[] {blockSize},
+                GammaMode.CALIBRATED,
+                ScaleMode.BATCH,
+                MaskSharing.PER_CHANNEL,
+                training);
+    }
+
+    /**
+     * Applies DropBlock.
+     *
+     * @param input an (N, C, L), (N, C, H, W) or (N, C, D, H, W) floating-point array
+     * @param dropProb the expected fraction of units to drop, {@code 1 - keep_prob}, in [0, 1)
+     * @param blockSize one block size for every spatial dimension, or one per spatial dimension;
+     *     each at least 1, clipped to the feature map
+     * @param gammaMode how the seed probability is derived
+     * @param scaleMode how kept units are scaled
+     * @param maskSharing which units share a mask
+     * @param training whether to drop; when false the input itself is returned
+     * @return the output, of the input's shape and data type
+     * @throws IllegalArgumentException if an argument, the input's rank or its data type is not
+     *     valid
+     */
+    public static NDArray dropBlock(
+            NDArray input,
+            float dropProb,
+            int[] blockSize,
+            GammaMode gammaMode,
+            ScaleMode scaleMode,
+            MaskSharing maskSharing,
+            boolean training) {
+        DropBlockGamma.checkDropProb(dropProb);
+        BlockGeometry.checkBlockSize(blockSize);
+        Objects.requireNonNull(gammaMode, "gammaMode");
+        Objects.requireNonNull(scaleMode, "scaleMode");
+        Objects.requireNonNull(maskSharing, "maskSharing");
+        Shape shape = input.getShape();
+        checkInput(shape, input.getDataType(), blockSize);
+        if (!training || dropProb == 0 || shape.size() == 0) {
+            return input;
+        }
+        int[] spatial = new int[shape.dimension() - 2];
+        for (int i = 0; i < spatial.length; i++) {
+            spatial[i] = Math.toIntExact(shape.get(i + 2));
+        }
+        BlockGeometry geometry = BlockGeometry.of(spatial, blockSize);
+        double gamma = DropBlockGamma.gamma(geometry, dropProb, gammaMode);
+        Shape maskShape = new Shape(maskSharing.maskShape(shape.getShape()));
+        try (NDArray mask =
+                DropBlockMask.sample(
+                        input.getManager(),
+                        maskShape,
+                        geometry,
+                        gamma,
+                        scaleMode,
+                        dropProb,
+                        input.getDataType())) {
+            // The autograd graph keeps its own reference to the mask; closing ours frees it as
+            // soon as backward is done with it.
+            return input.mul(mask);
+        }
+    }
+
+    private static void checkInput(Shape shape, DataType dataType, int[] blockSize) {
+        int rank = shape.dimension();
+        if (rank < 3 || rank > 5) {
+            throw new IllegalArgumentException(
+                    "input must have rank 3, 4 or 5 (N, C, spatial...), got rank "
+                            + rank
+                            + " with shape "
+                            + shape);
+        }
+        if (!dataType.isFloating()) {
+            throw new IllegalArgumentException(
+                    "input must have a floating-point data type (float16, float32, float64), got "
+                            + dataType);
+        }
+        if (blockSize.length != 1 && blockSize.length != rank - 2) {
+            throw new IllegalArgumentException(
+                    "blockSize must have 1 entry or one per spatial dimension ("
+                            + (rank - 2)
+                            + " for input shape "
+                            + shape
+                            + "), got "
+                            + Arrays.toString(blockSize));
+        }
+    }
+
+    /**
+     * Returns the drop probability, {@code 1 - keep_prob}: the expected fraction of units dropped
+     * in training.
+     *
+     * @return the drop probability, in [0, 1)
+     */
+    public float getDropProb() {
+        return dropProb;
+    }
+
+    /**
+     * Sets the drop probability, as a {@link DropBlockScheduler} does at every training step.
+     *
+     * @param dropProb the expected fraction of units to drop, in [0, 1)
+     * @throws IllegalArgumentException if it is NaN or out of range
+     */
+    public void setDropProb(float dropProb) {
+        DropBlockGamma.checkDropProb(dropProb);
+        this.dropProb = dropProb;
+    }
+
+    /**
+     * Returns the block size: one entry for every spatial dimension, or one per dimension.
+     *
+     * @return a copy of the block size
+     */
+    public int[] getBlockSize() {
+        return blockSize.clone();
+    }
+
+    /**
+     * Returns how the seed probability is derived.
+     *
+     * @return the gamma mode
+     */
+    public GammaMode getGammaMode() {
+        return gammaMode;
+    }
+
+    /**
+     * Returns how kept units are scaled.
+     *
+     * @return the scale mode
+     */
+    public ScaleMode getScaleMode() {
+        return scaleMode;
+    }
+
+    /**
+     * Returns which units share a mask.
+     *
+     * @return the mask sharing
+     */
+    public MaskSharing getMaskSharing() {
+        return maskSharing;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore parameterStore,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
+        NDArray input = inputs.singletonOrThrow();
+        NDArray output =
+                dropBlock(input, dropProb, blockSize, gammaMode, scaleMode, maskSharing, training);
+        return output == input ? inputs : new NDList(output);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void saveMetadata(DataOutputStream os) throws IOException {
+        saveInputShapes(os);
+        os.writeFloat(dropProb);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void loadMetadata(byte loadVersion, DataInputStream is)
+            throws IOException, MalformedModelException {
+        if (loadVersion != VERSION) {
+            throw new MalformedModelException(
+                    "Unsupported DropBlock encoding version: expected "
+                            + VERSION
+                            + ", got "
+                            + loadVersion);
+        }
+        readInputShapes(is);
+        float saved = is.readFloat();
+        if (!(saved >= 0 && saved < 1)) {
+            throw new MalformedModelException(
+                    "DropBlock dropProb in the saved model must be in [0, 1), got " + saved);
+        }
+        dropProb = saved;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return "DropBlock(dropProb="
+                + dropProb
+                + ", blockSize="
+                + Arrays.toString(blockSize)
+                + ", gamma="
+                + gammaMode
+                + ", scale="
+                + scaleMode
+                + ", mask="
+                + maskSharing
+                + ")";
+    }
+
+    /** The builder of a {@link DropBlock}. Defaults are the paper's best settings. */
+    public static final class Builder {
+
+        private int[] blockSize = {7};
+        private float dropProb = 0.1f;
+        private GammaMode gammaMode = GammaMode.CALIBRATED;
+        private ScaleMode scaleMode = ScaleMode.BATCH;
+        private MaskSharing maskSharing = MaskSharing.PER_CHANNEL;
+
+        Builder() {}
+
+        /**
+         * Sets the block size in every spatial dimension. Defaults to 7, the paper's best on
+         * ResNet-50. Clipped to the feature map at each forward.
+         *
+         * @param blockSize the block size, at least 1
+         * @return this builder
+         */
+        public Builder optBlockSize(int blockSize) {
+            this.blockSize = new int[] {blockSize};
+            return this;
+        }
+
+        /**
+         * Sets the block size per spatial dimension, e.g. {@code (height, width)}. Defaults to 7
+         * in every dimension.
+         *
+         * @param perSpatialDim one block size per spatial dimension, each at least 1
+         * @return this builder
+         */
+        public Builder optBlockSize(int... perSpatialDim) {
+            this.blockSize = perSpatialDim == null ? null : perSpatialDim.clone();
+            return this;
+        }
+
+        /**
+         * Sets the drop probability, {@code 1 - keep_prob}. Defaults to 0.1 (keep_prob 0.9).
+         *
+         * @param dropProb the expected fraction of units to drop, in [0, 1)
+         * @return this builder
+         */
+        public Builder optDropProb(float dropProb) {
+            this.dropProb = dropProb;
+            return this;
+        }
+
+        /**
+         * Sets how gamma is derived. Defaults to {@link GammaMode#CALIBRATED}.
+         *
+         * @param gammaMode the gamma mode
+         * @return this builder
+         */
+        public Builder optGamma(GammaMode gammaMode) {
+            this.gammaMode = gammaMode;
+            return this;
+        }
+
+        /**
+         * Sets how kept units are scaled. Defaults to {@link ScaleMode#BATCH}.
+         *
+         * @param scaleMode the scale mode
+         * @return this builder
+         */
+        public Builder optScale(ScaleMode scaleMode) {
+            this.scaleMode = scaleMode;
+            return this;
+        }
+
+        /**
+         * Sets which units share a mask. Defaults to {@link MaskSharing#PER_CHANNEL}.
+         *
+         * @param maskSharing the mask sharing
+         * @return this builder
+         */
+        public Builder optMask(MaskSharing maskSharing) {
+            this.maskSharing = maskSharing;
+            return this;
+        }
+
+        /**
+         * Builds the block.
+         *
+         * @return the {@link DropBlock}
+         * @throws IllegalArgumentException if an option is not valid
+         */
+        public DropBlock build() {
+            DropBlockGamma.checkDropProb(dropProb);
+            BlockGeometry.checkBlockSize(blockSize);
+            if (blockSize.length > 3) {
+                throw new IllegalArgumentException(
+                        "blockSize must have at most 3 entries (1D, 2D or 3D), got "
+                                + Arrays.toString(blockSize));
+            }
+            if (gammaMode == null || scaleMode == null || maskSharing == null) {
+                throw new IllegalArgumentException(
+                        "gamma, scale and mask modes must not be null, got "
+                                + gammaMode
+                                + ", "
+                                + scaleMode
+                                + ", "
+                                + maskSharing);
+            }
+            return new DropBlock(this);
+        }
+    }
+}
