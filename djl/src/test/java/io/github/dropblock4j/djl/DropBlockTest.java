@@ -1,0 +1,393 @@
+package io.github.dropblock4j.djl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import io.github.dropblock4j.core.BlockGeometry;
+import io.github.dropblock4j.core.DropBlockGamma;
+import io.github.dropblock4j.core.GammaMode;
+import io.github.dropblock4j.core.MaskSharing;
+import io.github.dropblock4j.core.MaskStructure;
+import io.github.dropblock4j.core.ScaleMode;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class DropBlockTest {
+
+    // The bar for the realised drop fraction: 3% of its target, relative.
+    private static final double RELATIVE_TOLERANCE = 0.03;
+    // The bar for E[y] / E[x].
+    private static final double MEAN_TOLERANCE = 0.01;
+    // A tolerance must span at least this many standard errors, or there were too few draws.
+    private static final double MIN_STANDARD_ERRORS = 3.0;
+    // 32 forwards of about 2^20 units each. The standard error is the standard deviation of the
+    // 32 per-forward fractions over sqrt(32) (worst case 7x7, block 7, p 0.05: 3 SE = 0.0011 <
+    // 0.0015); the test asserts this rather than assuming it.
+    private static final int DRAWS = 32;
+    private static final int UNITS_PER_DRAW = 1 << 20;
+    // float32 arithmetic on the scale: a few ulps.
+    private static final float FLOAT_EPS = 1e-5f;
+
+    private NDManager manager;
+
+    @BeforeEach
+    void setUp() {
+        manager = NDManager.newBaseManager();
+        Engine.getInstance().setRandomSeed(1234);
+    }
+
+    @AfterEach
+    void tearDown() {
+        manager.close();
+    }
+
+    static Stream<Arguments> grid() {
+        Stream.Builder<Arguments> grid = Stream.builder();
+        for (int size : new int[] {7, 14, 28, 56}) {
+            for (int block : new int[] {1, 3, 5, 7}) {
+                for (float p : new float[] {0.05f, 0.1f, 0.2f}) {
+                    grid.add(Arguments.of(size, block, p));
+                }
+            }
+        }
+        return grid.build();
+    }
+
+    @ParameterizedTest(name = "{0}x{0}, block {1}, p {2}")
+    @MethodSource("grid")
+    void realisedDropRateMatchesRequest(int size, int block, float p) {
+        assertRealisedRate(size, block, p, GammaMode.CALIBRATED, p);
+    }
+
+    @ParameterizedTest(name = "{0}x{0}, block {1}, p {2}")
+    @MethodSource("grid")
+    void paperModeRealisesItsClosedFormExpectation(int size, int block, float p) {
+        BlockGeometry g = BlockGeometry.of(new int[] {size, size}, new int[] {block});
+        double expected = g.expectedDropFraction(DropBlockGamma.gamma(g, p, GammaMode.PAPER));
+        assertRealisedRate(size, block, p, GammaMode.PAPER, expected);
+    }
+
+    private void assertRealisedRate(int size, int block, float p, GammaMode mode, double target) {
+        DropBlock dropBlock = DropBlock.builder().optBlockSize(block).optDropProb(p).optGamma(mode).build();
+        int channels = Math.max(1, UNITS_PER_DRAW / (size * size * 8));
+        double[] rates = new double[DRAWS];
+        try (NDManager sub = manager.newSubManager()) {
+            NDArray x = sub.ones(new Shape(8, channels, size, size));
+            for (int d = 0; d < DRAWS; d++) {
+                try (NDManager step = sub.newSubManager()) {
+                    x.attach(step);
+                    NDArray y = forward(dropBlock, step, x, true);
+                    rates[d] = y.eq(0).sum().toType(DataType.FLOAT64, false).getDouble() / x.size();
+                    x.attach(sub);
+                }
+            }
+        }
+        assertWithinStandardErrors(rates, target, RELATIVE_TOLERANCE * target);
+    }
+
+    @ParameterizedTest
+    @EnumSource(
+            value = ScaleMode.class,
+            names = {"BATCH", "EXPECTED"})
+    void outputMeanMatchesInputMean(ScaleMode scale) {
+        DropBlock dropBlock = DropBlock.builder().optBlockSize(5).optDropProb(0.2f).optScale(scale).build();
+        int draws = 200;
+        double[] ratios = new double[draws];
+        for (int d = 0; d < draws; d++) {
+            try (NDManager step = manager.newSubManager()) {
+                NDArray x = step.randomUniform(0.5f, 1.5f, new Shape(16, 32, 14, 14));
+                NDArray y = forward(dropBlock, step, x, true);
+                ratios[d] = y.sum().getFloat() / x.sum().getFloat();
+            }
+        }
+        assertWithinStandardErrors(ratios, 1.0, MEAN_TOLERANCE);
+    }
+
+    private static void assertWithinStandardErrors(double[] draws, double target, double tolerance) {
+        double mean = Arrays.stream(draws).average().orElseThrow();
+        double var = Arrays.stream(draws).map(v -> (v - mean) * (v - mean)).sum() / (draws.length - 1);
+        double standardError = Math.sqrt(var / draws.length);
+        assertTrue(
+                tolerance >= MIN_STANDARD_ERRORS * standardError,
+                "too few draws: tolerance " + tolerance + " < 3 SE = " + 3 * standardError);
+        assertEquals(target, mean, tolerance);
+    }
+
+    static Stream<Arguments> structures() {
+        return Stream.of(
+                Arguments.of(new long[] {4, 8, 40}, new int[] {4}),
+                Arguments.of(new long[] {4, 8, 14, 14}, new int[] {5}),
+                Arguments.of(new long[] {4, 8, 14, 14}, new int[] {4}),
+                Arguments.of(new long[] {4, 8, 9, 17}, new int[] {3, 6}),
+                Arguments.of(new long[] {2, 4, 6, 7, 8}, new int[] {2, 3, 4}));
+    }
+
+    @ParameterizedTest
+    @MethodSource("structures")
+    void zerosFormWholeBlocksSeededInTheValidRegion(long[] shape, int[] block) {
+        DropBlock dropBlock = DropBlock.builder().optBlockSize(block).optDropProb(0.3f).build();
+        NDArray y = forward(dropBlock, manager, manager.ones(new Shape(shape)), true);
+        int[] spatial = new int[shape.length - 2];
+        for (int i = 0; i < spatial.length; i++) {
+            spatial[i] = (int) shape[i + 2];
+        }
+        float[] mask = y.toFloatArray();
+        assertTrue(countZeros(mask) > 0);
+        MaskStructure.assertUnionOfValidBlocks(mask, (int) (shape[0] * shape[1]), BlockGeometry.of(spatial, block));
+    }
+
+    @Test
+    void blockAsLargeAsTheMapDropsWholeChannelsOrNothing() {
+        DropBlock dropBlock = DropBlock.builder().optBlockSize(7).optDropProb(0.3f).build();
+        float[] y = forward(dropBlock, manager, manager.ones(new Shape(16, 64, 7, 7)), true).toFloatArray();
+        int dropped = 0;
+        for (int c = 0; c < 16 * 64; c++) {
+            int zeros = 0;
+            for (int i = 0; i < 49; i++) {
+                zeros += y[c * 49 + i] == 0f ? 1 : 0;
+            }
+            assertTrue(zeros == 0 || zeros == 49, "channel " + c + " has " + zeros + " zeros");
+            dropped += zeros == 49 ? 1 : 0;
+        }
+        assertTrue(dropped > 0);
+    }
+
+    @Test
+    void blockSizeOneIsElementDropout() {
+        // Neighbours drop independently: both zero with probability p^2, not p as in a block.
+        // Over n = 64 * 64 * 63 * 64 horizontal pairs the standard error of that frequency is
+        // sqrt(p^2 (1 - p^2) / n) = 7.8e-5 for p = 0.1; the tolerance is 4 of those.
+        DropBlock dropBlock = DropBlock.builder().optBlockSize(1).optDropProb(0.1f).build();
+        float[] y = forward(dropBlock, manager, manager.ones(new Shape(64, 64, 64, 64)), true).toFloatArray();
+        long pairs = 0;
+        long both = 0;
+        for (int row = 0; row < 64 * 64 * 64; row++) {
+            for (int x = 0; x < 63; x++) {
+                pairs++;
+                both += y[row * 64 + x] == 0f && y[row * 64 + x + 1] == 0f ? 1 : 0;
+            }
+        }
+        assertEquals(0.01, (double) both / pairs, 4 * Math.sqrt(0.01 * 0.99 / pairs));
+    }
+
+    @Test
+    void evalModeReturnsInputUnchangedWithoutRandomDraw() {
+        DropBlock dropBlock = DropBlock.builder().build();
+        NDArray x = manager.randomUniform(0f, 1f, new Shape(2, 3, 14, 14));
+        float[] reference = nextRandom(77, () -> {});
+        float[] afterEval = nextRandom(77, () -> assertSame(x, dropBlock.forward(new ParameterStore(), new NDList(x), false).singletonOrThrow()));
+        assertArrayEquals(reference, afterEval);
+    }
+
+    @Test
+    void zeroDropProbReturnsInputUnchangedWithoutRandomDraw() {
+        NDArray x = manager.randomUniform(0f, 1f, new Shape(2, 3, 14, 14));
+        float[] reference = nextRandom(78, () -> {});
+        float[] afterForward = nextRandom(78, () -> assertSame(x, DropBlock.dropBlock(x, 0f, 7, true)));
+        assertArrayEquals(reference, afterForward);
+    }
+
+    private float[] nextRandom(int seed, Runnable before) {
+        Engine.getInstance().setRandomSeed(seed);
+        before.run();
+        return manager.randomUniform(0f, 1f, new Shape(8)).toFloatArray();
+    }
+
+    @Test
+    void backwardIsMaskTimesScale() {
+        NDArray x = manager.randomUniform(0.5f, 1.5f, new Shape(4, 8, 14, 14));
+        NDArray upstream = manager.randomUniform(-1f, 1f, x.getShape());
+        x.setRequiresGradient(true);
+        NDArray y;
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            y = DropBlock.dropBlock(x, 0.2f, 3, true);
+            collector.backward(y.mul(upstream).sum());
+        }
+        // y = x * mask * scale, so mask * scale = y / x and dL/dx = upstream * y / x.
+        NDArray expected = upstream.mul(y.div(x));
+        assertTrue(x.getGradient().allClose(expected, 1e-5, 1e-6, false));
+        assertTrue(y.eq(0).sum().getLong() > 0);
+    }
+
+    @Test
+    void sameEngineSeedGivesSameMasks() {
+        NDArray x = manager.ones(new Shape(4, 16, 28, 28));
+        Engine.getInstance().setRandomSeed(42);
+        float[] first = DropBlock.dropBlock(x, 0.1f, 5, true).toFloatArray();
+        Engine.getInstance().setRandomSeed(42);
+        float[] again = DropBlock.dropBlock(x, 0.1f, 5, true).toFloatArray();
+        Engine.getInstance().setRandomSeed(43);
+        float[] other = DropBlock.dropBlock(x, 0.1f, 5, true).toFloatArray();
+        assertArrayEquals(first, again);
+        assertFalse(Arrays.equals(first, other));
+    }
+
+    @ParameterizedTest
+    @EnumSource(
+            value = DataType.class,
+            names = {"FLOAT16", "FLOAT32", "FLOAT64"})
+    void dataTypeIsKept(DataType dataType) {
+        NDArray x = manager.ones(new Shape(4, 8, 14, 14), dataType);
+        NDArray y = DropBlock.dropBlock(x, 0.2f, 3, true);
+        assertEquals(dataType, y.getDataType());
+        assertEquals(x.getShape(), y.getShape());
+        float[] values = y.toType(DataType.FLOAT32, false).toFloatArray();
+        float scale = 0;
+        for (float v : values) {
+            if (v != 0f) {
+                scale = v;
+                break;
+            }
+        }
+        // float16 holds the scale to 3 decimal digits.
+        for (float v : values) {
+            assertTrue(v == 0f || Math.abs(v - scale) <= 1e-3f * scale, "value " + v + " vs scale " + scale);
+        }
+        assertTrue(scale > 1f);
+    }
+
+    @Test
+    void emptyBatchReturnsEmptyArray() {
+        NDArray x = manager.ones(new Shape(0, 3, 7, 7));
+        NDArray y = DropBlock.dropBlock(x, 0.1f, 3, true);
+        assertEquals(new Shape(0, 3, 7, 7), y.getShape());
+    }
+
+    @Test
+    void perSampleMaskIsSharedByAllChannelsOfASample() {
+        float[] y = forwardWithSharing(MaskSharing.PER_SAMPLE);
+        int plane = 14 * 14;
+        for (int n = 0; n < 4; n++) {
+            for (int c = 1; c < 8; c++) {
+                for (int i = 0; i < plane; i++) {
+                    assertEquals(y[(n * 8) * plane + i], y[(n * 8 + c) * plane + i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void perBatchMaskIsSharedByAllSamplesForAChannel() {
+        float[] y = forwardWithSharing(MaskSharing.PER_BATCH);
+        int plane = 14 * 14;
+        for (int n = 1; n < 4; n++) {
+            for (int c = 0; c < 8; c++) {
+                for (int i = 0; i < plane; i++) {
+                    assertEquals(y[c * plane + i], y[(n * 8 + c) * plane + i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void perChannelMasksDiffer() {
+        float[] y = forwardWithSharing(MaskSharing.PER_CHANNEL);
+        int plane = 14 * 14;
+        int distinct = 0;
+        for (int c = 1; c < 32; c++) {
+            if (!Arrays.equals(y, 0, plane, y, c * plane, (c + 1) * plane)) {
+                distinct++;
+            }
+        }
+        assertTrue(distinct > 20, "only " + distinct + " of 31 channels differ from the first");
+    }
+
+    private float[] forwardWithSharing(MaskSharing sharing) {
+        DropBlock dropBlock = DropBlock.builder().optBlockSize(3).optDropProb(0.3f).optMask(sharing).build();
+        return forward(dropBlock, manager, manager.ones(new Shape(4, 8, 14, 14)), true).toFloatArray();
+    }
+
+    @ParameterizedTest
+    @ValueSource(floats = {1.5f, -0.1f, 1.0f, Float.NaN})
+    void badDropProbIsRejectedEverywhere(float p) {
+        String message = "dropProb must be in [0, 1), got " + (double) p;
+        NDArray x = manager.ones(new Shape(1, 1, 7, 7));
+        assertEquals(message, assertThrows(IllegalArgumentException.class,
+                () -> DropBlock.builder().optDropProb(p).build()).getMessage());
+        assertEquals(message, assertThrows(IllegalArgumentException.class,
+                () -> DropBlock.dropBlock(x, p, 3, true)).getMessage());
+        assertEquals(message, assertThrows(IllegalArgumentException.class,
+                () -> DropBlock.builder().build().setDropProb(p)).getMessage());
+    }
+
+    @Test
+    void badBlockSizeIsRejected() {
+        assertEquals("blockSize must be >= 1, got [0]", assertThrows(IllegalArgumentException.class,
+                () -> DropBlock.builder().optBlockSize(0).build()).getMessage());
+        assertEquals("blockSize must be >= 1, got [3, -2]", assertThrows(IllegalArgumentException.class,
+                () -> DropBlock.builder().optBlockSize(3, -2).build()).getMessage());
+        assertEquals("blockSize must have at most 3 entries (1D, 2D or 3D), got [3, 3, 3, 3]",
+                assertThrows(IllegalArgumentException.class,
+                        () -> DropBlock.builder().optBlockSize(3, 3, 3, 3).build()).getMessage());
+        NDArray x = manager.ones(new Shape(1, 1, 7));
+        DropBlock twoD = DropBlock.builder().optBlockSize(3, 3).build();
+        assertEquals("blockSize must have 1 entry or one per spatial dimension (1 for input shape (1, 1, 7)),"
+                        + " got [3, 3]",
+                assertThrows(IllegalArgumentException.class, () -> forward(twoD, manager, x, true)).getMessage());
+    }
+
+    @Test
+    void badRankIsRejected() {
+        DropBlock dropBlock = DropBlock.builder().build();
+        assertEquals("input must have rank 3, 4 or 5 (N, C, spatial...), got rank 2 with shape (4, 7)",
+                assertThrows(IllegalArgumentException.class,
+                        () -> forward(dropBlock, manager, manager.ones(new Shape(4, 7)), true)).getMessage());
+        assertEquals("input must have rank 3, 4 or 5 (N, C, spatial...), got rank 6 with shape (1, 1, 2, 2, 2, 2)",
+                assertThrows(IllegalArgumentException.class,
+                        () -> forward(dropBlock, manager, manager.ones(new Shape(1, 1, 2, 2, 2, 2)), false))
+                        .getMessage());
+    }
+
+    @Test
+    void nonFloatingDataTypeIsRejected() {
+        NDArray x = manager.ones(new Shape(1, 1, 7, 7), DataType.INT32);
+        assertEquals("input must have a floating-point data type (float16, float32, float64), got int32",
+                assertThrows(IllegalArgumentException.class, () -> DropBlock.dropBlock(x, 0.1f, 3, true))
+                        .getMessage());
+    }
+
+    @Test
+    void builderDefaultsAreThePapersBest() {
+        DropBlock dropBlock = DropBlock.builder().build();
+        assertEquals(0.1f, dropBlock.getDropProb());
+        assertArrayEquals(new int[] {7}, dropBlock.getBlockSize());
+        assertEquals(GammaMode.CALIBRATED, dropBlock.getGammaMode());
+        assertEquals(ScaleMode.BATCH, dropBlock.getScaleMode());
+        assertEquals(MaskSharing.PER_CHANNEL, dropBlock.getMaskSharing());
+        assertEquals("DropBlock(dropProb=0.1, blockSize=[7], gamma=CALIBRATED, scale=BATCH, mask=PER_CHANNEL)",
+                dropBlock.toString());
+        assertEquals(new Shape(2, 3, 5, 5), dropBlock.getOutputShapes(new Shape[] {new Shape(2, 3, 5, 5)})[0]);
+    }
+
+    static NDArray forward(DropBlock block, NDManager manager, NDArray x, boolean training) {
+        return block.forward(new ParameterStore(manager, false), new NDList(x), training).singletonOrThrow();
+    }
+
+    private static long countZeros(float[] values) {
+        long zeros = 0;
+        for (float v : values) {
+            zeros += v == 0f ? 1 : 0;
+        }
+        return zeros;
+    }
+}
