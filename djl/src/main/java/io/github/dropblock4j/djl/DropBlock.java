@@ -49,6 +49,7 @@ public final class DropBlock extends AbstractBlock {
     private final GammaMode gammaMode;
     private final ScaleMode scaleMode;
     private final MaskSharing maskSharing;
+    private final boolean engineMask;
     private volatile float dropProb;
 
     DropBlock(Builder builder) {
@@ -57,6 +58,7 @@ public final class DropBlock extends AbstractBlock {
         gammaMode = builder.gammaMode;
         scaleMode = builder.scaleMode;
         maskSharing = builder.maskSharing;
+        engineMask = builder.engineMask;
         dropProb = builder.dropProb;
     }
 
@@ -115,6 +117,19 @@ public final class DropBlock extends AbstractBlock {
             ScaleMode scaleMode,
             MaskSharing maskSharing,
             boolean training) {
+        return dropBlock(
+                input, dropProb, blockSize, gammaMode, scaleMode, maskSharing, training, false);
+    }
+
+    static NDArray dropBlock(
+            NDArray input,
+            float dropProb,
+            int[] blockSize,
+            GammaMode gammaMode,
+            ScaleMode scaleMode,
+            MaskSharing maskSharing,
+            boolean training,
+            boolean engineMask) {
         DropBlockGamma.checkDropProb(dropProb);
         BlockGeometry.checkBlockSize(blockSize);
         Objects.requireNonNull(gammaMode, "gammaMode");
@@ -140,7 +155,8 @@ public final class DropBlock extends AbstractBlock {
                         gamma,
                         scaleMode,
                         dropProb,
-                        input.getDataType())) {
+                        input.getDataType(),
+                        engineMask)) {
             // The autograd graph keeps its own reference to the mask; closing ours frees it as
             // soon as backward is done with it.
             return input.mul(mask);
@@ -229,6 +245,16 @@ public final class DropBlock extends AbstractBlock {
         return maskSharing;
     }
 
+    /**
+     * Returns whether the mask is drawn with engine operators on every device, instead of being
+     * painted on the host for CPU arrays.
+     *
+     * @return whether the engine path is forced
+     */
+    public boolean isEngineMask() {
+        return engineMask;
+    }
+
     /** {@inheritDoc} */
     @Override
     protected NDList forwardInternal(
@@ -238,7 +264,15 @@ public final class DropBlock extends AbstractBlock {
             PairList<String, Object> params) {
         NDArray input = inputs.singletonOrThrow();
         NDArray output =
-                dropBlock(input, dropProb, blockSize, gammaMode, scaleMode, maskSharing, training);
+                dropBlock(
+                        input,
+                        dropProb,
+                        blockSize,
+                        gammaMode,
+                        scaleMode,
+                        maskSharing,
+                        training,
+                        engineMask);
         return output == input ? inputs : new NDList(output);
     }
 
@@ -288,6 +322,7 @@ public final class DropBlock extends AbstractBlock {
                 + scaleMode
                 + ", mask="
                 + maskSharing
+                + (engineMask ? ", engineMask=true" : "")
                 + ")";
     }
 
@@ -299,6 +334,7 @@ public final class DropBlock extends AbstractBlock {
         private GammaMode gammaMode = GammaMode.CALIBRATED;
         private ScaleMode scaleMode = ScaleMode.BATCH;
         private MaskSharing maskSharing = MaskSharing.PER_CHANNEL;
+        private boolean engineMask;
 
         Builder() {}
 
@@ -367,6 +403,23 @@ public final class DropBlock extends AbstractBlock {
          */
         public Builder optMask(MaskSharing maskSharing) {
             this.maskSharing = maskSharing;
+            return this;
+        }
+
+        /**
+         * Sets whether the mask is drawn with engine operators on every device. Defaults to
+         * false: on the CPU, with an engine whose {@code toByteBuffer(true)} is a view of the
+         * array (PyTorch), the seeds are drawn on the host and the blocks painted straight into
+         * the mask, which costs about one pass over the mask; elsewhere (GPU, other engines) the
+         * mask is drawn with engine operators, a uniform draw per valid position, a padding and a
+         * stride-1 max pool. Both give masks of the same distribution; true forces the engine
+         * operators on the CPU too, for testing or comparison.
+         *
+         * @param engineMask whether to draw the mask with engine operators on every device
+         * @return this builder
+         */
+        public Builder optEngineMask(boolean engineMask) {
+            this.engineMask = engineMask;
             return this;
         }
 
