@@ -49,6 +49,7 @@ public final class DropBlock extends AbstractBlock {
     private final GammaMode gammaMode;
     private final ScaleMode scaleMode;
     private final MaskSharing maskSharing;
+    private final float scheduleWeight;
     private volatile float dropProb;
 
     DropBlock(Builder builder) {
@@ -57,6 +58,7 @@ public final class DropBlock extends AbstractBlock {
         gammaMode = builder.gammaMode;
         scaleMode = builder.scaleMode;
         maskSharing = builder.maskSharing;
+        scheduleWeight = builder.scheduleWeight;
         dropProb = builder.dropProb;
     }
 
@@ -229,6 +231,17 @@ public final class DropBlock extends AbstractBlock {
         return maskSharing;
     }
 
+    /**
+     * Returns the factor a {@link DropBlockScheduler} multiplies its scheduled drop probability by
+     * for this block, e.g. {@code 1 / 4^(S - g)} in stage {@code g} of {@code S} of a ResNet with
+     * per-stage scaling.
+     *
+     * @return the schedule weight, in [0, 1]
+     */
+    public float getScheduleWeight() {
+        return scheduleWeight;
+    }
+
     /** {@inheritDoc} */
     @Override
     protected NDList forwardInternal(
@@ -299,6 +312,7 @@ public final class DropBlock extends AbstractBlock {
         private GammaMode gammaMode = GammaMode.CALIBRATED;
         private ScaleMode scaleMode = ScaleMode.BATCH;
         private MaskSharing maskSharing = MaskSharing.PER_CHANNEL;
+        private float scheduleWeight = 1f;
 
         Builder() {}
 
@@ -371,6 +385,18 @@ public final class DropBlock extends AbstractBlock {
         }
 
         /**
+         * Sets the factor a {@link DropBlockScheduler} multiplies its scheduled drop probability
+         * by for this block. Defaults to 1.
+         *
+         * @param scheduleWeight the weight, in [0, 1]
+         * @return this builder
+         */
+        public Builder optScheduleWeight(float scheduleWeight) {
+            this.scheduleWeight = scheduleWeight;
+            return this;
+        }
+
+        /**
          * Builds the block.
          *
          * @return the {@link DropBlock}
@@ -383,6 +409,10 @@ public final class DropBlock extends AbstractBlock {
                 throw new IllegalArgumentException(
                         "blockSize must have at most 3 entries (1D, 2D or 3D), got "
                                 + Arrays.toString(blockSize));
+            }
+            if (!(scheduleWeight >= 0 && scheduleWeight <= 1)) {
+                throw new IllegalArgumentException(
+                        "scheduleWeight must be in [0, 1], got " + scheduleWeight);
             }
             if (gammaMode == null || scaleMode == null || maskSharing == null) {
                 throw new IllegalArgumentException(
