@@ -6,19 +6,22 @@ import static io.github.dropblock4j.cli.data.SyntheticData.idxHeader;
 import static io.github.dropblock4j.cli.data.SyntheticData.idxImages;
 import static io.github.dropblock4j.cli.data.SyntheticData.idxLabels;
 import static io.github.dropblock4j.cli.data.SyntheticData.write;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dropblock4j.cli.BadInputException;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.List;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 
 class IdxReaderTest {
 
@@ -77,8 +80,7 @@ class IdxReaderTest {
         Path absent = dir.resolve("absent");
         BadInputException e =
                 assertThrows(
-                        BadInputException.class,
-                        () -> IdxReader.read(absent, labels(1), "x", TEN));
+                        BadInputException.class, () -> IdxReader.read(absent, labels(1), "x", TEN));
         assertEquals("images file " + absent + ": no such file", e.getMessage());
     }
 
@@ -226,7 +228,10 @@ class IdxReaderTest {
                 assertThrows(
                         BadInputException.class, () -> IdxReader.read(images, labels, "x", TEN));
         assertEquals(
-                "images file " + images + " has 3 images but labels file " + labels
+                "images file "
+                        + images
+                        + " has 3 images but labels file "
+                        + labels
                         + " has 4 labels",
                 e.getMessage());
     }
@@ -235,9 +240,10 @@ class IdxReaderTest {
     void labelOutOfRangeIsReportedWithItsIndex() {
         Path images = write(dir, "images", idxImages(3, 4, 4, 1));
         Path labels =
-                write(dir, "labels", concat(idxHeader(IdxReader.LABELS_MAGIC, 3), new byte[] {
-                    9, 0, 10
-                }));
+                write(
+                        dir,
+                        "labels",
+                        concat(idxHeader(IdxReader.LABELS_MAGIC, 3), new byte[] {9, 0, 10}));
         BadInputException e =
                 assertThrows(
                         BadInputException.class, () -> IdxReader.read(images, labels, "x", TEN));

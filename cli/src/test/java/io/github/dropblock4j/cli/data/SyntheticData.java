@@ -161,11 +161,17 @@ public final class SyntheticData {
     public static void writeIdxDirectory(
             Path directory, int trainCount, int testCount, int side, boolean gzip) {
         String suffix = gzip ? ".gz" : "";
-        writeMaybeGzip(directory, IdxReader.TRAIN_IMAGES + suffix,
-                idxImages(trainCount, side, side, 1), gzip);
+        writeMaybeGzip(
+                directory,
+                IdxReader.TRAIN_IMAGES + suffix,
+                idxImages(trainCount, side, side, 1),
+                gzip);
         writeMaybeGzip(directory, IdxReader.TRAIN_LABELS + suffix, idxLabels(trainCount, 10), gzip);
-        writeMaybeGzip(directory, IdxReader.TEST_IMAGES + suffix,
-                idxImages(testCount, side, side, 2), gzip);
+        writeMaybeGzip(
+                directory,
+                IdxReader.TEST_IMAGES + suffix,
+                idxImages(testCount, side, side, 2),
+                gzip);
         writeMaybeGzip(directory, IdxReader.TEST_LABELS + suffix, idxLabels(testCount, 10), gzip);
     }
 
