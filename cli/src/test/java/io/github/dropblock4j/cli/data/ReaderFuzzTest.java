@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
@@ -33,8 +34,10 @@ class ReaderFuzzTest {
     // 3 targets x 5 mutations x 80 cases = 1200 cases, a third of them per encoding.
     private static final int CASES = 80;
     private static final long BASE_SEED = 20181029L;
-    // A case reads at most a few kilobytes: a second is a hang.
-    private static final Duration CASE_TIME_LIMIT = Duration.ofSeconds(2);
+    // A case reads at most a few kilobytes in about a millisecond: a second is a defect, and
+    // the 80 cases of one test not ending in 30 s a hang.
+    private static final Duration CASE_TIME_LIMIT = Duration.ofSeconds(1);
+    private static final Duration HANG_LIMIT = Duration.ofSeconds(30);
     // The readers' own buffers (three of 64 KiB, a first chunk of 64 KiB, the inflater) stay
     // far below this; a reader that allocated what a hostile header declares would need up to
     // IdxReader.MAX_DATA_BYTES.
@@ -83,13 +86,27 @@ class ReaderFuzzTest {
     @ParameterizedTest
     @MethodSource("targetsAndMutations")
     void everyDamagedFileEndsInDataOrBadInput(Target target, Mutation mutation) {
-        for (int i = 0; i < CASES; i++) {
-            long seed = BASE_SEED + 1000L * (target.ordinal() * 10 + mutation.ordinal()) + i;
-            SplittableRandom random = new SplittableRandom(seed);
-            Encoding encoding = Encoding.values()[i % Encoding.values().length];
-            String name = target + " " + mutation + " " + encoding + " case " + i;
-            runCase(name, target, mutation, encoding, random);
-        }
+        // A hang is stopped here and reported with the case it hung in.
+        AtomicReference<String> current = new AtomicReference<>("no case");
+        assertTimeoutPreemptively(
+                HANG_LIMIT,
+                () -> {
+                    for (int i = 0; i < CASES; i++) {
+                        long seed =
+                                BASE_SEED
+                                        + 1000L * (target.ordinal() * 10 + mutation.ordinal())
+                                        + i;
+                        Encoding encoding = Encoding.values()[i % Encoding.values().length];
+                        current.set(target + " " + mutation + " " + encoding + " case " + i);
+                        runCase(
+                                current.get(),
+                                target,
+                                mutation,
+                                encoding,
+                                new SplittableRandom(seed));
+                    }
+                },
+                () -> current.get() + ": did not end within " + HANG_LIMIT);
     }
 
     private void runCase(
@@ -131,29 +148,26 @@ class ReaderFuzzTest {
                                 random.nextBoolean() ? companion : SyntheticData.gzip(companion));
         Path images = target == Target.IDX_IMAGES ? file : other;
         Path labels = target == Target.IDX_IMAGES ? other : file;
-        assertTimeoutPreemptively(
-                CASE_TIME_LIMIT,
-                () -> {
-                    long before = threads.getCurrentThreadAllocatedBytes();
-                    try {
-                        if (target == Target.CIFAR) {
-                            Cifar10Reader.read(List.of(file), name);
-                        } else {
-                            IdxReader.read(images, labels, name, DataSource.DIGIT_CLASSES);
-                        }
-                    } catch (BadInputException e) {
-                        String message = e.getMessage();
-                        assertTrue(message.contains(dir.toString()), name + ": " + message);
-                        assertFalse(message.contains("\n"), name + ": " + message);
-                    } catch (Throwable t) {
-                        fail(name + ": neither data nor BadInputException", t);
-                    }
-                    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-                    assertTrue(
-                            allocated < ALLOCATION_LIMIT_BYTES,
-                            name + ": allocated " + allocated + " bytes");
-                },
-                name + ": took longer than " + CASE_TIME_LIMIT);
+        long before = threads.getCurrentThreadAllocatedBytes();
+        long start = System.nanoTime();
+        try {
+            if (target == Target.CIFAR) {
+                Cifar10Reader.read(List.of(file), name);
+            } else {
+                IdxReader.read(images, labels, name, DataSource.DIGIT_CLASSES);
+            }
+        } catch (BadInputException e) {
+            String message = e.getMessage();
+            assertTrue(message.contains(dir.toString()), name + ": " + message);
+            assertFalse(message.contains("\n"), name + ": " + message);
+        } catch (Throwable t) {
+            fail(name + ": neither data nor BadInputException", t);
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertTrue(took.compareTo(CASE_TIME_LIMIT) < 0, name + ": took " + took);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(
+                allocated < ALLOCATION_LIMIT_BYTES, name + ": allocated " + allocated + " bytes");
     }
 
     private static byte[] mutate(
