@@ -39,8 +39,9 @@ class ResumeTest {
         CliRunner.Result resumed = CliRunner.run("train", "--resume", out.toString());
         assertEquals(0, resumed.exitCode(), resumed.err());
         RunSummary summary = RunDirectory.readSummary(out).orElseThrow();
-        CliRunner.Result straight = CliRunner.run(TrainCommandTest.args(tmp.resolve("straight"), "--epochs", "3",
-                "--train-limit", "300"));
+        List<String> straightArgs = new ArrayList<>(List.of("train", "--out", tmp.resolve("straight").toString()));
+        straightArgs.addAll(List.of(RUN));
+        CliRunner.Result straight = CliRunner.run(straightArgs.toArray(String[]::new));
         assertEquals(0, straight.exitCode(), straight.err());
         RunSummary reference = RunDirectory.readSummary(tmp.resolve("straight")).orElseThrow();
         assertEquals(reference.steps(), summary.steps());
