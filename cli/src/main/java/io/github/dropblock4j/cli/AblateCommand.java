@@ -120,8 +120,9 @@ final class AblateCommand implements Callable<Integer> {
             console.printf(Locale.ROOT, "%-16s test accuracy %.4f +- %.4f over %d seeds%n", variant.name(),
                     AblationReport.mean(finals), AblationReport.std(finals), seeds);
             console.flush();
+            // Rewritten after every configuration, so a long ablation shows what it has so far.
+            AblationReport.write(out, commandLine(), base, rows);
         }
-        AblationReport.write(out, commandLine(), base, rows);
         console.println("wrote " + out.resolve("report.md") + " and " + out.resolve("report.png"));
         return 0;
     }

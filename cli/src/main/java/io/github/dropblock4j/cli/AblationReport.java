@@ -69,10 +69,13 @@ final class AblationReport {
             md.append("- ").append(claim.claim()).append(": ").append(verdict(claim, byName)).append('\n');
         }
         // Written under temporary names and renamed, so a crash leaves no half-written report.
-        Path mdTmp = dir.resolve("report.md.tmp");
+        // Unique temporary names: two ablations may share an output directory.
+        String unique = ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        Path mdTmp = dir.resolve("report.md" + unique);
         Files.writeString(mdTmp, md, StandardCharsets.UTF_8);
-        chart(dir.resolve("report.tmp"), rows);
-        Files.move(dir.resolve("report.tmp.png"), dir.resolve("report.png"), StandardCopyOption.REPLACE_EXISTING);
+        chart(dir.resolve("report" + unique), rows);
+        Files.move(dir.resolve("report" + unique + ".png"), dir.resolve("report.png"),
+                StandardCopyOption.REPLACE_EXISTING);
         Files.move(mdTmp, dir.resolve("report.md"), StandardCopyOption.REPLACE_EXISTING);
     }
 
