@@ -118,15 +118,6 @@ final class DataFileInput implements Closeable {
     }
 
     /**
-     * Returns the length of the data when the input knows it before reading (a plain file).
-     *
-     * @return the length in bytes, or empty for gzip data and streams
-     */
-    OptionalLong length() {
-        return length;
-    }
-
-    /**
      * Returns the number of (uncompressed) bytes read so far.
      *
      * @return the position

@@ -92,7 +92,8 @@ public final class DataSource {
         try {
             directory = Path.of(data);
         } catch (InvalidPathException e) {
-            throw new BadInputException("--data " + data + ": not a valid path (" + e + ")", e);
+            throw new BadInputException(
+                    "--data " + data + ": not a valid path (" + e.getMessage() + ")", e);
         }
         return directory(directory);
     }

@@ -65,7 +65,6 @@ public final class IdxReader {
      */
     public static LabeledImages read(
             Path imagesFile, Path labelsFile, String name, List<String> classNames) {
-        LabeledImages.checkClassNames(classNames);
         try (DataFileInput images = DataFileInput.open("images file", imagesFile);
                 DataFileInput labels = DataFileInput.open("labels file", labelsFile)) {
             return read(images, labels, name, classNames);
@@ -84,6 +83,7 @@ public final class IdxReader {
      */
     static LabeledImages read(
             DataFileInput images, DataFileInput labels, String name, List<String> classNames) {
+        // Before any reading: the class names are the caller's, not the file's, mistake.
         LabeledImages.checkClassNames(classNames);
         // Both headers first: a count mismatch is reported before any data is read.
         long[] imageDims = readHeader(images, IMAGES_MAGIC, "an images file", IMAGE_DIMENSIONS);

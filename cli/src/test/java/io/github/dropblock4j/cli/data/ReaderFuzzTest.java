@@ -138,13 +138,15 @@ class ReaderFuzzTest {
                 bytes = SyntheticData.gzip(bytes);
             }
         }
-        Path file = SyntheticData.write(dir, "case", bytes);
+        // A new file per case: overwriting one makes ext4 flush it to disk on every close.
+        String fileName = name.replace(' ', '-');
+        Path file = SyntheticData.write(dir, fileName, bytes);
         Path other =
                 companion == null
                         ? null
                         : SyntheticData.write(
                                 dir,
-                                "companion",
+                                fileName + "-companion",
                                 random.nextBoolean() ? companion : SyntheticData.gzip(companion));
         Path images = target == Target.IDX_IMAGES ? file : other;
         Path labels = target == Target.IDX_IMAGES ? other : file;
