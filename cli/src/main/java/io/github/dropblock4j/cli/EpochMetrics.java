@@ -15,6 +15,8 @@ import java.util.Locale;
  * @param learningRate the learning rate at the end of the epoch
  * @param seconds the epoch's training time, without the test pass
  * @param samplesPerSecond training images per second
+ * @param residentMb the process's resident memory at the end of the epoch, in MiB (NaN where
+ *     unknown): a leak of native arrays shows here
  */
 public record EpochMetrics(
         int epoch,
@@ -26,12 +28,13 @@ public record EpochMetrics(
         double dropProb,
         double learningRate,
         double seconds,
-        double samplesPerSecond) {
+        double samplesPerSecond,
+        double residentMb) {
 
     /** The header of {@code metrics.csv}. */
     public static final String CSV_HEADER =
             "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,drop_prob,learning_rate,seconds,"
-                    + "samples_per_second";
+                    + "samples_per_second,resident_mb";
 
     /**
      * Returns this row in {@code metrics.csv} format.
@@ -41,8 +44,8 @@ public record EpochMetrics(
     public String toCsv() {
         return String.format(
                 Locale.ROOT,
-                "%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f",
+                "%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%.1f",
                 epoch, step, trainLoss, trainAccuracy, testLoss, testAccuracy, dropProb, learningRate,
-                seconds, samplesPerSecond);
+                seconds, samplesPerSecond, residentMb);
     }
 }

@@ -103,12 +103,12 @@ final class TrainingRun {
                     stepsDone = scheduler.getStep();
                     EpochMetrics m = new EpochMetrics(epoch, stepsDone, train[0], train[1], test[0], test[1],
                             scheduler.dropProbAt(stepsDone), learningRate.getNewValue(stepsDone - offset), seconds,
-                            data.trainSize() / seconds);
+                            data.trainSize() / seconds, ResidentMemory.megabytes());
                     history.add(m);
                     out.printf(Locale.ROOT, "epoch %d/%d  train loss %.4f  train acc %.4f  test loss %.4f  "
-                                    + "test acc %.4f  drop %.4f  %.1f s  %.0f img/s%n",
+                                    + "test acc %.4f  drop %.4f  %.1f s  %.0f img/s  rss %.0f MiB%n",
                             epoch, config.epochs, m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(),
-                            m.dropProb(), seconds, m.samplesPerSecond());
+                            m.dropProb(), seconds, m.samplesPerSecond(), m.residentMb());
                     out.flush();
                     double wall = wallBefore + (System.nanoTime() - start) / 1e9;
                     wallBefore = wall;
