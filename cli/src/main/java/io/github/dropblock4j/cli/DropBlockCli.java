@@ -15,7 +15,14 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "dropblock4j 0.1.0",
         description = "DropBlock (Ghiasi, Lin, Le, NeurIPS 2018) for the JVM: try it on real data.",
-        subcommands = {DemoCommand.class, BenchCommand.class})
+        subcommands = {
+            TrainCommand.class,
+            AblateCommand.class,
+            MaskCommand.class,
+            DemoCommand.class,
+            BenchCommand.class,
+            MakeEmbeddedCommand.class
+        })
 public final class DropBlockCli {
 
     /** Exit code for bad usage or bad input data. */

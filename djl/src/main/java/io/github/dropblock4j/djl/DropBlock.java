@@ -50,6 +50,7 @@ public final class DropBlock extends AbstractBlock {
     private final ScaleMode scaleMode;
     private final MaskSharing maskSharing;
     private final boolean engineMask;
+    private final float scheduleWeight;
     private volatile float dropProb;
 
     DropBlock(Builder builder) {
@@ -59,6 +60,7 @@ public final class DropBlock extends AbstractBlock {
         scaleMode = builder.scaleMode;
         maskSharing = builder.maskSharing;
         engineMask = builder.engineMask;
+        scheduleWeight = builder.scheduleWeight;
         dropProb = builder.dropProb;
     }
 
@@ -255,6 +257,17 @@ public final class DropBlock extends AbstractBlock {
         return engineMask;
     }
 
+    /**
+     * Returns the factor a {@link DropBlockScheduler} multiplies its scheduled drop probability by
+     * for this block, e.g. {@code 1 / 4^(S - g)} in stage {@code g} of {@code S} of a ResNet with
+     * per-stage scaling.
+     *
+     * @return the schedule weight, in [0, 1]
+     */
+    public float getScheduleWeight() {
+        return scheduleWeight;
+    }
+
     /** {@inheritDoc} */
     @Override
     protected NDList forwardInternal(
@@ -335,6 +348,7 @@ public final class DropBlock extends AbstractBlock {
         private ScaleMode scaleMode = ScaleMode.BATCH;
         private MaskSharing maskSharing = MaskSharing.PER_CHANNEL;
         private boolean engineMask;
+        private float scheduleWeight = 1f;
 
         Builder() {}
 
@@ -424,6 +438,18 @@ public final class DropBlock extends AbstractBlock {
         }
 
         /**
+         * Sets the factor a {@link DropBlockScheduler} multiplies its scheduled drop probability
+         * by for this block. Defaults to 1.
+         *
+         * @param scheduleWeight the weight, in [0, 1]
+         * @return this builder
+         */
+        public Builder optScheduleWeight(float scheduleWeight) {
+            this.scheduleWeight = scheduleWeight;
+            return this;
+        }
+
+        /**
          * Builds the block.
          *
          * @return the {@link DropBlock}
@@ -436,6 +462,10 @@ public final class DropBlock extends AbstractBlock {
                 throw new IllegalArgumentException(
                         "blockSize must have at most 3 entries (1D, 2D or 3D), got "
                                 + Arrays.toString(blockSize));
+            }
+            if (!(scheduleWeight >= 0 && scheduleWeight <= 1)) {
+                throw new IllegalArgumentException(
+                        "scheduleWeight must be in [0, 1], got " + scheduleWeight);
             }
             if (gammaMode == null || scaleMode == null || maskSharing == null) {
                 throw new IllegalArgumentException(

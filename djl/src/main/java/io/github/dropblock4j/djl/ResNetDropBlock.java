@@ -1,0 +1,383 @@
+package io.github.dropblock4j.djl;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.pooling.Pool;
+import ai.djl.training.initializer.Initializer;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Residual networks (He et al., arXiv 1512.03385) with DropBlock where the DropBlock paper
+ * (Ghiasi, Lin and Le, arXiv 1810.12890) found it works best: after every batch norm of the
+ * residual branch in the last stages (groups 3 and 4 of ResNet-50), and on the shortcut as well.
+ *
+ * <p>The depth picks the family:
+ *
+ * <ul>
+ *   <li>18, 34 (basic blocks) and 50, 101, 152 (bottleneck blocks): the ImageNet family, four
+ *       stages of 64/128/256/512 filters (times 4 at the output of a bottleneck).
+ *   <li>20, 32, 44, 56, 110 ({@code 6n + 2}): the CIFAR family, three stages of 16/32/64 filters
+ *       with {@code n} basic blocks each, for small images such as 28x28 and 32x32.
+ * </ul>
+ *
+ * <p>The stem is the 7x7 stride-2 convolution with a 3x3 max pool when the image is larger than
+ * 32 pixels in height or width; otherwise a 3x3 stride-1 convolution, so that small images keep a
+ * useful feature map. Shortcuts are identities, or a 1x1 convolution with batch norm where the
+ * shape changes. The placement follows the TF reference implementation of the paper: in a chosen
+ * stage, DropBlock follows each convolution's batch norm in the residual branch and, when
+ * enabled, the shortcut (after the projection, or on the identity). The last batch norm of every
+ * residual branch starts with gamma = 0, so each residual block starts as its shortcut: without
+ * it, DropBlock's rescaled blocks on both branches add up through the identity paths and make the
+ * first steps of SGD with momentum diverge.
+ */
+public final class ResNetDropBlock {
+
+    private ResNetDropBlock() {}
+
+    /**
+     * Creates a builder.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The builder of a ResNet with DropBlock; names follow DJL's {@code ResNetV1}. */
+    public static final class Builder {
+
+        private static final List<Integer> IMAGENET_DEPTHS = List.of(18, 34, 50, 101, 152);
+        private static final List<Integer> CIFAR_DEPTHS = List.of(20, 32, 44, 56, 110);
+
+        private int numLayers = -1;
+        private long outSize = -1;
+        private Shape imageShape;
+        private float batchNormMomentum = 0.9f;
+        private int[] dropBlockStages;
+        private boolean dropBlockOnShortcut = true;
+        private int blockSize = 7;
+        private float dropProb = 0.1f;
+        private boolean stageScaling;
+
+        Builder() {}
+
+        /**
+         * Sets the depth: 18, 34, 50, 101 or 152 (ImageNet family), or 20, 32, 44, 56 or 110
+         * (CIFAR family). Required.
+         *
+         * @param numLayers the depth
+         * @return this builder
+         */
+        public Builder setNumLayers(int numLayers) {
+            this.numLayers = numLayers;
+            return this;
+        }
+
+        /**
+         * Sets the number of classes. Required.
+         *
+         * @param outSize the size of the output layer, at least 1
+         * @return this builder
+         */
+        public Builder setOutSize(long outSize) {
+            this.outSize = outSize;
+            return this;
+        }
+
+        /**
+         * Sets the shape of one input image, (channels, height, width). Required.
+         *
+         * @param imageShape the image shape
+         * @return this builder
+         */
+        public Builder setImageShape(Shape imageShape) {
+            this.imageShape = imageShape;
+            return this;
+        }
+
+        /**
+         * Sets the momentum of every batch norm. Defaults to 0.9.
+         *
+         * @param batchNormMomentum the momentum, in [0, 1)
+         * @return this builder
+         */
+        public Builder optBatchNormMomentum(float batchNormMomentum) {
+            this.batchNormMomentum = batchNormMomentum;
+            return this;
+        }
+
+        /**
+         * Sets the stages (1-based) that get DropBlock. Defaults to the last two: groups 3 and 4 of
+         * a four-stage ResNet, stages 2 and 3 of a CIFAR ResNet. No stages turns DropBlock off.
+         *
+         * @param stages the stages, each in [1, number of stages]
+         * @return this builder
+         */
+        public Builder optDropBlockStages(int... stages) {
+            this.dropBlockStages = stages == null ? null : stages.clone();
+            return this;
+        }
+
+        /**
+         * Sets whether the shortcuts of the chosen stages get DropBlock too. Defaults to true, the
+         * paper's best.
+         *
+         * @param onShortcut whether to drop on the shortcut
+         * @return this builder
+         */
+        public Builder optDropBlockOnShortcut(boolean onShortcut) {
+            this.dropBlockOnShortcut = onShortcut;
+            return this;
+        }
+
+        /**
+         * Sets the block size. Defaults to 7, the paper's best; clipped to each stage's feature
+         * map.
+         *
+         * @param blockSize the block size, at least 1
+         * @return this builder
+         */
+        public Builder optBlockSize(int blockSize) {
+            this.blockSize = blockSize;
+            return this;
+        }
+
+        /**
+         * Sets the drop probability the DropBlocks start with, and the target a {@link
+         * DropBlockScheduler} ramps to. Defaults to 0.1 (keep_prob 0.9).
+         *
+         * @param dropProb the drop probability, in [0, 1)
+         * @return this builder
+         */
+        public Builder optDropProb(float dropProb) {
+            this.dropProb = dropProb;
+            return this;
+        }
+
+        /**
+         * Scales the drop probability per stage as the TF reference ResNet does: stage {@code g}
+         * of {@code S} gets {@code dropProb / 4^(S - g)}, so the last stage drops most. Applied to
+         * the built value and, through {@link DropBlock#getScheduleWeight()}, to a scheduler's.
+         * Defaults to false.
+         *
+         * @param stageScaling whether to scale per stage
+         * @return this builder
+         */
+        public Builder optStageScaling(boolean stageScaling) {
+            this.stageScaling = stageScaling;
+            return this;
+        }
+
+        /**
+         * Builds the network: a {@link SequentialBlock} of the stem, one {@link SequentialBlock}
+         * per stage, and the head (global average pool, flatten, linear).
+         *
+         * @return the network
+         * @throws IllegalArgumentException if an option is not valid
+         */
+        public Block build() {
+            boolean imagenet = IMAGENET_DEPTHS.contains(numLayers);
+            if (!imagenet && !CIFAR_DEPTHS.contains(numLayers)) {
+                throw new IllegalArgumentException(
+                        "numLayers must be one of "
+                                + IMAGENET_DEPTHS
+                                + " (ImageNet family) or "
+                                + CIFAR_DEPTHS
+                                + " (CIFAR family), got "
+                                + numLayers);
+            }
+            if (outSize < 1) {
+                throw new IllegalArgumentException("outSize must be >= 1, got " + outSize);
+            }
+            if (imageShape == null
+                    || imageShape.dimension() != 3
+                    || imageShape.get(0) < 1
+                    || imageShape.get(1) < 1
+                    || imageShape.get(2) < 1) {
+                throw new IllegalArgumentException(
+                        "imageShape must be (channels, height, width) with positive sizes, got "
+                                + imageShape);
+            }
+            if (!(batchNormMomentum >= 0 && batchNormMomentum < 1)) {
+                throw new IllegalArgumentException(
+                        "batchNormMomentum must be in [0, 1), got " + batchNormMomentum);
+            }
+            if (blockSize < 1) {
+                throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
+            }
+            if (!(dropProb >= 0 && dropProb < 1)) {
+                throw new IllegalArgumentException("dropProb must be in [0, 1), got " + dropProb);
+            }
+            int numStages = imagenet ? 4 : 3;
+            int[] stages = dropBlockStages == null ? new int[] {numStages - 1, numStages} : dropBlockStages;
+            for (int s : stages) {
+                if (s < 1 || s > numStages) {
+                    throw new IllegalArgumentException(
+                            "dropBlockStages must be in [1, "
+                                    + numStages
+                                    + "] for a "
+                                    + numLayers
+                                    + "-layer ResNet, got "
+                                    + Arrays.toString(stages));
+                }
+            }
+            return new Network(this, imagenet, numStages, stages).build();
+        }
+    }
+
+    /** Assembles the blocks of one configuration. */
+    private static final class Network {
+        private final Builder config;
+        private final boolean imagenet;
+        private final boolean bottleneck;
+        private final int numStages;
+        private final int[] stages;
+        private long height;
+        private long width;
+
+        Network(Builder config, boolean imagenet, int numStages, int[] stages) {
+            this.config = config;
+            this.imagenet = imagenet;
+            this.bottleneck = config.numLayers >= 50 && imagenet;
+            this.numStages = numStages;
+            this.stages = stages;
+            height = config.imageShape.get(1);
+            width = config.imageShape.get(2);
+        }
+
+        Block build() {
+            SequentialBlock net = new SequentialBlock();
+            net.add(stem());
+            int[] units = unitsPerStage();
+            int filters = imagenet ? 64 : 16;
+            for (int stage = 1; stage <= numStages; stage++) {
+                SequentialBlock group = new SequentialBlock();
+                for (int unit = 0; unit < units[stage - 1]; unit++) {
+                    int stride = unit == 0 && stage > 1 ? 2 : 1;
+                    boolean project = unit == 0 && (stride != 1 || bottleneck);
+                    group.add(residualUnit(stage, filters, stride, project));
+                }
+                net.add(group);
+                filters *= 2;
+            }
+            net.add(Pool.globalAvgPool2dBlock())
+                    .add(Blocks.batchFlattenBlock())
+                    .add(Linear.builder().setUnits(config.outSize).build());
+            return net;
+        }
+
+        private int[] unitsPerStage() {
+            switch (config.numLayers) {
+                case 18:
+                    return new int[] {2, 2, 2, 2};
+                case 34:
+                case 50:
+                    return new int[] {3, 4, 6, 3};
+                case 101:
+                    return new int[] {3, 4, 23, 3};
+                case 152:
+                    return new int[] {3, 8, 36, 3};
+                default:
+                    int n = (config.numLayers - 2) / 6;
+                    return new int[] {n, n, n};
+            }
+        }
+
+        private Block stem() {
+            SequentialBlock stem = new SequentialBlock();
+            boolean large = height > 32 || width > 32;
+            if (large) {
+                stem.add(conv(7, 64, 2)).add(batchNorm()).add(Activation::relu);
+                stem.add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
+                height = outSize(outSize(height, 7, 2, 3), 3, 2, 1);
+                width = outSize(outSize(width, 7, 2, 3), 3, 2, 1);
+            } else {
+                stem.add(conv(3, imagenet ? 64 : 16, 1)).add(batchNorm()).add(Activation::relu);
+            }
+            return stem;
+        }
+
+        private Block residualUnit(int stage, int filters, int stride, boolean project) {
+            if (stride != 1) {
+                height = outSize(height, 3, stride, 1);
+                width = outSize(width, 3, stride, 1);
+            }
+            boolean drop = Arrays.stream(stages).anyMatch(s -> s == stage);
+            SequentialBlock branch = new SequentialBlock();
+            int outFilters = bottleneck ? 4 * filters : filters;
+            if (bottleneck) {
+                branch.add(conv(1, filters, 1)).add(batchNorm());
+                addDropBlock(branch, drop, stage);
+                branch.add(Activation::relu);
+                branch.add(conv(3, filters, stride)).add(batchNorm());
+                addDropBlock(branch, drop, stage);
+                branch.add(Activation::relu);
+                branch.add(conv(1, outFilters, 1)).add(lastBatchNorm());
+            } else {
+                branch.add(conv(3, filters, stride)).add(batchNorm());
+                addDropBlock(branch, drop, stage);
+                branch.add(Activation::relu);
+                branch.add(conv(3, filters, 1)).add(lastBatchNorm());
+            }
+            addDropBlock(branch, drop, stage);
+            SequentialBlock shortcut = new SequentialBlock();
+            if (project) {
+                shortcut.add(conv(1, outFilters, stride)).add(batchNorm());
+            }
+            addDropBlock(shortcut, drop && config.dropBlockOnShortcut, stage);
+            Block shortcutOrIdentity = shortcut.getChildren().isEmpty() ? Blocks.identityBlock() : shortcut;
+            return new SequentialBlock()
+                    .add(new ParallelBlock(
+                            list -> new NDList(list.get(0).singletonOrThrow().add(list.get(1).singletonOrThrow())),
+                            Arrays.asList(branch, shortcutOrIdentity)))
+                    .add(Activation::relu);
+        }
+
+        private void addDropBlock(SequentialBlock to, boolean drop, int stage) {
+            if (!drop) {
+                return;
+            }
+            float weight = config.stageScaling ? (float) Math.pow(4, -(numStages - stage)) : 1f;
+            int clipped = (int) Math.min(config.blockSize, Math.min(height, width));
+            to.add(DropBlock.builder()
+                    .optBlockSize(Math.max(1, clipped))
+                    .optDropProb(config.dropProb * weight)
+                    .optScheduleWeight(weight)
+                    .build());
+        }
+
+        private Block batchNorm() {
+            return BatchNorm.builder().optMomentum(config.batchNormMomentum).optEpsilon(1e-5f).build();
+        }
+
+        private Block lastBatchNorm() {
+            Block bn = batchNorm();
+            bn.setInitializer(Initializer.ZEROS, Parameter.Type.GAMMA);
+            return bn;
+        }
+
+        private static Block conv(int kernel, int filters, int stride) {
+            return Conv2d.builder()
+                    .setKernelShape(new Shape(kernel, kernel))
+                    .setFilters(filters)
+                    .optStride(new Shape(stride, stride))
+                    .optPadding(new Shape(kernel / 2, kernel / 2))
+                    .optBias(false)
+                    .build();
+        }
+
+        private static long outSize(long size, int kernel, int stride, int pad) {
+            return (size + 2L * pad - kernel) / stride + 1;
+        }
+    }
+}
