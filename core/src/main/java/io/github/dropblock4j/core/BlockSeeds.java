@@ -211,6 +211,8 @@ public final class BlockSeeds {
         // Unit offset of every row of a block (a row runs along the last dimension) from the
         // block's first unit.
         final int[] rowOffsets;
+        // The same offsets in rows of the last dimension.
+        final int[] rowIndexOffsets;
         final int[] valid;
         final int[] stride;
 
@@ -230,6 +232,7 @@ public final class BlockSeeds {
                 s *= g.size(d);
             }
             rowOffsets = new int[blockArea / rowLength];
+            rowIndexOffsets = new int[rowOffsets.length];
             int[] at = new int[rank];
             for (int r = 0; r < rowOffsets.length; r++) {
                 int offset = 0;
@@ -237,6 +240,7 @@ public final class BlockSeeds {
                     offset += at[d] * stride[d];
                 }
                 rowOffsets[r] = offset;
+                rowIndexOffsets[r] = offset / sizeLast;
                 for (int d = rank - 2; d >= 0 && ++at[d] == g.block(d); d--) {
                     at[d] = 0;
                 }
@@ -332,13 +336,24 @@ public final class BlockSeeds {
             if (bits == null) {
                 bits = new long[layout.area / sizeLast * words];
             }
+            int rowLength = layout.rowLength;
             long union = 0;
             for (int k = group; k < size; k++) {
                 int offset = origins[k] - maskStart;
                 int firstRow = offset / sizeLast;
                 int x = offset - firstRow * sizeLast;
-                for (int rowOffset : layout.rowOffsets) {
-                    union += setRun(bits, (firstRow + rowOffset / sizeLast) * words, x, layout.rowLength);
+                if (words == 1) {
+                    // The common case, rows of at most 64 units: one word per row of the block.
+                    long run = (rowLength == 64 ? -1L : (1L << rowLength) - 1) << x;
+                    for (int row : layout.rowIndexOffsets) {
+                        long old = bits[firstRow + row];
+                        union += Long.bitCount(run & ~old);
+                        bits[firstRow + row] = old | run;
+                    }
+                } else {
+                    for (int row : layout.rowIndexOffsets) {
+                        union += setRun(bits, (firstRow + row) * words, x, rowLength);
+                    }
                 }
             }
             Arrays.fill(bits, 0L);
@@ -379,7 +394,9 @@ public final class BlockSeeds {
                 int origin = origins[i] + shift;
                 for (int rowOffset : rowOffsets) {
                     int rowStart = origin + rowOffset;
-                    Arrays.fill(values, rowStart, rowStart + rowLength, value);
+                    for (int u = rowStart; u < rowStart + rowLength; u++) {
+                        values[u] = value;
+                    }
                 }
             }
         }
