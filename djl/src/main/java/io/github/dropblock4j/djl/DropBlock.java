@@ -36,6 +36,13 @@ import java.util.Objects;
  * (Algorithm 1 of the paper). The mask is a constant for autograd: {@code dL/dx = dL/dy * mask *
  * scale}. Not training, or a drop probability of 0, returns the input itself.
  *
+ * <p>Cost: on the CPU the seeds are drawn on the host (geometric gaps between them, O(seeds)) and
+ * the scaled mask is written once, straight into the engine's memory, so a forward costs about a
+ * multiplication by a ready mask plus one pass over the mask; backward keeps only the mask, one
+ * unit of the input's data type per masked unit. On other devices, or with {@link
+ * Builder#optEngineMask(boolean)}, the mask is built from engine operators instead (a uniform
+ * draw over the valid region, zero padding and stride-1 max pools), with the same distribution.
+ *
  * <p>Thread safety: forwards may run concurrently; each draws its own mask from the engine's
  * random generator. The drop probability is a volatile field, so a {@link #setDropProb(float)}
  * from a scheduler is seen by every forward that starts after it returns; a forward that has
