@@ -12,8 +12,11 @@ import java.util.stream.IntStream;
  *
  * <p>Every valid seed position of every mask is an independent Bernoulli(gamma) trial, as in
  * Algorithm 1 of the paper (arXiv 1810.12890). Seeds are sparse (gamma is about {@code p /
- * block_size^2}), so the sampler jumps from seed to seed with geometric gaps, {@code floor(log(U)
- * / log(1 - gamma))} failures before the next success: O(seeds), not O(units).
+ * block_size^2}), so the sampler jumps from seed to seed with geometric gaps: with {@code E} a
+ * standard exponential draw, {@code floor(E / -log(1 - gamma))} is exactly the number of failures
+ * before the next success, since {@code P(gap >= k) = exp(k log(1 - gamma)) = (1 - gamma)^k}.
+ * That is O(seeds), not O(units), and the exponential comes from the generator's ziggurat, several
+ * times cheaper than a logarithm.
  *
  * <p>The masks are cut into chunks of consecutive masks whose boundaries depend only on the number
  * of masks and the geometry (about {@value #UNITS_PER_CHUNK} units each), and every chunk draws
@@ -179,23 +182,14 @@ public final class BlockSeeds {
                 + "}";
     }
 
-    /**
-     * A thread's scratch chunk, kept between calls so that writing a mask allocates nothing: at
-     * rest every unit holds {@link #keep}.
-     */
+    /** A thread's scratch chunk, kept between calls so that writing a mask allocates nothing. */
     private static final class Scratch {
         private float[] units = new float[0];
-        private float keep = Float.NaN;
 
-        /** Returns at least {@code n} units, all equal to {@code value}. */
-        float[] holding(int n, float value) {
+        /** Returns at least {@code n} units. */
+        float[] holding(int n) {
             if (units.length < n) {
                 units = new float[Math.max(n, UNITS_PER_CHUNK)];
-                keep = Float.NaN;
-            }
-            if (Float.floatToRawIntBits(keep) != Float.floatToRawIntBits(value)) {
-                Arrays.fill(units, value);
-                keep = value;
             }
             return units;
         }
@@ -290,7 +284,7 @@ public final class BlockSeeds {
             // Room for the mean number of seeds and four standard deviations more.
             double mean = (double) trials * gamma;
             origins = new int[(int) Math.min(trials, (long) (mean + 4 * Math.sqrt(mean) + 16))];
-            double logMiss = Math.log1p(-gamma);
+            double rate = -Math.log1p(-gamma);
             int chunkStart = Math.toIntExact(firstMask * layout.area);
             int group = 0;
             int groupMask = -1;
@@ -298,7 +292,7 @@ public final class BlockSeeds {
             while (true) {
                 if (gamma < 1) {
                     // Failures before the next seed: geometric with success probability gamma.
-                    double gap = Math.floor(Math.log(1.0 - random.nextDouble()) / logMiss);
+                    double gap = Math.floor(random.nextExponential() / rate);
                     if (gap >= trials - trial - 1) {
                         break;
                     }
@@ -337,10 +331,15 @@ public final class BlockSeeds {
                 bits = new long[layout.area / sizeLast * words];
             }
             int rowLength = layout.rowLength;
+            int[] rows = layout.rowIndexOffsets;
             long union = 0;
+            int lowRow = Integer.MAX_VALUE;
+            int highRow = 0;
             for (int k = group; k < size; k++) {
                 int offset = origins[k] - maskStart;
                 int firstRow = offset / sizeLast;
+                lowRow = Math.min(lowRow, firstRow);
+                highRow = Math.max(highRow, firstRow + rows[rows.length - 1]);
                 int x = offset - firstRow * sizeLast;
                 if (words == 1) {
                     // The common case, rows of at most 64 units: one word per row of the block.
@@ -356,7 +355,7 @@ public final class BlockSeeds {
                     }
                 }
             }
-            Arrays.fill(bits, 0L);
+            Arrays.fill(bits, lowRow * words, (highRow + 1) * words, 0L);
             return union;
         }
 
@@ -379,12 +378,10 @@ public final class BlockSeeds {
         void write(FloatBuffer mask, float keep) {
             int start = Math.toIntExact(firstMask * layout.area);
             int units = Math.toIntExact(numMasks * layout.area);
-            Scratch scratch = SCRATCH.get();
-            float[] values = scratch.holding(units, keep);
+            float[] values = SCRATCH.get().holding(units);
+            Arrays.fill(values, 0, units, keep);
             paint(values, -start, 0f);
             mask.put(start, values, 0, units);
-            // Restore the scratch to all keep for the next chunk, at the cost of a second paint.
-            paint(values, -start, keep);
         }
 
         private void paint(float[] values, int shift, float value) {
