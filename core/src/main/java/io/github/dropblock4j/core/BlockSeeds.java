@@ -209,6 +209,8 @@ public final class BlockSeeds {
         final int[] rowIndexOffsets;
         final int[] valid;
         final int[] stride;
+        // Strides in rows of the last dimension, for the leading dimensions.
+        final int[] rowStride;
 
         Layout(BlockGeometry g) {
             int rank = g.rank();
@@ -224,6 +226,10 @@ public final class BlockSeeds {
                 valid[d] = g.validExtent(d);
                 stride[d] = s;
                 s *= g.size(d);
+            }
+            rowStride = new int[rank];
+            for (int d = 0; d < rank; d++) {
+                rowStride[d] = stride[d] / sizeLast;
             }
             rowOffsets = new int[blockArea / rowLength];
             rowIndexOffsets = new int[rowOffsets.length];
@@ -241,15 +247,29 @@ public final class BlockSeeds {
             }
         }
 
-        /** Returns the unit offset, within its mask, of the block of valid seed index {@code v}. */
-        int originOffset(int v) {
-            int offset = 0;
-            for (int d = valid.length - 1; d > 0; d--) {
-                int q = v / valid[d];
-                offset += (v - q * valid[d]) * stride[d];
-                v = q;
+        /**
+         * Returns the row, counted in rows of the last dimension within its mask, of the first
+         * unit of the block of valid seed index {@code v}.
+         */
+        int row(int v) {
+            int rank = valid.length;
+            if (rank == 1) {
+                return 0;
             }
-            return offset + v * stride[0];
+            int rest = v / valid[rank - 1];
+            int row = 0;
+            for (int d = rank - 2; d > 0; d--) {
+                int q = rest / valid[d];
+                row += (rest - q * valid[d]) * rowStride[d];
+                rest = q;
+            }
+            return row + rest * rowStride[0];
+        }
+
+        /** Returns the last-dimension coordinate of the block of valid seed index {@code v}. */
+        int lastCoordinate(int v) {
+            int validLast = valid[valid.length - 1];
+            return v - v / validLast * validLast;
         }
     }
 
@@ -265,6 +285,10 @@ public final class BlockSeeds {
         private long dropped;
         // Scratch bit set of one mask, for masks with more than one seed.
         private long[] bits;
+        // The block rows (in rows of the last dimension) and last coordinates of the current
+        // mask's seeds.
+        private int[] groupRows = new int[8];
+        private int[] groupXs = new int[8];
 
         Chunk(Layout layout, long firstMask, long numMasks, SplittableRandom random) {
             this.layout = layout;
@@ -280,77 +304,90 @@ public final class BlockSeeds {
             // Chunk-relative trials fit in an int: a chunk holds at most max(UNITS_PER_CHUNK,
             // area) units and at most one valid seed position per unit.
             int validPerMask = layout.validPerMask;
+            int area = layout.area;
             int trials = Math.toIntExact(numMasks * validPerMask);
             // Room for the mean number of seeds and four standard deviations more.
             double mean = (double) trials * gamma;
             origins = new int[(int) Math.min(trials, (long) (mean + 4 * Math.sqrt(mean) + 16))];
             double rate = -Math.log1p(-gamma);
-            int chunkStart = Math.toIntExact(firstMask * layout.area);
-            int group = 0;
-            int groupMask = -1;
+            int maskStart = Math.toIntExact(firstMask * area);
             int trial = -1;
+            // The current seed's valid index within its mask, and the seeds of that mask so far.
+            int v = -1;
+            int groupSize = 0;
             while (true) {
+                int step;
                 if (gamma < 1) {
                     // Failures before the next seed: geometric with success probability gamma.
                     double gap = Math.floor(random.nextExponential() / rate);
                     if (gap >= trials - trial - 1) {
                         break;
                     }
-                    trial += (int) gap + 1;
-                } else if (++trial >= trials) {
+                    step = (int) gap + 1;
+                } else if (trial + 1 < trials) {
+                    step = 1;
+                } else {
                     break;
                 }
-                int m = trial / validPerMask;
-                if (m != groupMask) {
-                    dropped += unionOfGroup(group, chunkStart + groupMask * layout.area);
-                    group = size;
-                    groupMask = m;
+                trial += step;
+                v += step;
+                if (v >= validPerMask) {
+                    dropped += union(groupSize);
+                    groupSize = 0;
+                    int masksAhead = v / validPerMask;
+                    maskStart += masksAhead * area;
+                    v -= masksAhead * validPerMask;
                 }
+                int row = layout.row(v);
+                int x = layout.lastCoordinate(v);
                 if (size == origins.length) {
                     origins = Arrays.copyOf(origins, 2 * size + 16);
                 }
-                origins[size++] =
-                        chunkStart + m * layout.area + layout.originOffset(trial - m * validPerMask);
+                origins[size++] = maskStart + row * layout.sizeLast + x;
+                if (groupSize == groupRows.length) {
+                    groupRows = Arrays.copyOf(groupRows, 2 * groupSize + 8);
+                    groupXs = Arrays.copyOf(groupXs, 2 * groupSize + 8);
+                }
+                groupRows[groupSize] = row;
+                groupXs[groupSize] = x;
+                groupSize++;
             }
-            dropped += unionOfGroup(group, chunkStart + groupMask * layout.area);
+            dropped += union(groupSize);
         }
 
         /**
-         * Counts the units in the union of the blocks of one mask, seeds {@code [group, size)}: a
-         * lone seed drops a whole block; overlapping ones are merged in a bit set of the mask,
-         * one bit per unit, a run of 64-bit words per row of the last dimension.
+         * Counts the units in the union of the blocks of the current mask's {@code seeds} seeds:
+         * a lone seed drops a whole block; several are merged in a bit set of the mask, one bit
+         * per unit, a run of 64-bit words per row of the last dimension.
          */
-        private long unionOfGroup(int group, int maskStart) {
-            int seeds = size - group;
+        private long union(int seeds) {
             if (seeds <= 1) {
                 return seeds == 0 ? 0 : layout.blockArea;
             }
-            int sizeLast = layout.sizeLast;
-            int words = (sizeLast + 63) >>> 6;
+            int words = (layout.sizeLast + 63) >>> 6;
             if (bits == null) {
-                bits = new long[layout.area / sizeLast * words];
+                bits = new long[layout.area / layout.sizeLast * words];
             }
             int rowLength = layout.rowLength;
             int[] rows = layout.rowIndexOffsets;
             long union = 0;
             int lowRow = Integer.MAX_VALUE;
             int highRow = 0;
-            for (int k = group; k < size; k++) {
-                int offset = origins[k] - maskStart;
-                int firstRow = offset / sizeLast;
+            for (int k = 0; k < seeds; k++) {
+                int firstRow = groupRows[k];
+                int x = groupXs[k];
                 lowRow = Math.min(lowRow, firstRow);
                 highRow = Math.max(highRow, firstRow + rows[rows.length - 1]);
-                int x = offset - firstRow * sizeLast;
                 if (words == 1) {
                     // The common case, rows of at most 64 units: one word per row of the block.
                     long run = (rowLength == 64 ? -1L : (1L << rowLength) - 1) << x;
-                    for (int row : layout.rowIndexOffsets) {
+                    for (int row : rows) {
                         long old = bits[firstRow + row];
                         union += Long.bitCount(run & ~old);
                         bits[firstRow + row] = old | run;
                     }
                 } else {
-                    for (int row : layout.rowIndexOffsets) {
+                    for (int row : rows) {
                         union += setRun(bits, (firstRow + row) * words, x, rowLength);
                     }
                 }
