@@ -2,7 +2,9 @@ package io.github.dropblock4j.core;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;
+import java.util.Queue;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.IntStream;
 
 /**
@@ -32,8 +34,11 @@ public final class BlockSeeds {
     // 2^16 units is 256 KiB of float32 mask, a chunk that fits in a core's L2 cache and is big
     // enough that forking it costs little next to drawing and painting it.
     static final int UNITS_PER_CHUNK = 1 << 16;
-    // Per-thread scratch for write(): one chunk of units, all equal to the last keep value.
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    // Scratch chunks for write(), reused across calls so that writing a mask allocates nothing.
+    // Not thread-locals: the common pool's workers drop their thread-locals after every task.
+    // At most one per thread that can be writing at once is kept.
+    private static final Queue<float[]> SCRATCH = new ConcurrentLinkedQueue<>();
+    private static final int SCRATCH_KEPT = 2 * Runtime.getRuntime().availableProcessors() + 2;
 
     private final BlockGeometry geometry;
     private final long numMasks;
@@ -133,8 +138,8 @@ public final class BlockSeeds {
 
     /**
      * Writes the whole masks: {@code keep} at every unit outside the blocks, 0 inside, in parallel
-     * over the chunks. Each chunk is painted in a per-thread scratch array that stays in cache and
-     * then copied out in bulk, so the masks' memory is written once, sequentially, at the speed of
+     * over the chunks. Each chunk is painted in a scratch array, reused across calls, that stays in
+     * cache and is then copied out in bulk, so the masks' memory is written once, sequentially, at the speed of
      * a copy; the buffer's previous contents do not matter.
      *
      * @param mask the masks, row-major, at least {@code numMasks * area} units; its position and
@@ -180,19 +185,6 @@ public final class BlockSeeds {
                 + ", "
                 + geometry
                 + "}";
-    }
-
-    /** A thread's scratch chunk, kept between calls so that writing a mask allocates nothing. */
-    private static final class Scratch {
-        private float[] units = new float[0];
-
-        /** Returns at least {@code n} units. */
-        float[] holding(int n) {
-            if (units.length < n) {
-                units = new float[Math.max(n, UNITS_PER_CHUNK)];
-            }
-            return units;
-        }
     }
 
     /** Offsets of a block's rows and the strides, precomputed once per draw. */
@@ -415,10 +407,16 @@ public final class BlockSeeds {
         void write(FloatBuffer mask, float keep) {
             int start = Math.toIntExact(firstMask * layout.area);
             int units = Math.toIntExact(numMasks * layout.area);
-            float[] values = SCRATCH.get().holding(units);
+            float[] values = SCRATCH.poll();
+            if (values == null || values.length < units) {
+                values = new float[Math.max(units, UNITS_PER_CHUNK)];
+            }
             Arrays.fill(values, 0, units, keep);
             paint(values, -start, 0f);
             mask.put(start, values, 0, units);
+            if (SCRATCH.size() < SCRATCH_KEPT) {
+                SCRATCH.offer(values);
+            }
         }
 
         private void paint(float[] values, int shift, float value) {
