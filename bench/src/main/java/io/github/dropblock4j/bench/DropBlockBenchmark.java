@@ -3,10 +3,10 @@ package io.github.dropblock4j.bench;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+
 import io.github.dropblock4j.cli.BenchmarkCase;
 import io.github.dropblock4j.cli.Contender;
-import java.util.concurrent.TimeUnit;
-import java.util.function.UnaryOperator;
+
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,16 +21,19 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+
 /**
  * DropBlock (arXiv 1810.12890) against the floor of any masking (multiplying by a ready mask),
  * DJL's Dropout and the dense per-channel DropBlock of torchvision written in DJL operators, on
  * ResNet-50-shaped inputs, forward and forward+backward. The contenders are {@link Contender}, the
  * same code {@code dropblock4j bench} times.
  *
- * <p>Sample-time mode: the p0.50 line of each result is the median of single steps. Every step
- * gets a fresh input in its own sub-manager, created before and closed after the timed call. The
- * forks need the environment variables {@code OMP_WAIT_POLICY=PASSIVE} and {@code DJL_CACHE_DIR}
- * from the launching shell; see {@code docs/performance.md}.
+ * <p>Sample-time mode: the p0.50 line of each result is the median of single steps. Every step gets
+ * a fresh input in its own sub-manager, created before and closed after the timed call. The forks
+ * need the environment variables {@code OMP_WAIT_POLICY=PASSIVE} and {@code DJL_CACHE_DIR} from the
+ * launching shell; see {@code docs/performance.md}.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

@@ -3,7 +3,14 @@ package io.github.dropblock4j.cli;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+
 import io.github.dropblock4j.core.DropBlockGamma;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,16 +19,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * A quick version of the {@code bench} module's JMH comparison: times every {@link Contender} on
  * every {@link BenchmarkCase}, forward and forward+backward, with a plain loop, and prints a
- * Markdown table of median milliseconds with the ratios DropBlock / ready mask, DropBlock /
- * Dropout and dense DropBlock / DropBlock.
+ * Markdown table of median milliseconds with the ratios DropBlock / ready mask, DropBlock / Dropout
+ * and dense DropBlock / DropBlock.
  *
  * <p>Within an iteration the contenders run one after another, in an order that rotates from one
  * iteration to the next, so that a shared machine's changing load falls on all of them alike and
@@ -44,23 +47,29 @@ final class BenchCommand implements Callable<Integer> {
             names = "--case",
             paramLabel = "NxCxHxW/BLOCK",
             description =
-                    "Input shape and block size, repeatable (default: 32x256x56x56/7, 32x512x28x28/7,"
-                            + " 32x1024x14x14/7, 32x2048x7x7/7, 32x1024x14x14/3, 32x1024x14x14/5).")
+                    "Input shape and block size, repeatable (default: 32x256x56x56/7,"
+                        + " 32x512x28x28/7, 32x1024x14x14/7, 32x2048x7x7/7, 32x1024x14x14/3,"
+                        + " 32x1024x14x14/5).")
     private List<String> cases = new ArrayList<>();
 
     @Option(
             names = "--contender",
             paramLabel = "NAME",
-            description = "Contenders to time, repeatable (default: all): ${COMPLETION-CANDIDATES}.")
+            description =
+                    "Contenders to time, repeatable (default: all): ${COMPLETION-CANDIDATES}.")
     private List<Contender> contenders = new ArrayList<>();
 
     @Option(names = "--iterations", description = "Timed iterations (default: ${DEFAULT-VALUE}).")
     private int iterations = 10;
 
-    @Option(names = "--warmup", description = "Untimed iterations first (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--warmup",
+            description = "Untimed iterations first (default: ${DEFAULT-VALUE}).")
     private int warmup = 3;
 
-    @Option(names = "--drop-prob", description = "Drop probability and dropout rate (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--drop-prob",
+            description = "Drop probability and dropout rate (default: ${DEFAULT-VALUE}).")
     private float dropProb = 0.1f;
 
     @Option(names = "--seed", description = "Engine random seed (default: ${DEFAULT-VALUE}).")
@@ -105,13 +114,16 @@ final class BenchCommand implements Callable<Integer> {
             parsed.addAll(BenchmarkCase.DEFAULTS);
         }
         List<Contender> timed =
-                contenders.isEmpty() ? Arrays.asList(Contender.values()) : contenders.stream().distinct().toList();
+                contenders.isEmpty()
+                        ? Arrays.asList(Contender.values())
+                        : contenders.stream().distinct().toList();
 
         PrintWriter out = spec.commandLine().getOut();
         Engine engine = Engine.getInstance();
         engine.setRandomSeed(seed);
         out.printf(
-                "%s %s, %d processors, drop prob %s, median ms of %d iterations after %d warm-up%n%n",
+                "%s %s, %d processors, drop prob %s, median ms of %d iterations after %d"
+                    + " warm-up%n%n",
                 engine.getEngineName(),
                 engine.getVersion(),
                 Runtime.getRuntime().availableProcessors(),
@@ -134,9 +146,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         out.println();
         out.println(
-                "(1) DropBlock, (2) ready mask, (3) Dropout, (4) dense DropBlock, (5) DropBlock, engine ops."
-                        + " DropBlock keeps only its mask for backward: 4 bytes per input unit (float32, per"
-                        + " channel).");
+                "(1) DropBlock, (2) ready mask, (3) Dropout, (4) dense DropBlock, (5) DropBlock,"
+                    + " engine ops. DropBlock keeps only its mask for backward: 4 bytes per input"
+                    + " unit (float32, per channel).");
         out.flush();
         return 0;
     }

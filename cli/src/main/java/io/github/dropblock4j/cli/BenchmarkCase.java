@@ -1,6 +1,7 @@
 package io.github.dropblock4j.cli;
 
 import ai.djl.ndarray.types.Shape;
+
 import java.util.List;
 import java.util.Objects;
 
@@ -32,8 +33,8 @@ public record BenchmarkCase(Shape shape, int blockSize) {
     /**
      * Checks the values.
      *
-     * @throws IllegalArgumentException if the shape is not four positive dimensions of at most
-     *     2^29 units in all, or the block size is below 1
+     * @throws IllegalArgumentException if the shape is not four positive dimensions of at most 2^29
+     *     units in all, or the block size is below 1
      */
     public BenchmarkCase {
         Objects.requireNonNull(shape, "shape");
@@ -43,7 +44,12 @@ public record BenchmarkCase(Shape shape, int blockSize) {
         }
         if (shape.size() > MAX_UNITS) {
             throw new IllegalArgumentException(
-                    "shape must have at most " + MAX_UNITS + " units, got " + shape.size() + " in " + shape);
+                    "shape must have at most "
+                            + MAX_UNITS
+                            + " units, got "
+                            + shape.size()
+                            + " in "
+                            + shape);
         }
         if (blockSize < 1) {
             throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
@@ -72,7 +78,8 @@ public record BenchmarkCase(Shape shape, int blockSize) {
             return new BenchmarkCase(new Shape(shape), Integer.parseInt(parts[1]));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(
-                    "case must look like NxCxHxW/block, e.g. 32x1024x14x14/7, got '" + text + "'", e);
+                    "case must look like NxCxHxW/block, e.g. 32x1024x14x14/7, got '" + text + "'",
+                    e);
         }
     }
 

@@ -11,15 +11,17 @@ import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+
 import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.DropBlockGamma;
 import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.djl.DropBlock;
+
 import java.util.function.UnaryOperator;
 
 /**
- * The contenders of the DropBlock speed comparison, shared by {@code dropblock4j bench} and the
- * JMH benchmarks of the {@code bench} module so that both time exactly the same code.
+ * The contenders of the DropBlock speed comparison, shared by {@code dropblock4j bench} and the JMH
+ * benchmarks of the {@code bench} module so that both time exactly the same code.
  *
  * <p>Each contender is {@link #prepare prepared} once per input shape and then applied to fresh
  * inputs; {@link #forward} and {@link #forwardBackward} are the timed steps. Every array a step
@@ -30,7 +32,8 @@ public enum Contender {
     DROPBLOCK("DropBlock") {
         @Override
         public UnaryOperator<NDArray> prepare(NDManager manager, BenchmarkCase c, float dropProb) {
-            return forwardOf(DropBlock.builder().optBlockSize(c.blockSize()).optDropProb(dropProb).build());
+            return forwardOf(
+                    DropBlock.builder().optBlockSize(c.blockSize()).optDropProb(dropProb).build());
         }
     },
 
@@ -41,7 +44,8 @@ public enum Contender {
     READY_MASK("ready mask") {
         @Override
         public UnaryOperator<NDArray> prepare(NDManager manager, BenchmarkCase c, float dropProb) {
-            NDArray mask = DropBlock.dropBlock(manager.ones(c.shape()), dropProb, c.blockSize(), true);
+            NDArray mask =
+                    DropBlock.dropBlock(manager.ones(c.shape()), dropProb, c.blockSize(), true);
             return x -> x.mul(mask);
         }
     },
@@ -57,9 +61,9 @@ public enum Contender {
     /**
      * The peer baseline: the dense per-channel algorithm of torchvision's {@code drop_block2d} in
      * DJL operators on the same engine. Uniform noise below gamma (eq. (1) of the paper, as
-     * torchvision computes it) over the valid region, zero padding of {@code block - 1}, a
-     * stride-1 max pool of the block size, {@code 1 - pooled}, then {@code x * mask * numel /
-     * (1e-6 + sum(mask))}.
+     * torchvision computes it) over the valid region, zero padding of {@code block - 1}, a stride-1
+     * max pool of the block size, {@code 1 - pooled}, then {@code x * mask * numel / (1e-6 +
+     * sum(mask))}.
      */
     DENSE_DROPBLOCK("dense DropBlock") {
         @Override
@@ -168,16 +172,15 @@ public enum Contender {
     }
 
     /**
-     * The forward and backward step: the contender's output is the head of the backward pass,
-     * with a gradient of ones.
+     * The forward and backward step: the contender's output is the head of the backward pass, with
+     * a gradient of ones.
      *
      * @param forward a prepared contender
      * @param input the input, from {@link #input} with a gradient
      * @return the output
      */
     public static NDArray forwardBackward(UnaryOperator<NDArray> forward, NDArray input) {
-        try (GradientCollector collector =
-                input.getManager().getEngine().newGradientCollector()) {
+        try (GradientCollector collector = input.getManager().getEngine().newGradientCollector()) {
             NDArray output = forward.apply(input);
             collector.backward(output);
             return output;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.ndarray.types.Shape;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -28,7 +29,15 @@ class BenchmarkCaseTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"32x1024x14x14", "32x1024x14/7", "32x1024x14x14x2/7", "axbxcxd/7", "1x1x7x7/7/7", ""})
+    @ValueSource(
+            strings = {
+                "32x1024x14x14",
+                "32x1024x14/7",
+                "32x1024x14x14x2/7",
+                "axbxcxd/7",
+                "1x1x7x7/7/7",
+                ""
+            })
     void malformedTextIsRejectedNamingIt(String text) {
         IllegalArgumentException e =
                 assertThrows(IllegalArgumentException.class, () -> BenchmarkCase.parse(text));
@@ -45,7 +54,9 @@ class BenchmarkCaseTest {
                         .getMessage());
         assertEquals(
                 "shape must be 4 positive dimensions (N, C, H, W), got (1, -1, 7, 7)",
-                assertThrows(IllegalArgumentException.class, () -> BenchmarkCase.parse("1x-1x7x7/3"))
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> BenchmarkCase.parse("1x-1x7x7/3"))
                         .getMessage());
         assertEquals(
                 "shape must have at most 536870911 units, got 1073741824 in (1024, 1024, 32, 32)",

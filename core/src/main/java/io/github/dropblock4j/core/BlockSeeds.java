@@ -9,16 +9,16 @@ import java.util.stream.IntStream;
 
 /**
  * The seeds of a batch of DropBlock masks and the number of units their blocks drop, drawn before
- * any mask memory is touched, so that a mask can be created already holding its scale and only
- * its blocks painted afterwards.
+ * any mask memory is touched, so that a mask can be created already holding its scale and only its
+ * blocks painted afterwards.
  *
  * <p>Every valid seed position of every mask is an independent Bernoulli(gamma) trial, as in
  * Algorithm 1 of the paper (arXiv 1810.12890). Seeds are sparse (gamma is about {@code p /
  * block_size^2}), so the sampler jumps from seed to seed with geometric gaps: with {@code E} a
  * standard exponential draw, {@code floor(E / -log(1 - gamma))} is exactly the number of failures
- * before the next success, since {@code P(gap >= k) = exp(k log(1 - gamma)) = (1 - gamma)^k}.
- * That is O(seeds), not O(units), and the exponential comes from the generator's ziggurat, several
- * times cheaper than a logarithm.
+ * before the next success, since {@code P(gap >= k) = exp(k log(1 - gamma)) = (1 - gamma)^k}. That
+ * is O(seeds), not O(units), and the exponential comes from the generator's ziggurat, several times
+ * cheaper than a logarithm.
  *
  * <p>The masks are cut into chunks of consecutive masks whose boundaries depend only on the number
  * of masks and the geometry (about {@value #UNITS_PER_CHUNK} units each), and every chunk draws
@@ -93,7 +93,10 @@ public final class BlockSeeds {
             long first = c * masksPerChunk;
             chunks[c] =
                     new Chunk(
-                            layout, first, Math.min(masksPerChunk, numMasks - first), random.split());
+                            layout,
+                            first,
+                            Math.min(masksPerChunk, numMasks - first),
+                            random.split());
         }
         forEach(chunks.length, c -> chunks[c].draw(gamma));
         return new BlockSeeds(geometry, numMasks, chunks);
@@ -139,8 +142,8 @@ public final class BlockSeeds {
     /**
      * Writes the whole masks: {@code keep} at every unit outside the blocks, 0 inside, in parallel
      * over the chunks. Each chunk is painted in a scratch array, reused across calls, that stays in
-     * cache and is then copied out in bulk, so the masks' memory is written once, sequentially, at the speed of
-     * a copy; the buffer's previous contents do not matter.
+     * cache and is then copied out in bulk, so the masks' memory is written once, sequentially, at
+     * the speed of a copy; the buffer's previous contents do not matter.
      *
      * @param mask the masks, row-major, at least {@code numMasks * area} units; its position and
      *     limit are ignored
@@ -240,8 +243,8 @@ public final class BlockSeeds {
         }
 
         /**
-         * Returns the row, counted in rows of the last dimension within its mask, of the first
-         * unit of the block of valid seed index {@code v}.
+         * Returns the row, counted in rows of the last dimension within its mask, of the first unit
+         * of the block of valid seed index {@code v}.
          */
         int row(int v) {
             int rank = valid.length;
@@ -348,9 +351,9 @@ public final class BlockSeeds {
         }
 
         /**
-         * Counts the units in the union of the blocks of the current mask's {@code seeds} seeds:
-         * a lone seed drops a whole block; several are merged in a bit set of the mask, one bit
-         * per unit, a run of 64-bit words per row of the last dimension.
+         * Counts the units in the union of the blocks of the current mask's {@code seeds} seeds: a
+         * lone seed drops a whole block; several are merged in a bit set of the mask, one bit per
+         * unit, a run of 64-bit words per row of the last dimension.
          */
         private long union(int seeds) {
             if (seeds <= 1) {
@@ -388,7 +391,10 @@ public final class BlockSeeds {
             return union;
         }
 
-        /** Sets bits [x, x + length) of the row starting at word {@code row}; returns how many were clear. */
+        /**
+         * Sets bits [x, x + length) of the row starting at word {@code row}; returns how many were
+         * clear.
+         */
         private static int setRun(long[] bits, int row, int x, int length) {
             int newlySet = 0;
             int end = x + length;

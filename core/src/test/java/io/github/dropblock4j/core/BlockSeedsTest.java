@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -12,10 +17,6 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
 
 class BlockSeedsTest {
 
@@ -39,7 +40,11 @@ class BlockSeedsTest {
     void droppedCountsTheUnionOfTheBlocks(int[] size, int[] block, int masks, double p) {
         BlockGeometry g = BlockGeometry.of(size, block);
         BlockSeeds seeds =
-                BlockSeeds.draw(masks, g, DropBlockGamma.gamma(g, p, GammaMode.CALIBRATED), new SplittableRandom(5));
+                BlockSeeds.draw(
+                        masks,
+                        g,
+                        DropBlockGamma.gamma(g, p, GammaMode.CALIBRATED),
+                        new SplittableRandom(5));
         float[] mask = new float[Math.toIntExact(masks * g.area())];
         Arrays.fill(mask, 2f);
         seeds.paintZeros(FloatBuffer.wrap(mask));
@@ -58,7 +63,9 @@ class BlockSeedsTest {
                 ByteBuffer.allocateDirect(4 * units).order(ByteOrder.nativeOrder()).asFloatBuffer();
         // Several writes in a row, with new and repeated values, through the same scratch.
         for (float keep : new float[] {1.25f, 3f, 3f, 0.5f}) {
-            BlockSeeds seeds = BlockSeeds.draw(masks, g, gamma, new SplittableRandom(Float.floatToIntBits(keep)));
+            BlockSeeds seeds =
+                    BlockSeeds.draw(
+                            masks, g, gamma, new SplittableRandom(Float.floatToIntBits(keep)));
             seeds.write(written, keep);
             float[] expected = new float[units];
             Arrays.fill(expected, keep);

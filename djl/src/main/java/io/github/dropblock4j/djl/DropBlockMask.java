@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.pooling.Pool;
+
 import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.BlockSeeds;
 import io.github.dropblock4j.core.ScaleMode;
@@ -25,9 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>the host path, for CPU arrays of an engine whose {@link NDArray#toByteBuffer(boolean)} is a
  *       view of the array's memory (PyTorch): {@link BlockSeeds} draws the seeds and counts the
  *       dropped units first, then the mask is written, the scale with the blocks of zeros, straight
- *       into the engine's memory, in parallel over chunks of masks. No random number is drawn per unit and no
- *       buffer is copied; the sampler's generator is seeded from the engine's, so setting the
- *       engine's seed reproduces the masks.
+ *       into the engine's memory, in parallel over chunks of masks. No random number is drawn per
+ *       unit and no buffer is copied; the sampler's generator is seeded from the engine's, so
+ *       setting the engine's seed reproduces the masks.
  *   <li>the engine path, for every other device: the dense algorithm in engine operators, {@code
  *       seeds = uniform < gamma} over the valid region, zero-padded by {@code block - 1} on both
  *       sides, grown into blocks by a stride-1 max pool of the block size (so a seed at {@code s}
@@ -67,11 +68,17 @@ final class DropBlockMask {
         long total = maskShape.size();
         if (total > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(
-                    "mask must have at most " + Integer.MAX_VALUE + " units, got " + total + " for shape " + maskShape);
+                    "mask must have at most "
+                            + Integer.MAX_VALUE
+                            + " units, got "
+                            + total
+                            + " for shape "
+                            + maskShape);
         }
         NDArray mask =
                 engineOps || !hostPathWorks(manager)
-                        ? sampleWithEngineOps(manager, maskShape, geometry, gamma, scaleMode, dropProb)
+                        ? sampleWithEngineOps(
+                                manager, maskShape, geometry, gamma, scaleMode, dropProb)
                         : paintOnHost(manager, maskShape, geometry, gamma, scaleMode, dropProb);
         if (dataType != mask.getDataType()) {
             NDArray cast = mask.toType(dataType, false);
@@ -140,8 +147,8 @@ final class DropBlockMask {
 
     /**
      * Grows every seed into {@code [s, s + block)} along spatial dimension {@code dim}: pads that
-     * dimension with {@code block - 1} zeros on both sides and takes a stride-1 max pool of
-     * {@code block} units along it.
+     * dimension with {@code block - 1} zeros on both sides and takes a stride-1 max pool of {@code
+     * block} units along it.
      */
     private static NDArray growAlong(NDArray seeds, int dim, int block) {
         if (block == 1) {
@@ -175,9 +182,9 @@ final class DropBlockMask {
     }
 
     /**
-     * Returns whether masks for this manager can be painted on the host: its device is the CPU
-     * and its engine's {@code toByteBuffer(true)} is a view that writes through, which is probed
-     * once per engine.
+     * Returns whether masks for this manager can be painted on the host: its device is the CPU and
+     * its engine's {@code toByteBuffer(true)} is a view that writes through, which is probed once
+     * per engine.
      */
     private static boolean hostPathWorks(NDManager manager) {
         if (!Device.Type.CPU.equals(manager.getDevice().getDeviceType())) {
@@ -200,7 +207,8 @@ final class DropBlockMask {
     }
 
     private static long engineSeed(NDManager manager) {
-        try (NDArray draw = manager.randomInteger(0, Long.MAX_VALUE, new Shape(1), DataType.INT64)) {
+        try (NDArray draw =
+                manager.randomInteger(0, Long.MAX_VALUE, new Shape(1), DataType.INT64)) {
             return draw.toLongArray()[0];
         }
     }
