@@ -409,6 +409,17 @@ class DropBlockTest {
         assertEquals(new Shape(2, 3, 5, 5), dropBlock.getOutputShapes(new Shape[] {new Shape(2, 3, 5, 5)})[0]);
     }
 
+    @Test
+    void engineMaskOptionIsKeptAndShown() {
+        assertFalse(DropBlock.builder().build().isEngineMask());
+        DropBlock engine = DropBlock.builder().optEngineMask(true).build();
+        assertTrue(engine.isEngineMask());
+        assertEquals(
+                "DropBlock(dropProb=0.1, blockSize=[7], gamma=CALIBRATED, scale=BATCH,"
+                        + " mask=PER_CHANNEL, engineMask=true)",
+                engine.toString());
+    }
+
     static NDArray forward(DropBlock block, NDManager manager, NDArray x, boolean training) {
         return block.forward(new ParameterStore(manager, false), new NDList(x), training).singletonOrThrow();
     }
