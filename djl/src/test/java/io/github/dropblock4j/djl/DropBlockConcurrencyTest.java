@@ -7,27 +7,29 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+
 import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.DropBlockGamma;
 import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.core.MaskStructure;
 import io.github.dropblock4j.core.ScaleMode;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 
 /**
  * One {@link DropBlock} shared by several threads, as a model shared by the workers of a
@@ -87,7 +89,8 @@ class DropBlockConcurrencyTest {
 
     @Test
     void concurrentForwardsMatchSingleThreadedStatisticsAndNeverShareAMask() throws Exception {
-        DropBlock dropBlock = DropBlock.builder().optBlockSize(BLOCK).optDropProb(DROP_PROB).build();
+        DropBlock dropBlock =
+                DropBlock.builder().optBlockSize(BLOCK).optDropProb(DROP_PROB).build();
         List<Future<List<Call>>> futures = new ArrayList<>();
         for (int t = 0; t < THREADS; t++) {
             int thread = t;
@@ -111,9 +114,13 @@ class DropBlockConcurrencyTest {
         // 1 / sqrt(2 (n - 1)), 3% for the 500 single-threaded calls; 5 of those combined with
         // the concurrent sample's is the bar.
         double spreadTolerance =
-                5 * Math.hypot(1 / Math.sqrt(2.0 * (singleRates.length - 1)),
-                        1 / Math.sqrt(2.0 * (concurrentRates.length - 1)));
-        assertEquals(1.0, standardDeviation(concurrentRates) / standardDeviation(singleRates),
+                5
+                        * Math.hypot(
+                                1 / Math.sqrt(2.0 * (singleRates.length - 1)),
+                                1 / Math.sqrt(2.0 * (concurrentRates.length - 1)));
+        assertEquals(
+                1.0,
+                standardDeviation(concurrentRates) / standardDeviation(singleRates),
                 spreadTolerance);
 
         // Two calls draw the same zero pattern only if all 64 maps agree. A non-empty pattern
@@ -135,10 +142,10 @@ class DropBlockConcurrencyTest {
     }
 
     /**
-     * Runs forwards on inputs whose value is unique to the call, and checks each output on its
-     * own: its zeros are whole blocks, and every kept unit is the call's own input value times
-     * the batch scale of the call's own mask, {@code numel / kept}. A mask written by two calls
-     * at once, or an output or mask handed to the wrong call, breaks one of these.
+     * Runs forwards on inputs whose value is unique to the call, and checks each output on its own:
+     * its zeros are whole blocks, and every kept unit is the call's own input value times the batch
+     * scale of the call's own mask, {@code numel / kept}. A mask written by two calls at once, or
+     * an output or mask handed to the wrong call, breaks one of these.
      */
     private static List<Call> forwards(DropBlock dropBlock, int thread, int calls) {
         BlockGeometry geometry = BlockGeometry.of(new int[] {14, 14}, new int[] {BLOCK});
@@ -163,7 +170,10 @@ class DropBlockConcurrencyTest {
                 double scale = kept == 0 ? 0 : (double) units / kept;
                 for (int u = 0; u < units; u++) {
                     double expected = zeros.get(u) ? 0 : value * scale;
-                    assertEquals(expected, out[u], FLOAT_RELATIVE_EPS * expected,
+                    assertEquals(
+                            expected,
+                            out[u],
+                            FLOAT_RELATIVE_EPS * expected,
                             "thread " + thread + ", call " + i + ", unit " + u);
                 }
                 MaskStructure.assertUnionOfValidBlocks(out, MAPS, geometry);
@@ -180,33 +190,44 @@ class DropBlockConcurrencyTest {
         // its realised rate must agree: a forward that read the field twice would mix them.
         float low = 0.05f;
         float high = 0.3f;
-        DropBlock dropBlock = DropBlock.builder()
-                .optBlockSize(BLOCK)
-                .optDropProb(low)
-                .optScale(ScaleMode.EXPECTED)
-                .build();
+        DropBlock dropBlock =
+                DropBlock.builder()
+                        .optBlockSize(BLOCK)
+                        .optDropProb(low)
+                        .optScale(ScaleMode.EXPECTED)
+                        .build();
         // One call's rate is assigned to the nearer value; half the gap must span enough
         // standard deviations of one call's rate, measured single-threaded at each value.
         double halfGap = (high - low) / 2;
         for (float p : new float[] {low, high}) {
-            DropBlock fixed = DropBlock.builder().optBlockSize(BLOCK).optDropProb(p)
-                    .optScale(ScaleMode.EXPECTED).build();
+            DropBlock fixed =
+                    DropBlock.builder()
+                            .optBlockSize(BLOCK)
+                            .optDropProb(p)
+                            .optScale(ScaleMode.EXPECTED)
+                            .build();
             double[] rates = ratesOf(expectedScaleForwards(fixed, 200));
             assertEquals(p, mean(rates), RELATIVE_TOLERANCE * p);
-            assertTrue(halfGap >= MIN_PER_CALL_DEVIATIONS * standardDeviation(rates),
-                    "one call's rate at p = " + p + " varies too much: sd " + standardDeviation(rates));
+            assertTrue(
+                    halfGap >= MIN_PER_CALL_DEVIATIONS * standardDeviation(rates),
+                    "one call's rate at p = "
+                            + p
+                            + " varies too much: sd "
+                            + standardDeviation(rates));
         }
 
         AtomicBoolean done = new AtomicBoolean();
-        Future<Integer> setter = pool.submit(() -> {
-            int sets = 0;
-            while (!done.get()) {
-                dropBlock.setDropProb(sets % 2 == 0 ? high : low);
-                sets++;
-                Thread.yield();
-            }
-            return sets;
-        });
+        Future<Integer> setter =
+                pool.submit(
+                        () -> {
+                            int sets = 0;
+                            while (!done.get()) {
+                                dropBlock.setDropProb(sets % 2 == 0 ? high : low);
+                                sets++;
+                                Thread.yield();
+                            }
+                            return sets;
+                        });
         List<Future<List<Call>>> futures = new ArrayList<>();
         for (int t = 0; t < THREADS; t++) {
             futures.add(pool.submit(() -> expectedScaleForwards(dropBlock, CALLS_PER_THREAD / 2)));
@@ -225,7 +246,11 @@ class DropBlockConcurrencyTest {
             int p = scaleIndex(call.scale, low, high);
             used[p]++;
             double read = p == 0 ? low : high;
-            assertEquals(read, call.rate, halfGap, "a forward scaled for p = " + read + " dropped " + call.rate);
+            assertEquals(
+                    read,
+                    call.rate,
+                    halfGap,
+                    "a forward scaled for p = " + read + " dropped " + call.rate);
         }
         // Both values were read, so the test exercised the switch.
         assertTrue(used[0] > 0 && used[1] > 0, "forwards per value: " + Arrays.toString(used));
@@ -239,32 +264,46 @@ class DropBlockConcurrencyTest {
         // set after it finished (index g' + 1 at most, g' read after it finished: the value
         // may be set, and read, just before its index is published).
         float[] values = {0.05f, 0.1f, 0.15f, 0.2f, 0.25f, 0.3f, 0.35f, 0.4f};
-        DropBlock dropBlock = DropBlock.builder()
-                .optBlockSize(BLOCK)
-                .optDropProb(values[0])
-                .optScale(ScaleMode.EXPECTED)
-                .build();
+        DropBlock dropBlock =
+                DropBlock.builder()
+                        .optBlockSize(BLOCK)
+                        .optDropProb(values[0])
+                        .optScale(ScaleMode.EXPECTED)
+                        .build();
         AtomicInteger generation = new AtomicInteger();
         AtomicInteger forwardsDone = new AtomicInteger();
         AtomicBoolean done = new AtomicBoolean();
         List<Future<List<int[]>>> futures = new ArrayList<>();
         for (int t = 0; t < THREADS; t++) {
-            futures.add(pool.submit(() -> {
-                List<int[]> seen = new ArrayList<>();
-                try (NDManager manager = NDManager.newBaseManager()) {
-                    while (!done.get()) {
-                        int before = generation.get();
-                        float[] out;
-                        try (NDManager call = manager.newSubManager()) {
-                            out = DropBlockTest.forward(dropBlock, call, call.ones(SHAPE), true).toFloatArray();
-                        }
-                        int after = generation.get();
-                        seen.add(new int[] {before, scaleIndex(keptValue(out), values), after});
-                        forwardsDone.incrementAndGet();
-                    }
-                }
-                return seen;
-            }));
+            futures.add(
+                    pool.submit(
+                            () -> {
+                                List<int[]> seen = new ArrayList<>();
+                                try (NDManager manager = NDManager.newBaseManager()) {
+                                    while (!done.get()) {
+                                        int before = generation.get();
+                                        float[] out;
+                                        try (NDManager call = manager.newSubManager()) {
+                                            out =
+                                                    DropBlockTest.forward(
+                                                                    dropBlock,
+                                                                    call,
+                                                                    call.ones(SHAPE),
+                                                                    true)
+                                                            .toFloatArray();
+                                        }
+                                        int after = generation.get();
+                                        seen.add(
+                                                new int[] {
+                                                    before,
+                                                    scaleIndex(keptValue(out), values),
+                                                    after
+                                                });
+                                        forwardsDone.incrementAndGet();
+                                    }
+                                }
+                                return seen;
+                            }));
         }
         try {
             for (int g = 1; g < values.length; g++) {
@@ -286,9 +325,14 @@ class DropBlockConcurrencyTest {
         int checked = 0;
         for (Future<List<int[]>> future : futures) {
             for (int[] s : future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                assertTrue(s[0] <= s[1] && s[1] <= s[2] + 1,
-                        "forward started at generation " + s[0] + ", finished at " + s[2]
-                                + ", used value " + s[1]);
+                assertTrue(
+                        s[0] <= s[1] && s[1] <= s[2] + 1,
+                        "forward started at generation "
+                                + s[0]
+                                + ", finished at "
+                                + s[2]
+                                + ", used value "
+                                + s[1]);
                 checked++;
             }
         }
@@ -301,7 +345,9 @@ class DropBlockConcurrencyTest {
             for (int i = 0; i < calls; i++) {
                 float[] out;
                 try (NDManager call = manager.newSubManager()) {
-                    out = DropBlockTest.forward(dropBlock, call, call.ones(SHAPE), true).toFloatArray();
+                    out =
+                            DropBlockTest.forward(dropBlock, call, call.ones(SHAPE), true)
+                                    .toFloatArray();
                 }
                 int zeros = 0;
                 for (float v : out) {
@@ -335,7 +381,8 @@ class DropBlockConcurrencyTest {
                 return i;
             }
         }
-        throw new AssertionError("scale " + scale + " is 1 / (1 - p) for none of " + Arrays.toString(values));
+        throw new AssertionError(
+                "scale " + scale + " is 1 / (1 - p) for none of " + Arrays.toString(values));
     }
 
     private static double[] ratesOf(List<Call> calls) {
@@ -348,12 +395,15 @@ class DropBlockConcurrencyTest {
 
     private static double standardDeviation(double[] draws) {
         double mean = mean(draws);
-        return Math.sqrt(Arrays.stream(draws).map(v -> (v - mean) * (v - mean)).sum() / (draws.length - 1));
+        return Math.sqrt(
+                Arrays.stream(draws).map(v -> (v - mean) * (v - mean)).sum() / (draws.length - 1));
     }
 
-    private static void assertWithinStandardErrors(double[] draws, double target, double tolerance) {
+    private static void assertWithinStandardErrors(
+            double[] draws, double target, double tolerance) {
         double standardError = standardDeviation(draws) / Math.sqrt(draws.length);
-        assertTrue(tolerance >= MIN_STANDARD_ERRORS * standardError,
+        assertTrue(
+                tolerance >= MIN_STANDARD_ERRORS * standardError,
                 "too few draws: tolerance " + tolerance + " < 3 SE = " + 3 * standardError);
         assertEquals(target, mean(draws), tolerance);
     }

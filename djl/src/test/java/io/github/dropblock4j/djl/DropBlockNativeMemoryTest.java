@@ -9,6 +9,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.Structure;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -21,8 +29,6 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.StringJoiner;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Native memory of training forwards and backwards. The masks live in the engine's memory, so a
@@ -32,6 +38,12 @@ import org.junit.jupiter.api.io.TempDir;
  * surefire fork does not enter the measurement. The issue's soak is 20,000 iterations; CI runs
  * {@link #CI_ITERATIONS}. Run the full soak with {@code -Ddropblock4j.soak.iterations=20000} (see
  * docs/reliability.md).
+ *
+ * <p>The bar applies to the resident set after {@code malloc_trim(0)}: glibc keeps freed blocks of
+ * this size in its per-thread arenas and returns them to the system only when asked, so the raw
+ * resident set of this loop rises by about 300 MB over the first 7,000 iterations and then levels
+ * off, while the bytes malloc has handed out and not taken back stay flat. DJL's own Dropout does
+ * the same (docs/reliability.md has the figures). The raw figures are reported too.
  */
 class DropBlockNativeMemoryTest {
 
@@ -42,12 +54,11 @@ class DropBlockNativeMemoryTest {
     // output or the gradient (25.7 MB each) passes the bar within 3 iterations; smaller leaks
     // need the full soak (50 MB / 20,000 = 2.6 kB an iteration).
     private static final int CI_ITERATIONS = 200;
-    // glibc's allocator settles over the first iterations: its mmap threshold grows to the
-    // largest freed block (25.7 MB here) and its heaps to the working set. Measured: flat from
-    // about iteration 100 on.
+    // The first iterations grow glibc's heaps to the working set and its mmap threshold to the
+    // largest freed block (25.7 MB here); measure after that.
     private static final int WARM_UP_ITERATIONS = 100;
-    // One sample can be one array (25.7 MB) above or below its neighbours, as freed blocks stay
-    // in glibc's heaps until reused; the median of this many consecutive samples is not.
+    // One raw sample can be one array (25.7 MB) above or below its neighbours, as freed blocks
+    // stay in glibc's heaps until reused; the median of this many consecutive samples is not.
     private static final int WINDOW = 21;
     // The bar.
     private static final long MAX_GROWTH_BYTES = 50L << 20;
@@ -65,39 +76,64 @@ class DropBlockNativeMemoryTest {
         Path report = dir.resolve("soak.properties");
         // A second an iteration is over ten times the measured rate.
         Duration timeout = Duration.ofSeconds(120 + WARM_UP_ITERATIONS + iterations);
-        ForkedJvm.run(Soak.class, timeout, dir.resolve("soak.log"), Integer.toString(iterations), report.toString());
+        ForkedJvm.run(
+                Soak.class,
+                timeout,
+                dir.resolve("soak.log"),
+                Integer.toString(iterations),
+                report.toString());
         Properties figures = new Properties();
         try (Reader reader = Files.newBufferedReader(report, StandardCharsets.UTF_8)) {
             figures.load(reader);
         }
-        long probeSeen = Long.parseLong(figures.getProperty("probeBytesSeen"));
-        long afterWarmUp = Long.parseLong(figures.getProperty("rssAfterWarmUpBytes"));
-        long atEnd = Long.parseLong(figures.getProperty("rssAtEndBytes"));
-        long lastDropped = Long.parseLong(figures.getProperty("lastStepDroppedUnits"));
-        String summary = String.format(
-                Locale.ROOT,
-                "%d iterations of %s after %d warm-up: RSS (median of %d samples) after warm-up"
-                        + " %.1f MB, at end %.1f MB, growth %.1f MB; %.1f ms an iteration;"
-                        + " RSS every %s iterations (MB): %s",
-                iterations,
-                SHAPE,
-                WARM_UP_ITERATIONS,
-                WINDOW,
-                afterWarmUp / 1048576.0,
-                atEnd / 1048576.0,
-                (atEnd - afterWarmUp) / 1048576.0,
-                Double.parseDouble(figures.getProperty("msPerIteration")),
-                figures.getProperty("trajectoryEvery"),
-                figures.getProperty("trajectoryMegabytes"));
+        boolean trimmed = Boolean.parseBoolean(figures.getProperty("trimmed"));
+        long afterWarmUp = bytes(figures, trimmed ? "trimmedRssAfterWarmUp" : "rssAfterWarmUp");
+        long atEnd = bytes(figures, trimmed ? "trimmedRssAtEnd" : "rssAtEnd");
+        String summary =
+                String.format(
+                        Locale.ROOT,
+                        "%d iterations of %s after %d warm-up, %.1f ms an iteration. RSS after"
+                                + " malloc_trim(0): after warm-up %s MB, at end %s MB. Raw RSS"
+                                + " (median of %d samples): after warm-up %s MB, at end %s MB."
+                                + " malloc in use: after warm-up %s MB, at end %s MB. Raw RSS every"
+                                + " %s iterations (MB): %s",
+                        iterations,
+                        SHAPE,
+                        WARM_UP_ITERATIONS,
+                        Double.parseDouble(figures.getProperty("msPerIteration")),
+                        megabytes(figures, "trimmedRssAfterWarmUp"),
+                        megabytes(figures, "trimmedRssAtEnd"),
+                        WINDOW,
+                        megabytes(figures, "rssAfterWarmUp"),
+                        megabytes(figures, "rssAtEnd"),
+                        megabytes(figures, "mallocInUseAfterWarmUp"),
+                        megabytes(figures, "mallocInUseAtEnd"),
+                        figures.getProperty("trajectoryEvery"),
+                        figures.getProperty("trajectoryMegabytes"));
         System.out.println("DropBlockNativeMemoryTest: " + summary);
 
         // The probe reads the right line in the right unit, so the bar below can fail.
-        assertTrue(probeSeen >= PROBE_BYTES - PROBE_SLACK_BYTES,
+        long probeSeen = bytes(figures, "probeSeen");
+        assertTrue(
+                probeSeen >= PROBE_BYTES - PROBE_SLACK_BYTES,
                 "RSS rose " + probeSeen + " bytes for a " + PROBE_BYTES + "-byte array");
         // The loop really trained: the last gradient has zeros, but not only zeros.
-        assertTrue(lastDropped > 0 && lastDropped < SHAPE.size(), "last step dropped " + lastDropped);
+        long lastDropped = Long.parseLong(figures.getProperty("lastStepDroppedUnits"));
+        assertTrue(
+                lastDropped > 0 && lastDropped < SHAPE.size(), "last step dropped " + lastDropped);
         assertEquals("0", figures.getProperty("arraysLeftOnManager"));
         assertTrue(atEnd - afterWarmUp <= MAX_GROWTH_BYTES, summary);
+    }
+
+    private static long bytes(Properties figures, String key) {
+        return Long.parseLong(figures.getProperty(key + "Bytes"));
+    }
+
+    private static String megabytes(Properties figures, String key) {
+        String value = figures.getProperty(key + "Bytes");
+        return value == null
+                ? "n/a"
+                : String.format(Locale.ROOT, "%.1f", Long.parseLong(value) / 1048576.0);
     }
 
     /**
@@ -117,9 +153,17 @@ class DropBlockNativeMemoryTest {
             int every = Math.max(1, iterations / 20);
             StringJoiner trajectory = new StringJoiner(",");
             try (NDManager manager = NDManager.newBaseManager()) {
-                figures.setProperty("probeBytesSeen", Long.toString(probe(manager)));
+                figures.setProperty("probeSeenBytes", Long.toString(probe(manager)));
                 for (int i = 0; i < WARM_UP_ITERATIONS; i++) {
                     trainingStep(dropBlock, manager);
+                }
+                boolean trimmed = Glibc.trim();
+                figures.setProperty("trimmed", Boolean.toString(trimmed));
+                if (trimmed) {
+                    figures.setProperty(
+                            "trimmedRssAfterWarmUpBytes", Long.toString(residentBytes()));
+                    figures.setProperty(
+                            "mallocInUseAfterWarmUpBytes", Long.toString(Glibc.inUseBytes()));
                 }
                 long[] first = new long[WINDOW];
                 long[] last = new long[WINDOW];
@@ -139,9 +183,15 @@ class DropBlockNativeMemoryTest {
                 double msPerIteration = (System.nanoTime() - start) / 1e6 / iterations;
                 figures.setProperty("rssAfterWarmUpBytes", Long.toString(median(first)));
                 figures.setProperty("rssAtEndBytes", Long.toString(median(last)));
+                if (trimmed) {
+                    figures.setProperty("mallocInUseAtEndBytes", Long.toString(Glibc.inUseBytes()));
+                    Glibc.trim();
+                    figures.setProperty("trimmedRssAtEndBytes", Long.toString(residentBytes()));
+                }
                 figures.setProperty("msPerIteration", Double.toString(msPerIteration));
                 figures.setProperty("lastStepDroppedUnits", Long.toString(lastDropped));
-                figures.setProperty("arraysLeftOnManager", Integer.toString(manager.getManagedArrays().size()));
+                figures.setProperty(
+                        "arraysLeftOnManager", Integer.toString(manager.getManagedArrays().size()));
                 figures.setProperty("trajectoryEvery", Integer.toString(every));
                 figures.setProperty("trajectoryMegabytes", trajectory.toString());
             }
@@ -171,8 +221,11 @@ class DropBlockNativeMemoryTest {
         /** How much the resident set rises while a {@link #PROBE_BYTES} array is held. */
         private static long probe(NDManager manager) {
             long before = residentBytes();
-            try (NDArray big = manager.ones(new Shape(PROBE_BYTES / Float.BYTES))) {
+            NDArray big = manager.ones(new Shape(PROBE_BYTES / Float.BYTES));
+            try {
                 return residentBytes() - before;
+            } finally {
+                big.close();
             }
         }
 
@@ -180,6 +233,85 @@ class DropBlockNativeMemoryTest {
             long[] sorted = samples.clone();
             Arrays.sort(sorted);
             return sorted[sorted.length / 2];
+        }
+    }
+
+    /**
+     * glibc's malloc, through JNA (a dependency of DJL): {@code malloc_trim} returns the free pages
+     * of every arena to the system, and {@code mallinfo2} counts what is handed out.
+     */
+    static final class Glibc {
+
+        private Glibc() {}
+
+        /** The C library, as far as the soak uses it. */
+        public interface C extends Library {
+            /**
+             * Releases free memory from the heap.
+             *
+             * @param pad bytes to keep at the top of the main heap
+             * @return 1 if memory was released, 0 otherwise
+             */
+            int malloc_trim(long pad);
+
+            /**
+             * Reports the allocator's statistics.
+             *
+             * @return the statistics of all arenas
+             */
+            MallInfo2 mallinfo2();
+        }
+
+        /** {@code struct mallinfo2}: ten {@code size_t} fields. */
+        @Structure.FieldOrder({
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost"
+        })
+        public static final class MallInfo2 extends Structure implements Structure.ByValue {
+            public long arena;
+            public long ordblks;
+            public long smblks;
+            public long hblks;
+            public long hblkhd;
+            public long usmblks;
+            public long fsmblks;
+            public long uordblks;
+            public long fordblks;
+            public long keepcost;
+        }
+
+        private static C c;
+
+        /**
+         * Calls {@code malloc_trim(0)}.
+         *
+         * @return false when this is not glibc (2.33 or later), and nothing was done
+         */
+        static boolean trim() {
+            try {
+                if (c == null) {
+                    c = Native.load("c", C.class);
+                    c.mallinfo2();
+                }
+                c.malloc_trim(0);
+                return true;
+            } catch (UnsatisfiedLinkError e) {
+                return false;
+            }
+        }
+
+        /** Bytes handed out by malloc and not freed: in the arenas plus mmapped blocks. */
+        static long inUseBytes() {
+            MallInfo2 info = c.mallinfo2();
+            return info.uordblks + info.hblkhd;
         }
     }
 

@@ -33,19 +33,20 @@ final class ForkedJvm {
      */
     static String run(Class<?> mainClass, Duration timeout, Path log, String... args)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx2g",
-                "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error",
-                "-cp",
-                System.getProperty("java.class.path"),
-                mainClass.getName()));
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-Xmx2g",
+                                "-Dai.djl.offline=true",
+                                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                                "-Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                mainClass.getName()));
         command.addAll(Arrays.asList(args));
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         String cache = System.getenv("DJL_CACHE_DIR");
         if (cache != null) {
@@ -54,11 +55,21 @@ final class ForkedJvm {
         Process process = builder.start();
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly().waitFor();
-            fail(mainClass.getSimpleName() + " did not finish in " + timeout + "; output:\n" + read(log));
+            fail(
+                    mainClass.getSimpleName()
+                            + " did not finish in "
+                            + timeout
+                            + "; output:\n"
+                            + read(log));
         }
         String output = read(log);
         if (process.exitValue() != 0) {
-            fail(mainClass.getSimpleName() + " exited " + process.exitValue() + "; output:\n" + output);
+            fail(
+                    mainClass.getSimpleName()
+                            + " exited "
+                            + process.exitValue()
+                            + "; output:\n"
+                            + output);
         }
         return output;
     }
