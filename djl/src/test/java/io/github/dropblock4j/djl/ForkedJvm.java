@@ -23,7 +23,8 @@ final class ForkedJvm {
     private ForkedJvm() {}
 
     /**
-     * Runs {@code mainClass} with {@code args} and waits for it.
+     * Runs {@code mainClass} with {@code args} in a JVM with the test JVM's heap limit, and waits
+     * for it.
      *
      * @param mainClass a class of the test classpath with a {@code main(String[])}
      * @param timeout how long the child may run
@@ -33,17 +34,33 @@ final class ForkedJvm {
      */
     static String run(Class<?> mainClass, Duration timeout, Path log, String... args)
             throws IOException, InterruptedException {
-        List<String> command =
-                new ArrayList<>(
-                        List.of(
-                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                "-Xmx2g",
-                                "-Dai.djl.offline=true",
-                                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                                "-Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error",
-                                "-cp",
-                                System.getProperty("java.class.path"),
-                                mainClass.getName()));
+        return run(mainClass, List.of("-Xmx2g"), timeout, log, args);
+    }
+
+    /**
+     * Runs {@code mainClass} with {@code args} and waits for it.
+     *
+     * @param mainClass a class of the test classpath with a {@code main(String[])}
+     * @param jvmOptions options for the child JVM, such as its heap size
+     * @param timeout how long the child may run
+     * @param log where the child's stdout and stderr go
+     * @param args the child's arguments
+     * @return the child's output
+     */
+    static String run(
+            Class<?> mainClass, List<String> jvmOptions, Duration timeout, Path log, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(
+                List.of(
+                        "-Dai.djl.offline=true",
+                        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                        "-Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        mainClass.getName()));
         command.addAll(Arrays.asList(args));
         ProcessBuilder builder =
                 new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
