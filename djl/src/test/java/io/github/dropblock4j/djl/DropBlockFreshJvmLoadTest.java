@@ -2,6 +2,8 @@ package io.github.dropblock4j.djl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -102,8 +104,8 @@ class DropBlockFreshJvmLoadTest {
         assertArrayEquals(here.seededTraining, there.seededTraining);
         // The outputs say something: training moved the weights off their initial symmetry, and
         // the seeded training forward dropped units, so it differs from the evaluation.
-        assertTrue(here.evaluation[0] != here.evaluation[1]);
-        assertTrue(!Arrays.equals(here.evaluation, here.seededTraining));
+        assertNotEquals(here.evaluation[0], here.evaluation[1]);
+        assertFalse(Arrays.equals(here.evaluation, here.seededTraining));
     }
 
     /** A few SGD steps, so that batch-norm statistics and every weight hold trained values. */

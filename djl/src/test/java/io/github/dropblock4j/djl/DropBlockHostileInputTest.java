@@ -3,6 +3,7 @@ package io.github.dropblock4j.djl;
 import static net.jqwik.api.RandomDistribution.uniform;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -295,7 +296,7 @@ class DropBlockHostileInputTest {
                         training);
                 assertTrue(valid, "accepted invalid arguments");
             } catch (IllegalArgumentException e) {
-                assertTrue(!valid, "rejected valid arguments: " + e.getMessage());
+                assertFalse(valid, "rejected valid arguments: " + e.getMessage());
                 String message = e.getMessage();
                 assertTrue(
                         message.contains("dropProb")
@@ -437,7 +438,7 @@ class DropBlockHostileInputTest {
             NDArray x = manager.ones(new Shape(2, 3, 7, 7)).toType(DataType.COMPLEX64, false);
             assertEquals(
                     "input must have a floating-point data type (float16, float32, float64), got"
-                        + " complex64",
+                            + " complex64",
                     assertThrows(
                                     IllegalArgumentException.class,
                                     () -> DropBlock.dropBlock(x, 0.1f, 3, true))
@@ -474,7 +475,7 @@ class DropBlockHostileInputTest {
                                 });
         assertEquals(
                 "input must have a floating-point data type (float16, float32, float64), got"
-                    + " bfloat16",
+                        + " bfloat16",
                 assertThrows(
                                 IllegalArgumentException.class,
                                 () -> DropBlock.dropBlock(x, 0.1f, 3, true))
