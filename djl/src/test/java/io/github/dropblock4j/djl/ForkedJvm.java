@@ -30,11 +30,10 @@ final class ForkedJvm {
      * @param timeout how long the child may run
      * @param log where the child's stdout and stderr go
      * @param args the child's arguments
-     * @return the child's output
      */
-    static String run(Class<?> mainClass, Duration timeout, Path log, String... args)
+    static void run(Class<?> mainClass, Duration timeout, Path log, String... args)
             throws IOException, InterruptedException {
-        return run(mainClass, List.of("-Xmx2g"), timeout, log, args);
+        run(mainClass, List.of("-Xmx2g"), timeout, log, args);
     }
 
     /**
@@ -45,9 +44,8 @@ final class ForkedJvm {
      * @param timeout how long the child may run
      * @param log where the child's stdout and stderr go
      * @param args the child's arguments
-     * @return the child's output
      */
-    static String run(
+    static void run(
             Class<?> mainClass, List<String> jvmOptions, Duration timeout, Path log, String... args)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
@@ -79,16 +77,14 @@ final class ForkedJvm {
                             + "; output:\n"
                             + read(log));
         }
-        String output = read(log);
         if (process.exitValue() != 0) {
             fail(
                     mainClass.getSimpleName()
                             + " exited "
                             + process.exitValue()
                             + "; output:\n"
-                            + output);
+                            + read(log));
         }
-        return output;
     }
 
     private static String read(Path log) {
