@@ -482,11 +482,6 @@ class DropBlockHostileInputTest {
                         .getMessage());
     }
 
-    @Disabled(
-            "Defect: calibrated gamma loses precision as p falls below 1e-9 and stops at 5.6e-17"
-                + " for p below 1e-16 (1 - exp(...) cancels; bisection on [0, 1] cannot resolve"
-                + " it). Fix in BlockGeometry and DropBlockGamma (see docs/reliability.md, 'Defects"
-                + " found').")
     @ParameterizedTest
     @ValueSource(doubles = {1e-3, 1e-6, 1e-9, 1e-12, 1e-15, 1e-20, 1e-30, 1.4e-45})
     void calibratedGammaMatchesAVanishingDropProb(double p) {
