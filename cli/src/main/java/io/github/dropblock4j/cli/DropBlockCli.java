@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             AblateCommand.class,
             MaskCommand.class,
             DemoCommand.class,
+            BenchCommand.class,
             MakeEmbeddedCommand.class
         })
 public final class DropBlockCli {

@@ -36,6 +36,13 @@ import java.util.Objects;
  * (Algorithm 1 of the paper). The mask is a constant for autograd: {@code dL/dx = dL/dy * mask *
  * scale}. Not training, or a drop probability of 0, returns the input itself.
  *
+ * <p>Cost: on the CPU the seeds are drawn on the host (geometric gaps between them, O(seeds)) and
+ * the scaled mask is written once, straight into the engine's memory, so a forward costs about a
+ * multiplication by a ready mask plus one pass over the mask; backward keeps only the mask, one
+ * unit of the input's data type per masked unit. On other devices, or with {@link
+ * Builder#optEngineMask(boolean)}, the mask is built from engine operators instead (a uniform
+ * draw over the valid region, zero padding and stride-1 max pools), with the same distribution.
+ *
  * <p>Thread safety: forwards may run concurrently; each draws its own mask from the engine's
  * random generator. The drop probability is a volatile field, so a {@link #setDropProb(float)}
  * from a scheduler is seen by every forward that starts after it returns; a forward that has
@@ -49,6 +56,7 @@ public final class DropBlock extends AbstractBlock {
     private final GammaMode gammaMode;
     private final ScaleMode scaleMode;
     private final MaskSharing maskSharing;
+    private final boolean engineMask;
     private final float scheduleWeight;
     private volatile float dropProb;
 
@@ -58,6 +66,7 @@ public final class DropBlock extends AbstractBlock {
         gammaMode = builder.gammaMode;
         scaleMode = builder.scaleMode;
         maskSharing = builder.maskSharing;
+        engineMask = builder.engineMask;
         scheduleWeight = builder.scheduleWeight;
         dropProb = builder.dropProb;
     }
@@ -117,6 +126,19 @@ public final class DropBlock extends AbstractBlock {
             ScaleMode scaleMode,
             MaskSharing maskSharing,
             boolean training) {
+        return dropBlock(
+                input, dropProb, blockSize, gammaMode, scaleMode, maskSharing, training, false);
+    }
+
+    static NDArray dropBlock(
+            NDArray input,
+            float dropProb,
+            int[] blockSize,
+            GammaMode gammaMode,
+            ScaleMode scaleMode,
+            MaskSharing maskSharing,
+            boolean training,
+            boolean engineMask) {
         DropBlockGamma.checkDropProb(dropProb);
         BlockGeometry.checkBlockSize(blockSize);
         Objects.requireNonNull(gammaMode, "gammaMode");
@@ -142,7 +164,8 @@ public final class DropBlock extends AbstractBlock {
                         gamma,
                         scaleMode,
                         dropProb,
-                        input.getDataType())) {
+                        input.getDataType(),
+                        engineMask)) {
             // The autograd graph keeps its own reference to the mask; closing ours frees it as
             // soon as backward is done with it.
             return input.mul(mask);
@@ -232,6 +255,16 @@ public final class DropBlock extends AbstractBlock {
     }
 
     /**
+     * Returns whether the mask is drawn with engine operators on every device, instead of being
+     * painted on the host for CPU arrays.
+     *
+     * @return whether the engine path is forced
+     */
+    public boolean isEngineMask() {
+        return engineMask;
+    }
+
+    /**
      * Returns the factor a {@link DropBlockScheduler} multiplies its scheduled drop probability by
      * for this block, e.g. {@code 1 / 4^(S - g)} in stage {@code g} of {@code S} of a ResNet with
      * per-stage scaling.
@@ -251,7 +284,15 @@ public final class DropBlock extends AbstractBlock {
             PairList<String, Object> params) {
         NDArray input = inputs.singletonOrThrow();
         NDArray output =
-                dropBlock(input, dropProb, blockSize, gammaMode, scaleMode, maskSharing, training);
+                dropBlock(
+                        input,
+                        dropProb,
+                        blockSize,
+                        gammaMode,
+                        scaleMode,
+                        maskSharing,
+                        training,
+                        engineMask);
         return output == input ? inputs : new NDList(output);
     }
 
@@ -301,6 +342,7 @@ public final class DropBlock extends AbstractBlock {
                 + scaleMode
                 + ", mask="
                 + maskSharing
+                + (engineMask ? ", engineMask=true" : "")
                 + ")";
     }
 
@@ -312,6 +354,7 @@ public final class DropBlock extends AbstractBlock {
         private GammaMode gammaMode = GammaMode.CALIBRATED;
         private ScaleMode scaleMode = ScaleMode.BATCH;
         private MaskSharing maskSharing = MaskSharing.PER_CHANNEL;
+        private boolean engineMask;
         private float scheduleWeight = 1f;
 
         Builder() {}
@@ -381,6 +424,23 @@ public final class DropBlock extends AbstractBlock {
          */
         public Builder optMask(MaskSharing maskSharing) {
             this.maskSharing = maskSharing;
+            return this;
+        }
+
+        /**
+         * Sets whether the mask is drawn with engine operators on every device. Defaults to
+         * false: on the CPU, with an engine whose {@code toByteBuffer(true)} is a view of the
+         * array (PyTorch), the seeds are drawn on the host and the blocks painted straight into
+         * the mask, which costs about one pass over the mask; elsewhere (GPU, other engines) the
+         * mask is drawn with engine operators, a uniform draw per valid position, a padding and a
+         * stride-1 max pool. Both give masks of the same distribution; true forces the engine
+         * operators on the CPU too, for testing or comparison.
+         *
+         * @param engineMask whether to draw the mask with engine operators on every device
+         * @return this builder
+         */
+        public Builder optEngineMask(boolean engineMask) {
+            this.engineMask = engineMask;
             return this;
         }
 

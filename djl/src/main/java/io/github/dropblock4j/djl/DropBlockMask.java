@@ -1,26 +1,45 @@
 package io.github.dropblock4j.djl;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.pooling.Pool;
+
 import io.github.dropblock4j.core.BlockGeometry;
-import io.github.dropblock4j.core.MaskSampler;
+import io.github.dropblock4j.core.BlockSeeds;
 import io.github.dropblock4j.core.ScaleMode;
 
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Draws a scaled DropBlock mask as an engine array: 0 where a unit is dropped, the scale where it
- * is kept.
+ * is kept. Two paths give masks of the same distribution:
  *
- * <p>The mask is painted by {@link MaskSampler} straight into the engine's own memory through the
- * zero-copy view that {@link NDArray#toByteBuffer(boolean)} gives on the CPU, so no random number
- * is drawn per unit, no buffer is copied, and the memory is freed with the array. The sampler's
- * random generator is seeded from the engine's, so setting the engine's seed reproduces the masks.
+ * <ul>
+ *   <li>the host path, for CPU arrays of an engine whose {@link NDArray#toByteBuffer(boolean)} is a
+ *       view of the array's memory (PyTorch): {@link BlockSeeds} draws the seeds and counts the
+ *       dropped units first, then the mask is written, the scale with the blocks of zeros, straight
+ *       into the engine's memory, in parallel over chunks of masks. No random number is drawn per
+ *       unit and no buffer is copied; the sampler's generator is seeded from the engine's, so
+ *       setting the engine's seed reproduces the masks.
+ *   <li>the engine path, for every other device: the dense algorithm in engine operators, {@code
+ *       seeds = uniform < gamma} over the valid region, zero-padded by {@code block - 1} on both
+ *       sides, grown into blocks by a stride-1 max pool of the block size (so a seed at {@code s}
+ *       covers {@code [s, s + block)}), and {@code mask = 1 - pooled}, scaled. The scale is
+ *       computed on the device, so nothing waits for the device.
+ * </ul>
  */
 final class DropBlockMask {
+
+    // Whether an engine's toByteBuffer(true) on the CPU writes through to the array, per engine.
+    private static final Map<String, Boolean> HOST_VIEW = new ConcurrentHashMap<>();
 
     private DropBlockMask() {}
 
@@ -34,6 +53,7 @@ final class DropBlockMask {
      * @param scaleMode how kept units are scaled
      * @param dropProb the requested drop probability
      * @param dataType the mask's data type, that of the input
+     * @param engineOps whether to use the engine path even where the host path works
      * @return the mask, attached to {@code manager}
      */
     static NDArray sample(
@@ -43,21 +63,24 @@ final class DropBlockMask {
             double gamma,
             ScaleMode scaleMode,
             double dropProb,
-            DataType dataType) {
+            DataType dataType,
+            boolean engineOps) {
         long total = maskShape.size();
         if (total > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(
-                    "mask must have at most " + Integer.MAX_VALUE + " units, got " + total + " for shape " + maskShape);
+                    "mask must have at most "
+                            + Integer.MAX_VALUE
+                            + " units, got "
+                            + total
+                            + " for shape "
+                            + maskShape);
         }
-        SplittableRandom random = new SplittableRandom(engineSeed(manager));
-        NDArray mask = manager.ones(maskShape, DataType.FLOAT32);
-        FloatBuffer view = mask.toByteBuffer(true).asFloatBuffer();
-        long dropped = MaskSampler.paint(view, total / geometry.area(), geometry, gamma, random);
-        double scale = scaleMode.scale(total, total - dropped, dropProb);
-        if (scale != 1.0) {
-            mask.muli(scale);
-        }
-        if (dataType != DataType.FLOAT32) {
+        NDArray mask =
+                engineOps || !hostPathWorks(manager)
+                        ? sampleWithEngineOps(
+                                manager, maskShape, geometry, gamma, scaleMode, dropProb)
+                        : paintOnHost(manager, maskShape, geometry, gamma, scaleMode, dropProb);
+        if (dataType != mask.getDataType()) {
             NDArray cast = mask.toType(dataType, false);
             mask.close();
             mask = cast;
@@ -65,8 +88,127 @@ final class DropBlockMask {
         return mask;
     }
 
+    private static NDArray paintOnHost(
+            NDManager manager,
+            Shape maskShape,
+            BlockGeometry geometry,
+            double gamma,
+            ScaleMode scaleMode,
+            double dropProb) {
+        long total = maskShape.size();
+        SplittableRandom random = new SplittableRandom(engineSeed(manager));
+        // Count the drops before touching the mask, so that it is written once, scale and zeros
+        // together, into memory the engine has not initialised.
+        BlockSeeds seeds = BlockSeeds.draw(total / geometry.area(), geometry, gamma, random);
+        float scale = (float) scaleMode.scale(total, total - seeds.dropped(), dropProb);
+        NDArray mask = manager.create(maskShape, DataType.FLOAT32);
+        seeds.write(mask.toByteBuffer(true).asFloatBuffer(), scale);
+        return mask;
+    }
+
+    private static NDArray sampleWithEngineOps(
+            NDManager manager,
+            Shape maskShape,
+            BlockGeometry geometry,
+            double gamma,
+            ScaleMode scaleMode,
+            double dropProb) {
+        int rank = geometry.rank();
+        long[] seedShape = maskShape.getShape().clone();
+        for (int d = 0; d < rank; d++) {
+            seedShape[2 + d] = geometry.validExtent(d);
+        }
+        try (NDManager scratch = manager.newSubManager()) {
+            NDArray covered =
+                    scratch.randomUniform(0f, 1f, new Shape(seedShape))
+                            .lt(gamma)
+                            .toType(DataType.FLOAT32, false);
+            // A box max pool is separable: one pass per dimension costs the sum of the block
+            // sizes per unit instead of their product.
+            for (int d = 0; d < rank; d++) {
+                covered = growAlong(covered, d, geometry.block(d));
+            }
+            NDArray kept = covered.eq(0);
+            NDArray mask = kept.toType(DataType.FLOAT32, false);
+            if (scaleMode == ScaleMode.BATCH) {
+                // count(M) / count_ones(M), 0 when nothing is kept (the mask is all zeros then).
+                NDArray keptCount = kept.sum().toType(DataType.FLOAT32, false).maximum(1f);
+                mask.muli(NDArrays.div((double) maskShape.size(), keptCount));
+            } else {
+                double scale = scaleMode.scale(maskShape.size(), maskShape.size(), dropProb);
+                if (scale != 1.0) {
+                    mask.muli(scale);
+                }
+            }
+            mask.attach(manager);
+            return mask;
+        }
+    }
+
+    /**
+     * Grows every seed into {@code [s, s + block)} along spatial dimension {@code dim}: pads that
+     * dimension with {@code block - 1} zeros on both sides and takes a stride-1 max pool of {@code
+     * block} units along it.
+     */
+    private static NDArray growAlong(NDArray seeds, int dim, int block) {
+        if (block == 1) {
+            return seeds;
+        }
+        int rank = seeds.getShape().dimension() - 2;
+        // pad() takes (before, after) pairs from the last dimension backwards.
+        long[] padding = new long[2 * rank];
+        padding[2 * (rank - 1 - dim)] = block - 1;
+        padding[2 * (rank - 1 - dim) + 1] = block - 1;
+        long[] kernel = new long[rank];
+        Arrays.fill(kernel, 1L);
+        kernel[dim] = block;
+        long[] stride = new long[rank];
+        Arrays.fill(stride, 1L);
+        NDArray padded = seeds.pad(new Shape(padding), 0);
+        Shape k = new Shape(kernel);
+        Shape s = new Shape(stride);
+        Shape none = new Shape(new long[rank]);
+        switch (rank) {
+            case 1:
+                return Pool.maxPool1d(padded, k, s, none, false);
+            case 2:
+                return Pool.maxPool2d(padded, k, s, none, false);
+            case 3:
+                return Pool.maxPool3d(padded, k, s, none, false);
+            default:
+                throw new IllegalArgumentException(
+                        "DropBlock has 1, 2 or 3 spatial dimensions, got " + rank);
+        }
+    }
+
+    /**
+     * Returns whether masks for this manager can be painted on the host: its device is the CPU and
+     * its engine's {@code toByteBuffer(true)} is a view that writes through, which is probed once
+     * per engine.
+     */
+    private static boolean hostPathWorks(NDManager manager) {
+        if (!Device.Type.CPU.equals(manager.getDevice().getDeviceType())) {
+            return false;
+        }
+        return HOST_VIEW.computeIfAbsent(
+                manager.getEngine().getEngineName(), name -> writesThrough(manager));
+    }
+
+    private static boolean writesThrough(NDManager manager) {
+        try (NDManager probe = manager.newSubManager()) {
+            NDArray array = probe.zeros(new Shape(1), DataType.FLOAT32);
+            ByteBuffer view = array.toByteBuffer(true);
+            view.putFloat(0, 1f);
+            return array.toFloatArray()[0] == 1f;
+        } catch (UnsupportedOperationException e) {
+            // A read-only buffer (ReadOnlyBufferException) or no buffer at all.
+            return false;
+        }
+    }
+
     private static long engineSeed(NDManager manager) {
-        try (NDArray draw = manager.randomInteger(0, Long.MAX_VALUE, new Shape(1), DataType.INT64)) {
+        try (NDArray draw =
+                manager.randomInteger(0, Long.MAX_VALUE, new Shape(1), DataType.INT64)) {
             return draw.toLongArray()[0];
         }
     }

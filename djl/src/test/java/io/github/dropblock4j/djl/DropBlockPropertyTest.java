@@ -23,13 +23,15 @@ class DropBlockPropertyTest {
             @ForAll("shapes") List<Integer> shape,
             @ForAll("blockSizes") int blockSize,
             @ForAll("dropProbs") float dropProb,
-            @ForAll("sharings") MaskSharing sharing) {
+            @ForAll("sharings") MaskSharing sharing,
+            @ForAll boolean engineMask) {
         long[] dims = shape.stream().mapToLong(Integer::longValue).toArray();
         DropBlock dropBlock = DropBlock.builder()
                 .optBlockSize(blockSize)
                 .optDropProb(dropProb)
                 .optMask(sharing)
                 .optScale(ScaleMode.BATCH)
+                .optEngineMask(engineMask)
                 .build();
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray x = manager.randomUniform(1f, 2f, new Shape(dims));

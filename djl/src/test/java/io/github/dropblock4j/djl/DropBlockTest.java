@@ -28,6 +28,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -50,6 +51,19 @@ class DropBlockTest {
 
     private NDManager manager;
 
+    /**
+     * The two ways of drawing a mask, which must give the same distribution: painted on the host
+     * (the CPU default) and built from engine operators (the default elsewhere, forced here).
+     */
+    enum MaskPath {
+        HOST,
+        ENGINE;
+
+        DropBlock.Builder builder() {
+            return DropBlock.builder().optEngineMask(this == ENGINE);
+        }
+    }
+
     @BeforeEach
     void setUp() {
         manager = NDManager.newBaseManager();
@@ -63,32 +77,35 @@ class DropBlockTest {
 
     static Stream<Arguments> grid() {
         Stream.Builder<Arguments> grid = Stream.builder();
-        for (int size : new int[] {7, 14, 28, 56}) {
-            for (int block : new int[] {1, 3, 5, 7}) {
-                for (float p : new float[] {0.05f, 0.1f, 0.2f}) {
-                    grid.add(Arguments.of(size, block, p));
+        for (MaskPath path : MaskPath.values()) {
+            for (int size : new int[] {7, 14, 28, 56}) {
+                for (int block : new int[] {1, 3, 5, 7}) {
+                    for (float p : new float[] {0.05f, 0.1f, 0.2f}) {
+                        grid.add(Arguments.of(size, block, p, path));
+                    }
                 }
             }
         }
         return grid.build();
     }
 
-    @ParameterizedTest(name = "{0}x{0}, block {1}, p {2}")
+    @ParameterizedTest(name = "{0}x{0}, block {1}, p {2}, {3}")
     @MethodSource("grid")
-    void realisedDropRateMatchesRequest(int size, int block, float p) {
-        assertRealisedRate(size, block, p, GammaMode.CALIBRATED, p);
+    void realisedDropRateMatchesRequest(int size, int block, float p, MaskPath path) {
+        assertRealisedRate(size, block, p, GammaMode.CALIBRATED, p, path);
     }
 
-    @ParameterizedTest(name = "{0}x{0}, block {1}, p {2}")
+    @ParameterizedTest(name = "{0}x{0}, block {1}, p {2}, {3}")
     @MethodSource("grid")
-    void paperModeRealisesItsClosedFormExpectation(int size, int block, float p) {
+    void paperModeRealisesItsClosedFormExpectation(int size, int block, float p, MaskPath path) {
         BlockGeometry g = BlockGeometry.of(new int[] {size, size}, new int[] {block});
         double expected = g.expectedDropFraction(DropBlockGamma.gamma(g, p, GammaMode.PAPER));
-        assertRealisedRate(size, block, p, GammaMode.PAPER, expected);
+        assertRealisedRate(size, block, p, GammaMode.PAPER, expected, path);
     }
 
-    private void assertRealisedRate(int size, int block, float p, GammaMode mode, double target) {
-        DropBlock dropBlock = DropBlock.builder().optBlockSize(block).optDropProb(p).optGamma(mode).build();
+    private void assertRealisedRate(
+            int size, int block, float p, GammaMode mode, double target, MaskPath path) {
+        DropBlock dropBlock = path.builder().optBlockSize(block).optDropProb(p).optGamma(mode).build();
         int channels = Math.max(1, UNITS_PER_DRAW / (size * size * 8));
         double[] rates = new double[DRAWS];
         try (NDManager sub = manager.newSubManager()) {
@@ -106,11 +123,9 @@ class DropBlockTest {
     }
 
     @ParameterizedTest
-    @EnumSource(
-            value = ScaleMode.class,
-            names = {"BATCH", "EXPECTED"})
-    void outputMeanMatchesInputMean(ScaleMode scale) {
-        DropBlock dropBlock = DropBlock.builder().optBlockSize(5).optDropProb(0.2f).optScale(scale).build();
+    @CsvSource({"BATCH, HOST", "BATCH, ENGINE", "EXPECTED, HOST", "EXPECTED, ENGINE"})
+    void outputMeanMatchesInputMean(ScaleMode scale, MaskPath path) {
+        DropBlock dropBlock = path.builder().optBlockSize(5).optDropProb(0.2f).optScale(scale).build();
         int draws = 200;
         double[] ratios = new double[draws];
         for (int d = 0; d < draws; d++) {
@@ -134,18 +149,22 @@ class DropBlockTest {
     }
 
     static Stream<Arguments> structures() {
-        return Stream.of(
-                Arguments.of(new long[] {4, 8, 40}, new int[] {4}),
-                Arguments.of(new long[] {4, 8, 14, 14}, new int[] {5}),
-                Arguments.of(new long[] {4, 8, 14, 14}, new int[] {4}),
-                Arguments.of(new long[] {4, 8, 9, 17}, new int[] {3, 6}),
-                Arguments.of(new long[] {2, 4, 6, 7, 8}, new int[] {2, 3, 4}));
+        return Stream.of(MaskPath.values())
+                .flatMap(
+                        path ->
+                                Stream.of(
+                                        Arguments.of(new long[] {4, 8, 40}, new int[] {4}, path),
+                                        Arguments.of(new long[] {4, 8, 14, 14}, new int[] {5}, path),
+                                        Arguments.of(new long[] {4, 8, 14, 14}, new int[] {4}, path),
+                                        Arguments.of(new long[] {4, 8, 9, 17}, new int[] {3, 6}, path),
+                                        Arguments.of(
+                                                new long[] {2, 4, 6, 7, 8}, new int[] {2, 3, 4}, path)));
     }
 
     @ParameterizedTest
     @MethodSource("structures")
-    void zerosFormWholeBlocksSeededInTheValidRegion(long[] shape, int[] block) {
-        DropBlock dropBlock = DropBlock.builder().optBlockSize(block).optDropProb(0.3f).build();
+    void zerosFormWholeBlocksSeededInTheValidRegion(long[] shape, int[] block, MaskPath path) {
+        DropBlock dropBlock = path.builder().optBlockSize(block).optDropProb(0.3f).build();
         NDArray y = forward(dropBlock, manager, manager.ones(new Shape(shape)), true);
         int[] spatial = new int[shape.length - 2];
         for (int i = 0; i < spatial.length; i++) {
@@ -156,9 +175,10 @@ class DropBlockTest {
         MaskStructure.assertUnionOfValidBlocks(mask, (int) (shape[0] * shape[1]), BlockGeometry.of(spatial, block));
     }
 
-    @Test
-    void blockAsLargeAsTheMapDropsWholeChannelsOrNothing() {
-        DropBlock dropBlock = DropBlock.builder().optBlockSize(7).optDropProb(0.3f).build();
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void blockAsLargeAsTheMapDropsWholeChannelsOrNothing(MaskPath path) {
+        DropBlock dropBlock = path.builder().optBlockSize(7).optDropProb(0.3f).build();
         float[] y = forward(dropBlock, manager, manager.ones(new Shape(16, 64, 7, 7)), true).toFloatArray();
         int dropped = 0;
         for (int c = 0; c < 16 * 64; c++) {
@@ -172,12 +192,13 @@ class DropBlockTest {
         assertTrue(dropped > 0);
     }
 
-    @Test
-    void blockSizeOneIsElementDropout() {
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void blockSizeOneIsElementDropout(MaskPath path) {
         // Neighbours drop independently: both zero with probability p^2, not p as in a block.
         // Over n = 64 * 64 * 63 * 64 horizontal pairs the standard error of that frequency is
         // sqrt(p^2 (1 - p^2) / n) = 7.8e-5 for p = 0.1; the tolerance is 4 of those.
-        DropBlock dropBlock = DropBlock.builder().optBlockSize(1).optDropProb(0.1f).build();
+        DropBlock dropBlock = path.builder().optBlockSize(1).optDropProb(0.1f).build();
         float[] y = forward(dropBlock, manager, manager.ones(new Shape(64, 64, 64, 64)), true).toFloatArray();
         long pairs = 0;
         long both = 0;
@@ -213,14 +234,16 @@ class DropBlockTest {
         return manager.randomUniform(0f, 1f, new Shape(8)).toFloatArray();
     }
 
-    @Test
-    void backwardIsMaskTimesScale() {
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void backwardIsMaskTimesScale(MaskPath path) {
+        DropBlock dropBlock = path.builder().optBlockSize(3).optDropProb(0.2f).build();
         NDArray x = manager.randomUniform(0.5f, 1.5f, new Shape(4, 8, 14, 14));
         NDArray upstream = manager.randomUniform(-1f, 1f, x.getShape());
         x.setRequiresGradient(true);
         NDArray y;
         try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            y = DropBlock.dropBlock(x, 0.2f, 3, true);
+            y = forward(dropBlock, manager, x, true);
             collector.backward(y.mul(upstream).sum());
         }
         // y = x * mask * scale, so mask * scale = y / x and dL/dx = upstream * y / x.
@@ -229,26 +252,30 @@ class DropBlockTest {
         assertTrue(y.eq(0).sum().getLong() > 0);
     }
 
-    @Test
-    void sameEngineSeedGivesSameMasks() {
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void sameEngineSeedGivesSameMasks(MaskPath path) {
+        DropBlock dropBlock = path.builder().optBlockSize(5).optDropProb(0.1f).build();
         NDArray x = manager.ones(new Shape(4, 16, 28, 28));
         Engine.getInstance().setRandomSeed(42);
-        float[] first = DropBlock.dropBlock(x, 0.1f, 5, true).toFloatArray();
+        float[] first = forward(dropBlock, manager, x, true).toFloatArray();
         Engine.getInstance().setRandomSeed(42);
-        float[] again = DropBlock.dropBlock(x, 0.1f, 5, true).toFloatArray();
+        float[] again = forward(dropBlock, manager, x, true).toFloatArray();
         Engine.getInstance().setRandomSeed(43);
-        float[] other = DropBlock.dropBlock(x, 0.1f, 5, true).toFloatArray();
+        float[] other = forward(dropBlock, manager, x, true).toFloatArray();
         assertArrayEquals(first, again);
         assertFalse(Arrays.equals(first, other));
     }
 
     @ParameterizedTest
-    @EnumSource(
-            value = DataType.class,
-            names = {"FLOAT16", "FLOAT32", "FLOAT64"})
-    void dataTypeIsKept(DataType dataType) {
+    @CsvSource({
+        "FLOAT16, HOST", "FLOAT32, HOST", "FLOAT64, HOST",
+        "FLOAT16, ENGINE", "FLOAT32, ENGINE", "FLOAT64, ENGINE"
+    })
+    void dataTypeIsKept(DataType dataType, MaskPath path) {
+        DropBlock dropBlock = path.builder().optBlockSize(3).optDropProb(0.2f).build();
         NDArray x = manager.ones(new Shape(4, 8, 14, 14), dataType);
-        NDArray y = DropBlock.dropBlock(x, 0.2f, 3, true);
+        NDArray y = forward(dropBlock, manager, x, true);
         assertEquals(dataType, y.getDataType());
         assertEquals(x.getShape(), y.getShape());
         float[] values = y.toType(DataType.FLOAT32, false).toFloatArray();
@@ -273,9 +300,10 @@ class DropBlockTest {
         assertEquals(new Shape(0, 3, 7, 7), y.getShape());
     }
 
-    @Test
-    void perSampleMaskIsSharedByAllChannelsOfASample() {
-        float[] y = forwardWithSharing(MaskSharing.PER_SAMPLE);
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void perSampleMaskIsSharedByAllChannelsOfASample(MaskPath path) {
+        float[] y = forwardWithSharing(MaskSharing.PER_SAMPLE, path);
         int plane = 14 * 14;
         for (int n = 0; n < 4; n++) {
             for (int c = 1; c < 8; c++) {
@@ -286,9 +314,10 @@ class DropBlockTest {
         }
     }
 
-    @Test
-    void perBatchMaskIsSharedByAllSamplesForAChannel() {
-        float[] y = forwardWithSharing(MaskSharing.PER_BATCH);
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void perBatchMaskIsSharedByAllSamplesForAChannel(MaskPath path) {
+        float[] y = forwardWithSharing(MaskSharing.PER_BATCH, path);
         int plane = 14 * 14;
         for (int n = 1; n < 4; n++) {
             for (int c = 0; c < 8; c++) {
@@ -299,9 +328,10 @@ class DropBlockTest {
         }
     }
 
-    @Test
-    void perChannelMasksDiffer() {
-        float[] y = forwardWithSharing(MaskSharing.PER_CHANNEL);
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void perChannelMasksDiffer(MaskPath path) {
+        float[] y = forwardWithSharing(MaskSharing.PER_CHANNEL, path);
         int plane = 14 * 14;
         int distinct = 0;
         for (int c = 1; c < 32; c++) {
@@ -312,8 +342,8 @@ class DropBlockTest {
         assertTrue(distinct > 20, "only " + distinct + " of 31 channels differ from the first");
     }
 
-    private float[] forwardWithSharing(MaskSharing sharing) {
-        DropBlock dropBlock = DropBlock.builder().optBlockSize(3).optDropProb(0.3f).optMask(sharing).build();
+    private float[] forwardWithSharing(MaskSharing sharing, MaskPath path) {
+        DropBlock dropBlock = path.builder().optBlockSize(3).optDropProb(0.3f).optMask(sharing).build();
         return forward(dropBlock, manager, manager.ones(new Shape(4, 8, 14, 14)), true).toFloatArray();
     }
 

@@ -1,0 +1,121 @@
+package io.github.dropblock4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.function.UnaryOperator;
+
+class BenchCommandTest {
+
+    @Test
+    void printsARowPerCaseAndPassWithEveryContenderAndTheRatios() {
+        CliRunner.Result r =
+                CliRunner.run(
+                        "bench",
+                        "--case",
+                        "2x4x9x9/3",
+                        "--case",
+                        "1x2x7x7/7",
+                        "--iterations",
+                        "2",
+                        "--warmup",
+                        "1");
+        assertEquals(0, r.exitCode(), r.err());
+        String header =
+                r.out().lines().filter(l -> l.startsWith("| case")).findFirst().orElseThrow();
+        for (Contender c : Contender.values()) {
+            assertTrue(header.contains(c.label()), header);
+        }
+        assertTrue(header.endsWith("| 1/2 | 1/3 | 4/1 |"), header);
+        long rows =
+                r.out()
+                        .lines()
+                        .filter(l -> l.startsWith("| 2x4x9x9/3 |") || l.startsWith("| 1x2x7x7/7 |"))
+                        .count();
+        assertEquals(4, rows, r.out());
+        String row =
+                r.out()
+                        .lines()
+                        .filter(l -> l.startsWith("| 2x4x9x9/3 | fwd+bwd |"))
+                        .findFirst()
+                        .orElseThrow();
+        // Ten cells after the case and the pass: five medians and three ratios, all numbers.
+        String[] cells = row.substring(1, row.length() - 1).split("\\|");
+        assertEquals(10, cells.length, row);
+        for (int i = 2; i < cells.length; i++) {
+            Double.parseDouble(cells[i].trim());
+        }
+    }
+
+    @Test
+    void ratiosOfContendersLeftOutAreDashes() {
+        CliRunner.Result r =
+                CliRunner.run(
+                        "bench",
+                        "--case",
+                        "1x2x7x7/3",
+                        "--iterations",
+                        "1",
+                        "--warmup",
+                        "0",
+                        "--contender",
+                        "DROPBLOCK",
+                        "--contender",
+                        "READY_MASK");
+        assertEquals(0, r.exitCode(), r.err());
+        String row =
+                r.out()
+                        .lines()
+                        .filter(l -> l.startsWith("| 1x2x7x7/3 | fwd |"))
+                        .findFirst()
+                        .orElseThrow();
+        assertTrue(row.endsWith(" - | - |"), row);
+    }
+
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = ';',
+            value = {
+                "--iterations; 0; --iterations must be in [1, 10000], got 0",
+                "--warmup; -1; --warmup must be in [0, 10000], got -1",
+                "--drop-prob; 1.0; --drop-prob: dropProb must be in [0, 1), got 1.0",
+                "--case; 32x1024x14/7; --case: case must look like NxCxHxW/block, e.g."
+                    + " 32x1024x14x14/7, got '32x1024x14/7'",
+                "--case; 32x0x14x14/7; --case: shape must be 4 positive dimensions (N, C, H, W),"
+                    + " got (32, 0, 14, 14)",
+                "--case; 1x1x7x7/0; --case: blockSize must be >= 1, got 0"
+            })
+    void badOptionsExitTwoNamingTheValue(String option, String value, String message) {
+        CliRunner.Result r = CliRunner.run("bench", option, value);
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains(message), r.err());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Contender.class)
+    void everyContenderKeepsTheShapeAndHasAGradient(Contender contender) {
+        BenchmarkCase c = BenchmarkCase.parse("2x3x8x8/3");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray source = manager.randomUniform(0.5f, 1.5f, c.shape());
+            UnaryOperator<NDArray> forward = contender.prepare(manager, c, 0.2f);
+            try (NDManager step = manager.newSubManager()) {
+                NDArray input = Contender.input(step, source, true);
+                NDArray output = Contender.forwardBackward(forward, input);
+                assertEquals(c.shape(), output.getShape());
+                assertEquals(new Shape(2, 3, 8, 8), input.getGradient().getShape());
+                // Every contender drops something at p = 0.2 over 384 units and rescales the rest.
+                assertTrue(output.eq(0).sum().getLong() > 0, contender.label());
+                assertTrue(output.sum().getFloat() > 0, contender.label());
+            }
+        }
+    }
+}
