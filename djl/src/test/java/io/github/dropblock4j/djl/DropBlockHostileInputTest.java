@@ -27,7 +27,6 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -386,10 +385,6 @@ class DropBlockHostileInputTest {
         }
     }
 
-    @Disabled(
-            "Defect: the scale is folded into a float16 mask, and a scale above 65504 is Inf "
-                    + "there, so finite input becomes Inf. Fix in DropBlockMask.sample (see "
-                    + "docs/reliability.md, 'Defects found').")
     @ParameterizedTest
     @EnumSource(
             value = ScaleMode.class,
@@ -428,10 +423,6 @@ class DropBlockHostileInputTest {
         }
     }
 
-    @Disabled(
-            "Defect: DropBlock accepts every type DJL calls floating, complex64 included, though "
-                    + "it documents float16, float32 and float64. Fix in DropBlock.checkInput (see "
-                    + "docs/reliability.md, 'Defects found').")
     @Test
     void complexInputIsRejected() {
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -446,10 +437,6 @@ class DropBlockHostileInputTest {
         }
     }
 
-    @Disabled(
-            "Defect: DropBlock accepts bfloat16, and casting its mask to bfloat16 aborts the JVM in"
-                + " DJL 0.36's PyTorch engine ('terminate called without an active exception'). Fix"
-                + " in DropBlock.checkInput (see docs/reliability.md, 'Defects found').")
     @Test
     void bfloat16InputIsRejectedBeforeTheEngineSeesIt() {
         // Creating a bfloat16 array aborts this JVM, so a stand-in answers only for its shape and
