@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,32 +34,10 @@ final class AblateCommand implements Callable<Integer> {
 
     @Spec private CommandSpec spec;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Data, as for train (default: ${DEFAULT-VALUE}).")
-    String data = "embedded";
-
-    @Option(names = "--model", description = "Model, as for train (default: ${DEFAULT-VALUE}).")
-    String model = "resnet20";
-
-    @Option(names = "--epochs", description = "Epochs per run (default: ${DEFAULT-VALUE}).")
-    int epochs = 3;
+    @Mixin SharedTrainingOptions shared = new SharedTrainingOptions();
 
     @Option(names = "--seeds", description = "Seeds per configuration (default: ${DEFAULT-VALUE}).")
     int seeds = 3;
-
-    @Option(names = "--batch-size", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batchSize = 64;
-
-    @Option(names = "--lr", description = "Initial learning rate (default: ${DEFAULT-VALUE}).")
-    float lr = 0.1f;
-
-    @Option(names = "--drop-prob", description = "Target drop probability of every regularizer (default: ${DEFAULT-VALUE}).")
-    float dropProb = 0.1f;
-
-    @Option(names = "--train-limit", paramLabel = "N", description = "Train on a stratified subset of N images.")
-    int trainLimit;
-
-    @Option(names = "--test-limit", paramLabel = "N", description = "Test on a stratified subset of N images.")
-    int testLimit;
 
     @Option(names = "--only", split = ",", paramLabel = "NAME[,NAME...]",
             description = "Run only these configurations (default: all).")
@@ -74,25 +53,16 @@ final class AblateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (quick) {
-            epochs = 1;
+            shared.epochs = 1;
             seeds = 2;
-            trainLimit = trainLimit == 0 ? 1000 : trainLimit;
-            testLimit = testLimit == 0 ? 500 : testLimit;
+            shared.trainLimit = shared.trainLimit == 0 ? 1000 : shared.trainLimit;
+            shared.testLimit = shared.testLimit == 0 ? 500 : shared.testLimit;
         }
         if (seeds < 1 || seeds > 100) {
             throw new IllegalArgumentException("--seeds must be in [1, 100], got " + seeds);
         }
         List<AblationPlan.Variant> variants = selected();
-        TrainConfig base = new TrainConfig();
-        base.data = data;
-        base.model = model;
-        base.epochs = epochs;
-        base.batchSize = batchSize;
-        base.lr = lr;
-        base.dropProb = dropProb;
-        base.trainLimit = trainLimit;
-        base.testLimit = testLimit;
-        base.validate();
+        TrainConfig base = shared.applyTo(new TrainConfig()).validate();
         TrainingData trainingData = TrainCommand.load(base);
         try {
             Files.createDirectories(out.resolve("runs"));
@@ -166,14 +136,15 @@ final class AblateCommand implements Callable<Integer> {
 
     private String commandLine() {
         StringBuilder cmd = new StringBuilder("./dropblock4j ablate");
-        cmd.append(" --data ").append(data).append(" --model ").append(model).append(" --epochs ").append(epochs)
-                .append(" --seeds ").append(seeds).append(" --batch-size ").append(batchSize)
-                .append(" --lr ").append(lr).append(" --drop-prob ").append(dropProb);
-        if (trainLimit > 0) {
-            cmd.append(" --train-limit ").append(trainLimit);
+        cmd.append(" --data ").append(shared.data).append(" --model ").append(shared.model)
+                .append(" --epochs ").append(shared.epochs).append(" --seeds ").append(seeds)
+                .append(" --batch-size ").append(shared.batchSize).append(" --lr ").append(shared.lr)
+                .append(" --drop-prob ").append(shared.dropProb);
+        if (shared.trainLimit > 0) {
+            cmd.append(" --train-limit ").append(shared.trainLimit);
         }
-        if (testLimit > 0) {
-            cmd.append(" --test-limit ").append(testLimit);
+        if (shared.testLimit > 0) {
+            cmd.append(" --test-limit ").append(shared.testLimit);
         }
         if (only != null && !only.isEmpty()) {
             cmd.append(" --only ").append(only.stream().collect(Collectors.joining(",")));

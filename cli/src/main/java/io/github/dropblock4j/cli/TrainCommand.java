@@ -7,6 +7,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -30,23 +31,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Spec private CommandSpec spec;
 
-    @Option(names = "--data", paramLabel = "DIR",
-            description = "Data: 'embedded' (default, a Fashion-MNIST subset shipped inside), 'fashion-mnist'"
-                    + " (Debian's dataset-fashion-mnist), or a directory of IDX or CIFAR-10 binary files.")
-    String data = "embedded";
-
-    @Option(names = "--model", description = "resnet20|resnet32|resnet44|resnet56|resnet110 (CIFAR family) or"
-            + " resnet18|resnet34|resnet50|resnet101|resnet152 (default: ${DEFAULT-VALUE}).")
-    String model = "resnet20";
-
-    @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).")
-    int epochs = 3;
-
-    @Option(names = "--batch-size", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batchSize = 64;
-
-    @Option(names = "--lr", description = "Initial learning rate of SGD, cosine-decayed to 0 (default: ${DEFAULT-VALUE}).")
-    float lr = 0.1f;
+    @Mixin SharedTrainingOptions shared = new SharedTrainingOptions();
 
     @Option(names = "--weight-decay", description = "Weight decay (default: ${DEFAULT-VALUE}).")
     float weightDecay = 5e-4f;
@@ -56,9 +41,6 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--block-size", description = "DropBlock block size (default: ${DEFAULT-VALUE}).")
     int blockSize = 7;
-
-    @Option(names = "--drop-prob", description = "Target drop probability, 1 - keep_prob (default: ${DEFAULT-VALUE}).")
-    float dropProb = 0.1f;
 
     @Option(names = "--schedule", converter = ScheduleConverter.class,
             description = "linear (0 to --drop-prob over the run, the paper's) or constant (default: linear).")
@@ -74,14 +56,6 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--regularizer", converter = RegularizerConverter.class,
             description = "dropblock, dropout, spatial-dropout or none (default: dropblock).")
     Regularizer regularizer = Regularizer.DROPBLOCK;
-
-    @Option(names = "--train-limit", paramLabel = "N",
-            description = "Train on a stratified subset of N images (default: all).")
-    int trainLimit;
-
-    @Option(names = "--test-limit", paramLabel = "N",
-            description = "Test on a stratified subset of N images (default: all).")
-    int testLimit;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory to create (default: runs/<model>-<time>).")
     Path out;
@@ -128,22 +102,14 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     TrainConfig toConfig() {
-        TrainConfig c = new TrainConfig();
-        c.data = data;
-        c.model = model;
-        c.epochs = epochs;
-        c.batchSize = batchSize;
-        c.lr = lr;
+        TrainConfig c = shared.applyTo(new TrainConfig());
         c.weightDecay = weightDecay;
         c.seed = seed;
         c.blockSize = blockSize;
-        c.dropProb = dropProb;
         c.schedule = schedule;
         c.stages = stages;
         c.shortcut = !noShortcut;
         c.regularizer = regularizer;
-        c.trainLimit = trainLimit;
-        c.testLimit = testLimit;
         return c;
     }
 

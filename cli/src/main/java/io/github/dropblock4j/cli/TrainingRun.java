@@ -71,6 +71,8 @@ final class TrainingRun {
 
         try (Model model = Model.newInstance("dropblock4j")) {
             model.setBlock(config.buildNetwork(imageShape, data.classes()));
+            // Without DropBlocks (--regularizer none) the schedule drives nothing: report 0.
+            boolean regularized = !DropBlockScheduler.dropBlocksIn(model.getBlock()).isEmpty();
             if (resumed != null) {
                 try {
                     model.load(dir.checkpointModel(), RunDirectory.MODEL);
@@ -102,7 +104,7 @@ final class TrainingRun {
                     double[] test = evaluate(trainer, sets.test());
                     stepsDone = scheduler.getStep();
                     EpochMetrics m = new EpochMetrics(epoch, stepsDone, train[0], train[1], test[0], test[1],
-                            scheduler.dropProbAt(stepsDone), learningRate.getNewValue(stepsDone - offset), seconds,
+                            regularized ? scheduler.dropProbAt(stepsDone) : 0, learningRate.getNewValue(stepsDone - offset), seconds,
                             data.trainSize() / seconds, ResidentMemory.megabytes());
                     history.add(m);
                     out.printf(Locale.ROOT, "epoch %d/%d  train loss %.4f  train acc %.4f  test loss %.4f  "

@@ -54,15 +54,8 @@ class ResumeTest {
     }
 
     private static Process start(Path out) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
-                "-cp", System.getProperty("java.class.path"),
-                DropBlockCli.class.getName(), "train", "--out", out.toString()));
-        command.addAll(List.of(RUN));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(out.resolveSibling("child.log").toFile());
-        builder.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-        return builder.start();
+        List<String> args = new ArrayList<>(List.of("train", "--out", out.toString()));
+        args.addAll(List.of(RUN));
+        return ChildCli.start(out.resolveSibling("child.log"), List.of(), args.toArray(String[]::new));
     }
 }

@@ -218,11 +218,14 @@ public final class BlockGeometry {
      * @return the expected drop fraction, in [0, 1]
      */
     public double expectedDropFraction(double gamma) {
+        if (gamma >= 1.0) {
+            return 1.0;
+        }
         double logKeep = Math.log1p(-gamma);
         double sum = 0;
         for (Map.Entry<Long, Long> e : coverageHistogram().entrySet()) {
-            double keepAll = gamma >= 1.0 ? 0.0 : Math.exp(logKeep * e.getKey());
-            sum += e.getValue() * (1.0 - keepAll);
+            // 1 - (1 - gamma)^k without cancellation, exact to rounding even for tiny gamma.
+            sum += e.getValue() * -Math.expm1(logKeep * e.getKey());
         }
         return sum / area();
     }

@@ -71,10 +71,11 @@ public final class DropBlockGamma {
     }
 
     private static double calibrated(BlockGeometry geometry, double dropProb) {
-        // The expected drop fraction rises monotonically from 0 at gamma = 0 to 1 at gamma = 1
-        // (every position is covered by at least one valid seed), so the root is bracketed.
-        double lo = 0;
-        double hi = 1;
+        // The expected drop fraction f rises monotonically in gamma. Every position is covered by
+        // between 1 and blockArea valid seeds, so 1 - (1 - g)^k lies in [g, blockArea * g]: f(p /
+        // blockArea) <= p <= f(p). Bisecting that bracket keeps relative precision for tiny p.
+        double lo = dropProb / geometry.blockArea();
+        double hi = dropProb;
         for (int i = 0; i < BISECTION_STEPS && hi - lo > 0; i++) {
             double mid = 0.5 * (lo + hi);
             if (mid == lo || mid == hi) {

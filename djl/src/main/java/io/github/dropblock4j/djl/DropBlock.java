@@ -34,7 +34,10 @@ import java.util.Objects;
  * DropBlockGamma}. Kept units are scaled as {@link ScaleMode} says, by {@code count(M) /
  * count_ones(M)} by default, and each channel of each sample draws its own mask by default
  * (Algorithm 1 of the paper). The mask is a constant for autograd: {@code dL/dx = dL/dy * mask *
- * scale}. Not training, or a drop probability of 0, returns the input itself.
+ * scale}. Not training, or a drop probability of 0, returns the input itself. NaN and
+ * infinities propagate as in PyTorch's dropout: the output is {@code input * mask * scale}, so a
+ * dropped NaN stays NaN and a dropped infinity becomes NaN; finite input stays finite unless
+ * {@code |input| * scale} exceeds the data type's range.
  *
  * <p>Cost: on the CPU the seeds are drawn on the host (geometric gaps between them, O(seeds)) and
  * the scaled mask is written once, straight into the engine's memory, so a forward costs about a
@@ -168,7 +171,11 @@ public final class DropBlock extends AbstractBlock {
                         engineMask)) {
             // The autograd graph keeps its own reference to the mask; closing ours frees it as
             // soon as backward is done with it.
-            return input.mul(mask);
+            NDArray output = input.mul(mask);
+            // A float16 input whose scale overflows float16 gets a float32 mask (DropBlockMask).
+            return output.getDataType() == input.getDataType()
+                    ? output
+                    : output.toType(input.getDataType(), false);
         }
     }
 
@@ -181,7 +188,11 @@ public final class DropBlock extends AbstractBlock {
                             + " with shape "
                             + shape);
         }
-        if (!dataType.isFloating()) {
+        // Exactly these three: DJL also calls bfloat16 and complex64 floating, and casting a
+        // mask to bfloat16 aborts the JVM in DJL 0.36's PyTorch engine.
+        if (dataType != DataType.FLOAT16
+                && dataType != DataType.FLOAT32
+                && dataType != DataType.FLOAT64) {
             throw new IllegalArgumentException(
                     "input must have a floating-point data type (float16, float32, float64), got "
                             + dataType);

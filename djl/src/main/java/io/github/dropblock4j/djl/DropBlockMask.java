@@ -39,6 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class DropBlockMask {
 
     // Whether an engine's toByteBuffer(true) on the CPU writes through to the array, per engine.
+    private static final float FLOAT16_MAX = 65504f;
     private static final Map<String, Boolean> HOST_VIEW = new ConcurrentHashMap<>();
 
     private DropBlockMask() {}
@@ -80,7 +81,15 @@ final class DropBlockMask {
                         ? sampleWithEngineOps(
                                 manager, maskShape, geometry, gamma, scaleMode, dropProb)
                         : paintOnHost(manager, maskShape, geometry, gamma, scaleMode, dropProb);
-        if (dataType != mask.getDataType()) {
+        // A float16 mask holds at most 65504; a larger scale (p near 1, or almost nothing kept)
+        // stays float32, and the product is computed in float32 and rounded once by the caller.
+        boolean overflowsHalf = false;
+        if (dataType == DataType.FLOAT16) {
+            try (NDArray max = mask.max()) {
+                overflowsHalf = max.getFloat() > FLOAT16_MAX;
+            }
+        }
+        if (dataType != mask.getDataType() && !overflowsHalf) {
             NDArray cast = mask.toType(dataType, false);
             mask.close();
             mask = cast;
