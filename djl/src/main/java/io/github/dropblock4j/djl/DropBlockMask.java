@@ -38,8 +38,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class DropBlockMask {
 
-    // Whether an engine's toByteBuffer(true) on the CPU writes through to the array, per engine.
     private static final float FLOAT16_MAX = 65504f;
+    // Whether an engine's toByteBuffer(true) on the CPU writes through to the array, per engine.
     private static final Map<String, Boolean> HOST_VIEW = new ConcurrentHashMap<>();
 
     private DropBlockMask() {}
