@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
         name = "ablate",
+        header = "Run the paper's comparisons over several seeds; write report.md and report.png.",
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {

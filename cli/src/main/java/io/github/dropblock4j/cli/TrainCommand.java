@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
         name = "train",
+        header = "Train a ResNet with DropBlock (the paper's recipe) and write a run directory.",
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
