@@ -21,7 +21,7 @@ final class AblationPlan {
     record Variant(String name, String description, Consumer<TrainConfig> change) {
 
         TrainConfig apply(TrainConfig base, int seed) {
-            TrainConfig c = copy(base);
+            TrainConfig c = base.copy();
             c.seed = seed;
             change.accept(c);
             return c.validate();
@@ -63,24 +63,4 @@ final class AblationPlan {
                     List.of("no-shortcut")));
 
     private AblationPlan() {}
-
-    private static TrainConfig copy(TrainConfig base) {
-        TrainConfig c = new TrainConfig();
-        c.data = base.data;
-        c.model = base.model;
-        c.epochs = base.epochs;
-        c.batchSize = base.batchSize;
-        c.lr = base.lr;
-        c.weightDecay = base.weightDecay;
-        c.seed = base.seed;
-        c.blockSize = base.blockSize;
-        c.dropProb = base.dropProb;
-        c.schedule = base.schedule;
-        c.stages = base.stages == null ? null : base.stages.clone();
-        c.shortcut = base.shortcut;
-        c.regularizer = base.regularizer;
-        c.trainLimit = base.trainLimit;
-        c.testLimit = base.testLimit;
-        return c;
-    }
 }

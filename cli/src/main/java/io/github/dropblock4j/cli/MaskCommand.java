@@ -103,8 +103,7 @@ final class MaskCommand implements Callable<Integer> {
                 for (int y = 0; y < h; y++) {
                     for (int x = 0; x < w; x++) {
                         int v = images.pixel(index, 0, y, x);
-                        int rgb = mask[y * w + x] == 0f ? DROPPED.getRGB() : new Color(v, v, v).getRGB();
-                        g.setColor(new Color(rgb));
+                        g.setColor(mask[y * w + x] == 0f ? DROPPED : new Color(v, v, v));
                         g.fillRect(panel * w * ZOOM + x * ZOOM, LABEL_HEIGHT + y * ZOOM, ZOOM, ZOOM);
                     }
                 }

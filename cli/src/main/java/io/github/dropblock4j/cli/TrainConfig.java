@@ -123,6 +123,31 @@ public final class TrainConfig {
                 + (trainLimit > 0 ? " train-limit=" + trainLimit : "");
     }
 
+    /**
+     * Returns a copy that can be changed without touching this one.
+     *
+     * @return the copy
+     */
+    public TrainConfig copy() {
+        TrainConfig c = new TrainConfig();
+        c.data = data;
+        c.model = model;
+        c.epochs = epochs;
+        c.batchSize = batchSize;
+        c.lr = lr;
+        c.weightDecay = weightDecay;
+        c.seed = seed;
+        c.blockSize = blockSize;
+        c.dropProb = dropProb;
+        c.schedule = schedule;
+        c.stages = stages == null ? null : stages.clone();
+        c.shortcut = shortcut;
+        c.regularizer = regularizer;
+        c.trainLimit = trainLimit;
+        c.testLimit = testLimit;
+        return c;
+    }
+
     /** {@inheritDoc} */
     @Override
     public boolean equals(Object o) {
@@ -130,12 +155,27 @@ public final class TrainConfig {
             return false;
         }
         TrainConfig c = (TrainConfig) o;
-        return toString().equals(c.toString()) && weightDecay == c.weightDecay && testLimit == c.testLimit;
+        return Objects.equals(data, c.data)
+                && Objects.equals(model, c.model)
+                && epochs == c.epochs
+                && batchSize == c.batchSize
+                && Float.compare(lr, c.lr) == 0
+                && Float.compare(weightDecay, c.weightDecay) == 0
+                && seed == c.seed
+                && blockSize == c.blockSize
+                && Float.compare(dropProb, c.dropProb) == 0
+                && schedule == c.schedule
+                && Arrays.equals(stages, c.stages)
+                && shortcut == c.shortcut
+                && regularizer == c.regularizer
+                && trainLimit == c.trainLimit
+                && testLimit == c.testLimit;
     }
 
     /** {@inheritDoc} */
     @Override
     public int hashCode() {
-        return toString().hashCode();
+        return 31 * Objects.hash(data, model, epochs, batchSize, lr, weightDecay, seed, blockSize, dropProb,
+                schedule, shortcut, regularizer, trainLimit, testLimit) + Arrays.hashCode(stages);
     }
 }

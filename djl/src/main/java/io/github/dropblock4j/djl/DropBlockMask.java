@@ -76,35 +76,19 @@ final class DropBlockMask {
                             + " for shape "
                             + maskShape);
         }
-        NDArray mask =
-                engineOps || !hostPathWorks(manager)
-                        ? sampleWithEngineOps(
-                                manager, maskShape, geometry, gamma, scaleMode, dropProb)
-                        : paintOnHost(manager, maskShape, geometry, gamma, scaleMode, dropProb);
         // A float16 mask holds at most 65504; a larger scale (p near 1, or almost nothing kept)
-        // stays float32, and the product is computed in float32 and rounded once by the caller.
-        boolean overflowsHalf = false;
-        if (dataType == DataType.FLOAT16) {
+        // keeps the mask in float32, and the caller's product is rounded to float16 once.
+        if (engineOps || !hostPathWorks(manager)) {
+            NDArray mask =
+                    sampleWithEngineOps(manager, maskShape, geometry, gamma, scaleMode, dropProb);
+            if (dataType != DataType.FLOAT16) {
+                return toType(mask, dataType);
+            }
+            // The batch scale was computed on the device: read the largest value back.
             try (NDArray max = mask.max()) {
-                overflowsHalf = max.getFloat() > FLOAT16_MAX;
+                return max.getFloat() > FLOAT16_MAX ? mask : toType(mask, dataType);
             }
         }
-        if (dataType != mask.getDataType() && !overflowsHalf) {
-            NDArray cast = mask.toType(dataType, false);
-            mask.close();
-            mask = cast;
-        }
-        return mask;
-    }
-
-    private static NDArray paintOnHost(
-            NDManager manager,
-            Shape maskShape,
-            BlockGeometry geometry,
-            double gamma,
-            ScaleMode scaleMode,
-            double dropProb) {
-        long total = maskShape.size();
         SplittableRandom random = new SplittableRandom(engineSeed(manager));
         // Count the drops before touching the mask, so that it is written once, scale and zeros
         // together, into memory the engine has not initialised.
@@ -112,7 +96,16 @@ final class DropBlockMask {
         float scale = (float) scaleMode.scale(total, total - seeds.dropped(), dropProb);
         NDArray mask = manager.create(maskShape, DataType.FLOAT32);
         seeds.write(mask.toByteBuffer(true).asFloatBuffer(), scale);
-        return mask;
+        return dataType == DataType.FLOAT16 && scale > FLOAT16_MAX ? mask : toType(mask, dataType);
+    }
+
+    private static NDArray toType(NDArray mask, DataType dataType) {
+        if (dataType == mask.getDataType()) {
+            return mask;
+        }
+        NDArray cast = mask.toType(dataType, false);
+        mask.close();
+        return cast;
     }
 
     private static NDArray sampleWithEngineOps(

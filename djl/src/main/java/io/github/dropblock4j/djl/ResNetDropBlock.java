@@ -13,6 +13,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.initializer.Initializer;
+import io.github.dropblock4j.core.DropBlockGamma;
 import java.util.Arrays;
 import java.util.List;
 
@@ -215,9 +216,7 @@ public final class ResNetDropBlock {
             if (blockSize < 1) {
                 throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
             }
-            if (!(dropProb >= 0 && dropProb < 1)) {
-                throw new IllegalArgumentException("dropProb must be in [0, 1), got " + dropProb);
-            }
+            DropBlockGamma.checkDropProb(dropProb);
             int numStages = imagenet ? 4 : 3;
             int[] stages = dropBlockStages == null ? new int[] {numStages - 1, numStages} : dropBlockStages;
             for (int s : stages) {
