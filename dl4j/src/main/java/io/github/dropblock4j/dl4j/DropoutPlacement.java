@@ -108,7 +108,8 @@ public final class DropoutPlacement {
     /**
      * A layer whose dropout does not do what its placement suggests.
      *
-     * @param layer the layer's name, or its index in a {@code MultiLayerConfiguration} when unnamed
+     * @param layer the layer's name; DL4J names an unnamed layer of a {@code
+     *     MultiLayerConfiguration} {@code "layer" + index}
      * @param layerType the simple name of the layer's configuration class
      * @param dropout the layer's dropout
      * @param kind what is wrong
@@ -165,7 +166,8 @@ public final class DropoutPlacement {
         List<NeuralNetConfiguration> layers = conf.getConfs();
         for (int i = 0; i < layers.size(); i++) {
             Layer layer = layers.get(i).getLayer();
-            String name = layer.getLayerName() != null ? layer.getLayerName() : Integer.toString(i);
+            // DL4J names unnamed layers "layer" + index when it builds the configuration.
+            String name = layer.getLayerName() != null ? layer.getLayerName() : "layer" + i;
             check(name, layer, issues);
         }
         return issues;
