@@ -71,7 +71,12 @@ public final class SparkJvmOptions {
      * @throws IllegalStateException if an option is missing
      */
     public static void requireOpen() {
-        List<String> missing = missing();
+        requireOpen(SparkJvmOptions.class.getModule());
+    }
+
+    // Package-private, as missingFor.
+    static void requireOpen(Module reader) {
+        List<String> missing = missingFor(reader);
         if (!missing.isEmpty()) {
             throw new IllegalStateException(
                     "Spark on Java "
