@@ -35,9 +35,9 @@ class ResNetOnSparkTest {
     // 14x14 images (2x2 pixels averaged): a quarter of the cost of 28x28.
     private static final int SHRINK = 2;
     private static final double TARGET_KEEP = 0.9;
-    // Ten balanced classes: chance is 0.1. Two epochs on 768 images reached 0.57 (measured); the
-    // workers' DropBlock masks come from unseeded thread-local generators, so runs differ: 0.4,
-    // four times chance, leaves room for that.
+    // Ten balanced classes: chance is 0.1. Two epochs on 768 images reached 0.57 (measured). The
+    // test does not seed the generators of Spark's worker threads, which draw the DropBlock masks,
+    // so runs differ: 0.4, four times chance, leaves room for that.
     private static final double MIN_ACCURACY = 0.4;
 
     private static JavaSparkContext sc;
