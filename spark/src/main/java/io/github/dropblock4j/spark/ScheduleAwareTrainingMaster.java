@@ -24,13 +24,13 @@ import org.nd4j.linalg.dataset.DataSet;
  * <p>DL4J 1.0.0-M2 gets both counts wrong on the workers: each worker's network is built from a
  * clone of the configuration that restarts at iteration 0 and epoch 0 in every averaging round, and
  * the driver adds the averaging frequency to its count after a round whatever the workers did. This
- * master instead counts <em>steps</em>: one step is one minibatch on every worker side by side,
- * the iteration that averaging moves the shared parameters along. A round starts at the driver's
- * step count; a worker's {@code k}-th minibatch of the round (from 0) trains at iteration {@code
- * steps + k} and at the driver's epoch; after the round the driver's count becomes {@code steps}
- * plus the most minibatches any worker fitted. So no worker ever sees its iteration go back, and a
- * saved model carries the true count. The epoch is the driver's, which {@code fit} advances once
- * per call.
+ * master instead counts <em>steps</em>: one step is one minibatch on every worker side by side, the
+ * iteration that averaging moves the shared parameters along. A round starts at the driver's step
+ * count; a worker's {@code k}-th minibatch of the round (from 0) trains at iteration {@code steps +
+ * k} and at the driver's epoch; after the round the driver's count becomes {@code steps} plus the
+ * most minibatches any worker fitted. So no worker ever sees its iteration go back, and a saved
+ * model carries the true count. The epoch is the driver's, which {@code fit} advances once per
+ * call.
  *
  * <p>On an RDD from {@link #parallelizeEvenly} every worker fits the same minibatches each round,
  * and an epoch takes exactly {@link #stepsPerEpoch(int)} steps: a schedule sized by it reaches its
@@ -86,8 +86,7 @@ public final class ScheduleAwareTrainingMaster extends ParameterAveragingTrainin
      */
     public JavaRDD<DataSet> parallelizeEvenly(JavaSparkContext sc, List<DataSet> minibatches) {
         if (minibatches == null || minibatches.isEmpty()) {
-            throw new IllegalArgumentException(
-                    "minibatches must not be empty, got " + minibatches);
+            throw new IllegalArgumentException("minibatches must not be empty, got " + minibatches);
         }
         for (int i = 0; i < minibatches.size(); i++) {
             if (minibatches.get(i).numExamples() != batchSizePerWorker) {
@@ -102,18 +101,19 @@ public final class ScheduleAwareTrainingMaster extends ParameterAveragingTrainin
         }
         int workers = workers();
         int round = workers * averagingFrequency;
-        int kept = minibatches.size() < round
-                ? minibatches.size()
-                : minibatches.size() / round * round;
+        int kept =
+                minibatches.size() < round
+                        ? minibatches.size()
+                        : minibatches.size() / round * round;
         // parallelize slices a list into contiguous, equal parts.
         return sc.parallelize(minibatches.subList(0, kept), workers);
     }
 
     /**
      * Returns the steps an epoch of {@code minibatches} takes on an RDD made by {@link
-     * #parallelizeEvenly}: {@code averagingFrequency} per whole round, or {@code ceil(minibatches
-     * / numWorkers)} when there are fewer minibatches than one round. Size a schedule by it: a
-     * ramp that ends at iteration {@code epochs * stepsPerEpoch - 1} ends on the last step.
+     * #parallelizeEvenly}: {@code averagingFrequency} per whole round, or {@code ceil(minibatches /
+     * numWorkers)} when there are fewer minibatches than one round. Size a schedule by it: a ramp
+     * that ends at iteration {@code epochs * stepsPerEpoch - 1} ends on the last step.
      *
      * @param minibatches the minibatches in an epoch, at least 1
      * @return the steps of one epoch

@@ -3,10 +3,10 @@ package io.github.dropblock4j.spark;
 import org.apache.spark.util.AccumulatorV2;
 
 /**
- * The number of training steps done, as the largest count any worker reports in an averaging
- * round. A maximum rather than a sum because the workers of a round train side by side: a round in
- * which the busiest worker fits six minibatches moves training six steps on, however many workers
- * there are. The maximum is also idempotent, so a task that Spark runs twice counts once.
+ * The number of training steps done, as the largest count any worker reports in an averaging round.
+ * A maximum rather than a sum because the workers of a round train side by side: a round in which
+ * the busiest worker fits six minibatches moves training six steps on, however many workers there
+ * are. The maximum is also idempotent, so a task that Spark runs twice counts once.
  *
  * <p>Spark merges the workers' copies on the driver; each copy is used by one task thread.
  */

@@ -50,7 +50,8 @@ final class FashionMnistSubset {
                 }
                 oneHot[i * CLASSES + labels[image]] = 1;
             }
-            INDArray x = Nd4j.create(features, new long[] {batchSize, 1, side, side}, DataType.FLOAT);
+            INDArray x =
+                    Nd4j.create(features, new long[] {batchSize, 1, side, side}, DataType.FLOAT);
             INDArray y = Nd4j.create(oneHot, new long[] {batchSize, CLASSES}, DataType.FLOAT);
             minibatches.add(new DataSet(x, y));
         }
@@ -58,9 +59,11 @@ final class FashionMnistSubset {
     }
 
     private static byte[] read(String resource, int header, int length) {
-        try (InputStream raw = FashionMnistSubset.class.getResourceAsStream("/fashion-mnist/" + resource)) {
+        try (InputStream raw =
+                FashionMnistSubset.class.getResourceAsStream("/fashion-mnist/" + resource)) {
             if (raw == null) {
-                throw new IllegalStateException("test resource fashion-mnist/" + resource + " is missing");
+                throw new IllegalStateException(
+                        "test resource fashion-mnist/" + resource + " is missing");
             }
             DataInputStream in = new DataInputStream(new GZIPInputStream(raw));
             in.skipNBytes(header);

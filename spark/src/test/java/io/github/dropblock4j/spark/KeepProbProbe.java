@@ -57,7 +57,8 @@ final class KeepProbProbe implements IDropout {
     }
 
     @Override
-    public INDArray backprop(INDArray gradAtOutput, INDArray gradAtInput, int iteration, int epoch) {
+    public INDArray backprop(
+            INDArray gradAtOutput, INDArray gradAtInput, int iteration, int epoch) {
         return gradAtInput.assign(gradAtOutput);
     }
 

@@ -103,7 +103,9 @@ class ResNetOnSparkTest {
             List<DropBlock> dropBlocks = dropBlocks(copy);
             assertEquals(dropBlocks(conf), dropBlocks);
             assertTrue(dropBlocks.size() > 0, "no DropBlock in " + copy.getVertices().keySet());
-            assertEquals(KeepProbSchedule.linear(TARGET_KEEP, 100), dropBlocks.get(0).getKeepProbSchedule());
+            assertEquals(
+                    KeepProbSchedule.linear(TARGET_KEEP, 100),
+                    dropBlocks.get(0).getKeepProbSchedule());
         }
     }
 

@@ -92,7 +92,8 @@ class ScheduleAwareTrainingMasterTest {
 
         assertEquals(2 * AVERAGING, stepsPerEpoch);
         List<Seen> seen = KeepProbProbe.seen();
-        assertEquals(EPOCHS * stepsPerEpoch * WORKERS, seen.size(), "one forward pass per minibatch");
+        assertEquals(
+                EPOCHS * stepsPerEpoch * WORKERS, seen.size(), "one forward pass per minibatch");
         for (int step = 0; step <= lastStep; step++) {
             int at = step;
             List<Seen> atStep = seen.stream().filter(s -> s.iteration() == at).toList();
@@ -146,7 +147,8 @@ class ScheduleAwareTrainingMasterTest {
         // counts are 0, so a ramp over the whole training never gets past its first few steps.
         int minibatches = WORKERS * AVERAGING * 2;
         SparkComputationGraph net =
-                new SparkComputationGraph(sc, graph(new LinearKeepProb(TARGET, 10)), paramAvg().build());
+                new SparkComputationGraph(
+                        sc, graph(new LinearKeepProb(TARGET, 10)), paramAvg().build());
         JavaRDD<DataSet> data = sc.parallelize(minibatches(minibatches, 3), WORKERS);
 
         for (int epoch = 0; epoch < EPOCHS; epoch++) {
@@ -239,7 +241,8 @@ class ScheduleAwareTrainingMasterTest {
                 assertThrows(IllegalArgumentException.class, () -> master.stepsPerEpoch(0))
                         .getMessage());
         ScheduleAwareTrainingMaster unsized =
-                new ScheduleAwareTrainingMaster(new ParameterAveragingTrainingMaster.Builder(BATCH));
+                new ScheduleAwareTrainingMaster(
+                        new ParameterAveragingTrainingMaster.Builder(BATCH));
         assertEquals(
                 "numWorkers must be set in the builder to share out minibatches, got null",
                 assertThrows(IllegalStateException.class, () -> unsized.stepsPerEpoch(4))
@@ -252,19 +255,21 @@ class ScheduleAwareTrainingMasterTest {
         JavaRDD<DataSet> rdd =
                 master.parallelizeEvenly(sc, minibatches(2 * WORKERS * AVERAGING + WORKERS, 7));
         assertEquals(WORKERS, rdd.getNumPartitions());
-        assertEquals(
-                List.of(2 * AVERAGING, 2 * AVERAGING),
-                rdd.glom().map(List::size).collect());
+        assertEquals(List.of(2 * AVERAGING, 2 * AVERAGING), rdd.glom().map(List::size).collect());
         assertEquals(3, master.parallelizeEvenly(sc, minibatches(3, 8)).count());
         List<DataSet> mixed = new ArrayList<>(minibatches(2, 9));
         mixed.add(new DataSet(Nd4j.zeros(DataType.FLOAT, 1, 4), Nd4j.zeros(DataType.FLOAT, 1, 2)));
         assertEquals(
                 "minibatches must each hold batchSizePerWorker = 4 examples, minibatch 2 holds 1",
-                assertThrows(IllegalArgumentException.class, () -> master.parallelizeEvenly(sc, mixed))
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> master.parallelizeEvenly(sc, mixed))
                         .getMessage());
         assertEquals(
                 "minibatches must not be empty, got []",
-                assertThrows(IllegalArgumentException.class, () -> master.parallelizeEvenly(sc, List.of()))
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> master.parallelizeEvenly(sc, List.of()))
                         .getMessage());
     }
 
@@ -272,7 +277,9 @@ class ScheduleAwareTrainingMasterTest {
     void nullBuilderIsRejected() {
         assertEquals(
                 "builder must not be null, got null",
-                assertThrows(IllegalArgumentException.class, () -> new ScheduleAwareTrainingMaster(null))
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> new ScheduleAwareTrainingMaster(null))
                         .getMessage());
     }
 
@@ -400,18 +407,27 @@ class ScheduleAwareTrainingMasterTest {
         assertFalse(seen.isEmpty());
         for (List<Seen> worker : byWorker(seen).values()) {
             for (int i = 1; i < worker.size(); i++) {
-                assertEquals(worker.get(i - 1).iteration() + 1, worker.get(i).iteration(), "steps of " + worker);
-                assertTrue(worker.get(i).keepProb() <= worker.get(i - 1).keepProb(), "keep of " + worker);
+                assertEquals(
+                        worker.get(i - 1).iteration() + 1,
+                        worker.get(i).iteration(),
+                        "steps of " + worker);
+                assertTrue(
+                        worker.get(i).keepProb() <= worker.get(i - 1).keepProb(),
+                        "keep of " + worker);
             }
         }
         TreeMap<Integer, List<Seen>> byRound =
-                seen.stream().collect(Collectors.groupingBy(Seen::stage, TreeMap::new, Collectors.toList()));
+                seen.stream()
+                        .collect(
+                                Collectors.groupingBy(
+                                        Seen::stage, TreeMap::new, Collectors.toList()));
         double floorSoFar = 1;
         int lastStepSoFar = -1;
         for (List<Seen> round : byRound.values()) {
             int first = round.stream().mapToInt(Seen::iteration).min().orElseThrow();
             double highest = round.stream().mapToDouble(Seen::keepProb).max().orElseThrow();
-            assertTrue(first > lastStepSoFar, "round starts at " + first + " after " + lastStepSoFar);
+            assertTrue(
+                    first > lastStepSoFar, "round starts at " + first + " after " + lastStepSoFar);
             assertTrue(highest <= floorSoFar, "round keeps " + highest + " above " + floorSoFar);
             lastStepSoFar = round.stream().mapToInt(Seen::iteration).max().orElseThrow();
             floorSoFar = round.stream().mapToDouble(Seen::keepProb).min().orElseThrow();

@@ -14,8 +14,11 @@ class SparkJvmOptionsTest {
         List<String> options = SparkJvmOptions.addOpens();
         assertEquals(14, options.size());
         assertTrue(options.contains("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"));
-        assertTrue(options.contains("--add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED"));
-        assertTrue(options.stream().allMatch(o -> o.matches("--add-opens=[\\w.]+/[\\w.]+=ALL-UNNAMED")));
+        assertTrue(
+                options.contains("--add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED"));
+        assertTrue(
+                options.stream()
+                        .allMatch(o -> o.matches("--add-opens=[\\w.]+/[\\w.]+=ALL-UNNAMED")));
     }
 
     @Test
@@ -34,7 +37,13 @@ class SparkJvmOptionsTest {
     void requireOpenNamesTheMissingOptions() {
         Module logging = ModuleLayer.boot().findModule("java.logging").orElseThrow();
         IllegalStateException e =
-                assertThrows(IllegalStateException.class, () -> SparkJvmOptions.requireOpen(logging));
-        assertTrue(e.getMessage().startsWith("Spark on Java 17 needs these JVM options, missing here: --add-opens=java.base/java.lang=ALL-UNNAMED "), e.getMessage());
+                assertThrows(
+                        IllegalStateException.class, () -> SparkJvmOptions.requireOpen(logging));
+        assertTrue(
+                e.getMessage()
+                        .startsWith(
+                                "Spark on Java 17 needs these JVM options, missing here:"
+                                    + " --add-opens=java.base/java.lang=ALL-UNNAMED "),
+                e.getMessage());
     }
 }
