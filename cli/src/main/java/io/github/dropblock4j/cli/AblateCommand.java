@@ -41,6 +41,9 @@ import picocli.CommandLine.Spec;
         })
 final class AblateCommand implements Callable<Integer> {
 
+    /** Validation images held out when {@code --val-split} is not given: the ablation chooses on them. */
+    static final int DEFAULT_VAL_SPLIT = 1000;
+
     /** How often a process waiting for runs locked by another looks again. */
     private static final long WAIT_MILLIS = 5_000;
 
@@ -57,7 +60,7 @@ final class AblateCommand implements Callable<Integer> {
 
     @Option(names = "--drop-probs", split = ",", paramLabel = "P[,P...]",
             description = "Drop probabilities each regularizer chooses from on the validation set"
-                    + " (default: 0.05,0.15,0.3).")
+                    + " (default: 0.05,0.15,0.3; --val-split defaults to " + DEFAULT_VAL_SPLIT + " here).")
     float[] dropProbs = {0.05f, 0.15f, 0.3f};
 
     @Option(names = "--only", split = ",", paramLabel = "ARM[,ARM...]",
@@ -124,6 +127,16 @@ final class AblateCommand implements Callable<Integer> {
             shared.valSplit = shared.valSplit == 0 ? 200 : shared.valSplit;
             shared.testLimit = shared.testLimit == 0 ? 500 : shared.testLimit;
         }
+        List<AblationPlan.Arm> arms = AblationPlan.ARMS;
+        if (only != null && !only.isEmpty()) {
+            for (String name : only) {
+                if (!AblationPlan.names().contains(name)) {
+                    throw new ParameterException(spec.commandLine(),
+                            "--only must name arms from " + AblationPlan.names() + ", got " + name);
+                }
+            }
+            arms = AblationPlan.ARMS.stream().filter(a -> only.contains(a.name())).toList();
+        }
         if (seeds < 1 || seeds > 100) {
             throw new ParameterException(spec.commandLine(), "--seeds must be in [1, 100], got " + seeds);
         }
@@ -136,19 +149,12 @@ final class AblateCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), "--drop-probs must lie in (0, 1), got " + p);
             }
         }
+        if (!quick && !spec.commandLine().getParseResult().hasMatchedOption("--val-split")) {
+            shared.valSplit = DEFAULT_VAL_SPLIT;
+        }
         if (dropProbs.length > 1 && shared.valSplit == 0) {
             throw new ParameterException(spec.commandLine(), "--val-split must be > 0 to choose among --drop-probs "
                     + java.util.Arrays.toString(dropProbs) + " (the test set is never used to choose), got 0");
-        }
-        List<AblationPlan.Arm> arms = AblationPlan.ARMS;
-        if (only != null && !only.isEmpty()) {
-            for (String name : only) {
-                if (!AblationPlan.names().contains(name)) {
-                    throw new ParameterException(spec.commandLine(),
-                            "--only must name arms from " + AblationPlan.names() + ", got " + name);
-                }
-            }
-            arms = AblationPlan.ARMS.stream().filter(a -> only.contains(a.name())).toList();
         }
         TrainConfig base = shared.applyTo(new TrainConfig()).validate();
         // The reproduce line is what was typed, less the switch that only rewrites the report.
@@ -165,6 +171,9 @@ final class AblateCommand implements Callable<Integer> {
         Path runDir = settings.runDirectory(job.arm(), job.dropProb(), job.seed());
         TrainConfig config = job.arm().configure(settings.base(), job.dropProb(), job.seed());
         if (RunDirectory.readSummary(runDir).isPresent()) {
+            if (announce) {
+                console.println("reusing " + runDir);
+            }
             return;
         }
         Optional<RunLock> lock = RunLock.tryAcquire(runDir);
