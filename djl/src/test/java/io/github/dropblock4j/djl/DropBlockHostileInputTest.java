@@ -88,9 +88,9 @@ class DropBlockHostileInputTest {
                 DropBlock.builder()
                         .optBlockSize(block)
                         .optDropProb(dropProb)
-                        .optMask(sharing)
-                        .optGamma(gamma)
-                        .optScale(scale)
+                        .optMaskSharing(sharing)
+                        .optGammaMode(gamma)
+                        .optScaleMode(scale)
                         .build();
         try (NDManager manager = NDManager.newBaseManager()) {
             Shape inputShape = new Shape(dims);
