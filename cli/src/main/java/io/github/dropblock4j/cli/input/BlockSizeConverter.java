@@ -20,9 +20,9 @@ public final class BlockSizeConverter implements ITypeConverter<Integer> {
         } catch (NumberFormatException e) {
             throw new TypeConversionException("'" + value + "' is not an int");
         }
-        if (blockSize < 1) {
-            throw new TypeConversionException("must be >= 1, got " + value);
+        if (blockSize >= 1) {
+            return blockSize;
         }
-        return blockSize;
+        throw new TypeConversionException("must be >= 1, got " + value);
     }
 }

@@ -14,17 +14,14 @@ public final class DropProbConverter implements ITypeConverter<Float> {
     /** {@inheritDoc} */
     @Override
     public Float convert(String value) {
-        float dropProb;
         try {
-            dropProb = Float.parseFloat(value);
+            float dropProb = Float.parseFloat(value);
+            DropBlockGamma.checkDropProb(dropProb);
+            return dropProb;
         } catch (NumberFormatException e) {
             throw new TypeConversionException("'" + value + "' is not a float");
-        }
-        try {
-            DropBlockGamma.checkDropProb(dropProb);
         } catch (IllegalArgumentException e) {
             throw new TypeConversionException("must be in [0, 1), got " + value);
         }
-        return dropProb;
     }
 }

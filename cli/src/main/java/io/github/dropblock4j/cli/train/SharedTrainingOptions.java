@@ -89,7 +89,7 @@ public final class SharedTrainingOptions {
         try {
             return more.apply(builder).build();
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(mixee.commandLine(), e.getMessage(), e, null, null);
+            throw new ParameterException(mixee.commandLine(), e.getMessage(), e);
         }
     }
 
