@@ -52,7 +52,8 @@ public final class ScheduleAwareTrainingMaster extends ParameterAveragingTrainin
      * Creates a master from DL4J's builder, which sets every option of parameter averaging.
      *
      * @param builder the configured builder, e.g. {@code new
-     *     ParameterAveragingTrainingMaster.Builder(32).batchSizePerWorker(32).averagingFrequency(5)}
+     *     ParameterAveragingTrainingMaster.Builder(2, 32).batchSizePerWorker(32)
+     *     .averagingFrequency(5)} for 2 workers fitting minibatches of 32
      * @throws IllegalArgumentException if the builder is null
      */
     public ScheduleAwareTrainingMaster(ParameterAveragingTrainingMaster.Builder builder) {

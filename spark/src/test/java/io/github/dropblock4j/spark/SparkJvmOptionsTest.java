@@ -43,7 +43,7 @@ class SparkJvmOptionsTest {
                 e.getMessage()
                         .startsWith(
                                 "Spark on Java 17 needs these JVM options, missing here:"
-                                    + " --add-opens=java.base/java.lang=ALL-UNNAMED "),
+                                        + " --add-opens=java.base/java.lang=ALL-UNNAMED "),
                 e.getMessage());
     }
 }

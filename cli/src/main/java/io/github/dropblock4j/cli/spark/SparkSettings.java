@@ -18,7 +18,8 @@ public record SparkSettings(String master, int workers, int averagingFrequency) 
      */
     public SparkSettings {
         if (master == null || master.isBlank()) {
-            throw new IllegalArgumentException("--master must be a Spark master URL, got " + master);
+            throw new IllegalArgumentException(
+                    "--master must be a Spark master URL, got " + master);
         }
         checkOptions(workers, averagingFrequency);
     }

@@ -30,16 +30,16 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * Trains the DL4J ResNet with DropBlock on Apache Spark by parameter averaging, on {@code
- * local[2]} by default or on any master, and writes a run directory like {@code train}'s: {@code
- * config.json} (the settings shared with {@code train}, the batch size per worker), {@code
- * spark.json} ({@link SparkSettings}), {@code metrics.csv}, {@code summary.json}, the model and
- * {@code curves.png}, in {@code <out>.partial} until all are written. A failed or killed run leaves
- * only {@code <out>.partial}, which can be deleted: {@code spark-train} does not resume.
+ * Trains the DL4J ResNet with DropBlock on Apache Spark by parameter averaging, on {@code local[2]}
+ * by default or on any master, and writes a run directory like {@code train}'s: {@code config.json}
+ * (the settings shared with {@code train}, the batch size per worker), {@code spark.json} ({@link
+ * SparkSettings}), {@code metrics.csv}, {@code summary.json}, the model and {@code curves.png}, in
+ * {@code <out>.partial} until all are written. A failed or killed run leaves only {@code
+ * <out>.partial}, which can be deleted: {@code spark-train} does not resume.
  *
  * <p>Under {@code spark-submit} the master is the one Spark was given ({@code spark.master}). The
- * command checks that the JVM has the options Spark needs on Java 17 ({@link SparkJvmOptions})
- * and stops with the missing ones named before it starts Spark.
+ * command checks that the JVM has the options Spark needs on Java 17 ({@link SparkJvmOptions}) and
+ * stops with the missing ones named before it starts Spark.
  */
 @Command(
         name = "spark-train",
@@ -67,7 +67,9 @@ public final class SparkTrainCommand implements Callable<Integer> {
             paramLabel = "URL",
             description =
                     "Spark master, e.g. local[4] or spark://host:7077 (default: the one"
-                            + " spark-submit gives, else " + DEFAULT_MASTER + ").")
+                            + " spark-submit gives, else "
+                            + DEFAULT_MASTER
+                            + ").")
     private String master;
 
     @Option(
@@ -110,8 +112,8 @@ public final class SparkTrainCommand implements Callable<Integer> {
     @Option(
             names = "--lr",
             description =
-                    "Initial learning rate of SGD with Nesterov momentum, divided by 10 at half"
-                            + " of the run and again at three quarters (default: ${DEFAULT-VALUE}).")
+                    "Initial learning rate of SGD with Nesterov momentum, divided by 10 at half of"
+                        + " the run and again at three quarters (default: ${DEFAULT-VALUE}).")
     private float lr = 0.1f;
 
     @Option(names = "--weight-decay", description = "Weight decay (default: ${DEFAULT-VALUE}).")
@@ -183,17 +185,31 @@ public final class SparkTrainCommand implements Callable<Integer> {
             SparkTrainingRun run =
                     new SparkTrainingRun(
                             config, settings, train, test, console, spec.commandLine().getErr());
-            RunDirectory dir =
-                    RunDirectory.create(out != null ? out : defaultOut(config), config);
+            RunDirectory dir = RunDirectory.create(out != null ? out : defaultOut(config), config);
             Files.writeString(
                     dir.partial().resolve(SETTINGS),
                     new GsonBuilder().setPrettyPrinting().create().toJson(settings),
                     StandardCharsets.UTF_8);
-            console.println("training " + config + " on Spark " + settings.master() + ", "
-                    + settings.workers() + " workers, averaging every "
-                    + settings.averagingFrequency() + " minibatches");
-            console.println("data: " + train.name() + ", " + train.size() + " images; "
-                    + test.name() + ", " + test.size() + " images");
+            console.println(
+                    "training "
+                            + config
+                            + " on Spark "
+                            + settings.master()
+                            + ", "
+                            + settings.workers()
+                            + " workers, averaging every "
+                            + settings.averagingFrequency()
+                            + " minibatches");
+            console.println(
+                    "data: "
+                            + train.name()
+                            + ", "
+                            + train.size()
+                            + " images; "
+                            + test.name()
+                            + ", "
+                            + test.size()
+                            + " images");
             console.flush();
             RunSummary summary = run.run(sc, dir);
             console.printf(
@@ -256,7 +272,9 @@ public final class SparkTrainCommand implements Callable<Integer> {
 
     private SparkSettings settings(JavaSparkContext sc) {
         return new SparkSettings(
-                sc.master(), workers != null ? workers : sc.defaultParallelism(), averagingFrequency);
+                sc.master(),
+                workers != null ? workers : sc.defaultParallelism(),
+                averagingFrequency);
     }
 
     private static Path defaultOut(TrainConfig config) {

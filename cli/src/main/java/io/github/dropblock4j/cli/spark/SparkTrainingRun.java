@@ -47,11 +47,11 @@ import org.nd4j.linalg.schedule.ScheduleType;
  * their shortcuts, its keep probability falling linearly from 1 to {@code 1 - dropProb} over the
  * run so that the last step trains at the target; SGD with Nesterov momentum 0.9 and weight decay,
  * the learning rate divided by 10 at half of the run and again at three quarters ({@link
- * #learningRateSchedule}). The {@link ScheduleAwareTrainingMaster} keeps both schedules on the true steps of
- * training on every worker. One step is one minibatch of {@code batchSize} images on every worker
- * side by side; an epoch has {@link ScheduleAwareTrainingMaster#stepsPerEpoch} of them, and the
- * images beyond the last whole round of {@code workers * averagingFrequency} minibatches wait for
- * a later epoch's shuffle.
+ * #learningRateSchedule}). The {@link ScheduleAwareTrainingMaster} keeps both schedules on the true
+ * steps of training on every worker. One step is one minibatch of {@code batchSize} images on every
+ * worker side by side; an epoch has {@link ScheduleAwareTrainingMaster#stepsPerEpoch} of them, and
+ * the images beyond the last whole round of {@code workers * averagingFrequency} minibatches wait
+ * for a later epoch's shuffle.
  *
  * <p>Each epoch reports the training loss, the mean over averaging rounds of the workers' loss on
  * their last minibatch of the round (what DL4J's parameter averaging reports); the training
@@ -126,8 +126,8 @@ public final class SparkTrainingRun {
     }
 
     /**
-     * Returns the keep probability of every step: linear from 1 at step 0 to {@code 1 -
-     * dropProb} at the last step, or that target throughout.
+     * Returns the keep probability of every step: linear from 1 at step 0 to {@code 1 - dropProb}
+     * at the last step, or that target throughout.
      *
      * @param config the settings
      * @param totalSteps the steps of the whole run
@@ -239,8 +239,7 @@ public final class SparkTrainingRun {
                                 imagesPerEpoch * round / rounds / seconds,
                                 1 - keepProb.valueAt(steps, current - 1));
                     });
-            JavaRDD<DataSet> epochImages =
-                    cached(master.parallelizeEvenly(sc, shuffled(epoch)));
+            JavaRDD<DataSet> epochImages = cached(master.parallelizeEvenly(sc, shuffled(epoch)));
             net.fit(epochImages);
             epochImages.unpersist(false);
             progress.finish();
@@ -285,7 +284,9 @@ public final class SparkTrainingRun {
         String model = config.model() + ".zip";
         dir.finish(
                 summary,
-                path -> ModelSerializer.writeModel(net.getNetwork(), path.resolve(model).toFile(), true),
+                path ->
+                        ModelSerializer.writeModel(
+                                net.getNetwork(), path.resolve(model).toFile(), true),
                 png ->
                         CurvesPlot.write(
                                 history,
@@ -337,7 +338,9 @@ public final class SparkTrainingRun {
         return batches;
     }
 
-    /** Images {@code order[from, from + count)} as NCHW features, normalised, and one-hot labels. */
+    /**
+     * Images {@code order[from, from + count)} as NCHW features, normalised, and one-hot labels.
+     */
     private DataSet minibatch(
             LabeledImages images, byte[] pixels, int[] order, int from, int count) {
         int channels = images.channels();

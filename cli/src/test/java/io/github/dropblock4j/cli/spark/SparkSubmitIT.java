@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SparkSubmitIT {
 
     @Test
-    void theJobJarStartsUnderSparkSubmit(@TempDir Path tmp) throws IOException, InterruptedException {
+    void theJobJarStartsUnderSparkSubmit(@TempDir Path tmp)
+            throws IOException, InterruptedException {
         Path jar = Path.of(System.getProperty("dropblock4j.cli.jar"));
         Path lib = Path.of(System.getProperty("dropblock4j.cli.lib"));
         Path sparkLib = Path.of(System.getProperty("dropblock4j.cli.spark.lib"));

@@ -56,7 +56,9 @@ class SparkTrainCommandTest {
 
     private static String[] args(Path out, String... more) {
         return Stream.of(
-                        new String[] {"spark-train", "--data", data.toString(), "--out", out.toString()},
+                        new String[] {
+                            "spark-train", "--data", data.toString(), "--out", out.toString()
+                        },
                         SMALL,
                         more)
                 .flatMap(Stream::of)
@@ -100,7 +102,8 @@ class SparkTrainCommandTest {
         for (EpochMetrics e : epochs) {
             assertTrue(e.testAccuracy() >= 0 && e.testAccuracy() <= 1, e.toString());
             assertTrue(e.trainAccuracy() >= 0 && e.trainAccuracy() <= 1, e.toString());
-            assertTrue(Double.isFinite(e.trainLoss()) && Double.isFinite(e.testLoss()), e.toString());
+            assertTrue(
+                    Double.isFinite(e.trainLoss()) && Double.isFinite(e.testLoss()), e.toString());
         }
         // The saved model carries the true counts, so a schedule would continue where it ended.
         ComputationGraph model =
@@ -133,7 +136,8 @@ class SparkTrainCommandTest {
                 averaging.err());
         assertEquals(2, batch.exitCode(), batch.err());
         assertTrue(
-                batch.err().contains("--batch-size must be at most the 160 training images, got 1000"),
+                batch.err()
+                        .contains("--batch-size must be at most the 160 training images, got 1000"),
                 batch.err());
         try (Stream<Path> left = Files.list(tmp)) {
             assertEquals(List.of(), left.toList());
@@ -145,7 +149,15 @@ class SparkTrainCommandTest {
         Path out = tmp.resolve("run");
         Path partial = tmp.resolve("run.partial");
         CompletableFuture<CliRunner.Result> run =
-                CompletableFuture.supplyAsync(() -> CliRunner.run(args(out, "--epochs", "50", "--averaging-frequency", AVERAGING)));
+                CompletableFuture.supplyAsync(
+                        () ->
+                                CliRunner.run(
+                                        args(
+                                                out,
+                                                "--epochs",
+                                                "50",
+                                                "--averaging-frequency",
+                                                AVERAGING)));
         awaitFile(partial.resolve(SparkTrainCommand.SETTINGS), run);
 
         // Spark shut down under the job, as when a cluster goes away.
