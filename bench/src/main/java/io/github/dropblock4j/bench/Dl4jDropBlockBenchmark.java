@@ -36,15 +36,18 @@ import java.util.concurrent.TimeUnit;
  * SpatialDropout}, all at keep probability 0.9, on ResNet-50-shaped NCHW activations: a training
  * forward ({@code applyDropout}) and its backward ({@code backprop}) as a layer calls them, in
  * place on the input as a {@code DropoutLayer} of a {@code MultiLayerNetwork} does, inside a
- * workspace for {@link ArrayType#INPUT} configured as DL4J configures its layers' working memory.
+ * workspace for {@link ArrayType#INPUT} configured as DL4J configures it during {@code fit}.
  *
  * <p>Sample-time mode: the p0.50 line of each result is the median of single steps. Each step gets
- * a fresh copy of the input and a gradient of ones, made before the timed call.
+ * a fresh copy of the input and a gradient of ones, made before the timed call. Run with {@code
+ * OMP_WAIT_POLICY=PASSIVE} from the shell, as {@code docs/performance.md} says.
  */
 @BenchmarkMode(Mode.SampleTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
+// The first step takes seconds (the workspace learns its size, fresh pages are faulted in), so
+// warm-up is counted in iterations of at least one step each.
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
 @Fork(
         value = 1,
         jvmArgsAppend = {"-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
@@ -109,13 +112,13 @@ public class Dl4jDropBlockBenchmark {
             input = source.dup();
             gradient = source.ulike();
             dropout = contender.create(keepProb, Integer.parseInt(parts[1]));
-            // DL4J's configuration of a layer's working memory (MultiLayerNetwork's
-            // WS_LAYER_WORKING_MEM_CONFIG).
+            // DL4J's configuration of the workspace of ArrayType.INPUT during fit
+            // (MultiLayerNetwork's WS_ALL_LAYERS_ACT_CONFIG): sized after the first loop.
             WorkspaceConfiguration config =
                     WorkspaceConfiguration.builder()
                             .initialSize(0)
-                            .overallocationLimit(0.02)
-                            .policyLearning(LearningPolicy.OVER_TIME)
+                            .overallocationLimit(0.05)
+                            .policyLearning(LearningPolicy.FIRST_LOOP)
                             .policyReset(ResetPolicy.BLOCK_LEFT)
                             .policyAllocation(AllocationPolicy.OVERALLOCATE)
                             .policySpill(SpillPolicy.REALLOCATE)

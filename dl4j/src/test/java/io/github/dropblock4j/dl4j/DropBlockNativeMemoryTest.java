@@ -39,8 +39,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>The loop runs in a fresh JVM with a fixed, pre-touched Java heap, so that neither other tests
  * nor the collector's growing use of its heap enter the measurement. Each iteration is a step as a
- * layer runs it: the layer's workspace for {@code ArrayType.INPUT} opened (configured as DL4J
- * configures it), {@code applyDropout} on the input offered for in-place use, {@code backprop} in
+ * layer runs it: the workspace for {@code ArrayType.INPUT} opened (configured as DL4J configures it
+ * during {@code fit}), {@code applyDropout} on the input offered for in-place use, {@code backprop} in
  * place on the gradient, the workspace closed; the keep probability follows {@link
  * KeepProbSchedule#linear(double, int)} over the loop, so every iteration solves a new gamma. The
  * loop is DropBlock's alone: a whole DL4J network's fit loop grows the resident set by itself, with
@@ -223,12 +223,15 @@ class DropBlockNativeMemoryTest {
             }
         }
 
-        /** DL4J's configuration of a layer's working memory ({@code MultiLayerNetwork}'s). */
+        /**
+         * DL4J's configuration of the workspace of {@code ArrayType.INPUT} during {@code fit}
+         * ({@code MultiLayerNetwork}'s {@code WS_ALL_LAYERS_ACT_CONFIG}).
+         */
         private static WorkspaceConfiguration layerWorkspace() {
             return WorkspaceConfiguration.builder()
                     .initialSize(0)
-                    .overallocationLimit(0.02)
-                    .policyLearning(LearningPolicy.OVER_TIME)
+                    .overallocationLimit(0.05)
+                    .policyLearning(LearningPolicy.FIRST_LOOP)
                     .policyReset(ResetPolicy.BLOCK_LEFT)
                     .policySpill(SpillPolicy.REALLOCATE)
                     .policyAllocation(AllocationPolicy.OVERALLOCATE)
