@@ -1,6 +1,7 @@
 package io.github.dropblock4j.bench;
 
 import io.github.dropblock4j.dl4j.DropBlock;
+
 import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.deeplearning4j.nn.conf.dropout.SpatialDropout;

@@ -5,19 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.jna.Library;
 import com.sun.jna.Native;
-import java.io.IOException;
-import java.io.Reader;
-import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Locale;
-import java.util.Properties;
-import java.util.StringJoiner;
+
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.api.Test;
@@ -32,6 +20,20 @@ import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.StringJoiner;
+
 /**
  * Native memory of DropBlock's training forwards and backwards. The masks live in ND4J's
  * workspaces, outside the Java heap, so a mask that is never released shows only in the process's
@@ -40,8 +42,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>The loop runs in a fresh JVM with a fixed, pre-touched Java heap, so that neither other tests
  * nor the collector's growing use of its heap enter the measurement. Each iteration is a step as a
  * layer runs it: the workspace for {@code ArrayType.INPUT} opened (configured as DL4J configures it
- * during {@code fit}), {@code applyDropout} on the input offered for in-place use, {@code backprop} in
- * place on the gradient, the workspace closed; the keep probability follows {@link
+ * during {@code fit}), {@code applyDropout} on the input offered for in-place use, {@code backprop}
+ * in place on the gradient, the workspace closed; the keep probability follows {@link
  * KeepProbSchedule#linear(double, int)} over the loop, so every iteration solves a new gamma. The
  * loop is DropBlock's alone: a whole DL4J network's fit loop grows the resident set by itself, with
  * or without any dropout (about 0.5 MB an iteration over its first 400 iterations, measured on

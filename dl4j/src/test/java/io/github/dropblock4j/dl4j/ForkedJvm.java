@@ -50,10 +50,20 @@ final class ForkedJvm {
                         .start();
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly().waitFor();
-            fail(mainClass.getSimpleName() + " did not finish in " + timeout + "; output:\n" + read(log));
+            fail(
+                    mainClass.getSimpleName()
+                            + " did not finish in "
+                            + timeout
+                            + "; output:\n"
+                            + read(log));
         }
         if (process.exitValue() != 0) {
-            fail(mainClass.getSimpleName() + " exited " + process.exitValue() + "; output:\n" + read(log));
+            fail(
+                    mainClass.getSimpleName()
+                            + " exited "
+                            + process.exitValue()
+                            + "; output:\n"
+                            + read(log));
         }
     }
 
