@@ -4,9 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-import io.github.dropblock4j.cli.BenchmarkCase;
-import io.github.dropblock4j.cli.Contender;
-
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -27,8 +24,9 @@ import java.util.function.UnaryOperator;
 /**
  * DropBlock (arXiv 1810.12890) against the floor of any masking (multiplying by a ready mask),
  * DJL's Dropout and the dense per-channel DropBlock of torchvision written in DJL operators, on
- * ResNet-50-shaped inputs, forward and forward+backward. The contenders are {@link Contender}, the
- * same code {@code dropblock4j bench} times.
+ * ResNet-50-shaped inputs, forward and forward+backward. The contenders are {@link Contender} and
+ * the steps {@link Pass}, the same code the {@link InterleavedTimer} of {@code dropblock4j bench}
+ * times.
  *
  * <p>Sample-time mode: the p0.50 line of each result is the median of single steps. Every step gets
  * a fresh input in its own sub-manager, created before and closed after the timed call. The forks
@@ -102,9 +100,9 @@ public class DropBlockBenchmark {
         NDManager manager;
         NDArray input;
 
-        void open(Fixture fixture, boolean requiresGradient) {
+        void open(Fixture fixture, Pass pass) {
             manager = fixture.manager.newSubManager();
-            input = Contender.input(manager, fixture.source, requiresGradient);
+            input = pass.input(manager, fixture.source);
         }
 
         /** Frees the step's input, output and gradients. */
@@ -124,7 +122,7 @@ public class DropBlockBenchmark {
          */
         @Setup(Level.Invocation)
         public void next(Fixture fixture) {
-            open(fixture, false);
+            open(fixture, Pass.FORWARD);
         }
     }
 
@@ -138,7 +136,7 @@ public class DropBlockBenchmark {
          */
         @Setup(Level.Invocation)
         public void next(Fixture fixture) {
-            open(fixture, true);
+            open(fixture, Pass.FORWARD_BACKWARD);
         }
     }
 
@@ -151,7 +149,7 @@ public class DropBlockBenchmark {
      */
     @Benchmark
     public NDArray forward(Fixture fixture, ForwardStep step) {
-        return Contender.forward(fixture.forward, step.input);
+        return Pass.FORWARD.run(fixture.forward, step.input);
     }
 
     /**
@@ -163,6 +161,6 @@ public class DropBlockBenchmark {
      */
     @Benchmark
     public NDArray forwardBackward(Fixture fixture, BackwardStep step) {
-        return Contender.forwardBackward(fixture.forward, step.input);
+        return Pass.FORWARD_BACKWARD.run(fixture.forward, step.input);
     }
 }

@@ -1,25 +1,32 @@
 package io.github.dropblock4j.cli;
 
+import io.github.dropblock4j.cli.data.DataSource;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * Runs the paper's comparisons ({@link AblationPlan}) over several seeds on one data set and
- * writes {@code report.md} and {@code report.png} ({@link AblationReport}). Each run has its own
- * run directory under {@code <out>/runs}; finished runs are reused and interrupted ones resumed
- * when an ablation is restarted.
+ * Runs the ablation ({@link AblationPlan}): first each regularizer at every drop probability of a
+ * grid for a few seeds, to choose its drop probability on the validation set; then every arm at
+ * its chosen drop probability for every seed. Writes {@code report.md}, {@code report.png} and
+ * {@code overfitting.png} ({@link AblationReport}) after every finished run.
+ *
+ * <p>Each run has its own run directory under {@code <out>/runs}; finished runs are reused and
+ * interrupted ones resumed, so an ablation can be spread over several sessions. Runs are taken
+ * seed by seed, so a partial ablation has every arm at the same number of seeds. Two processes may
+ * share one {@code --out}: each run is locked ({@link RunLock}) while it trains, and a process
+ * that finds a run locked goes on with the next and waits for it at the end.
  */
 @Command(
         name = "ablate",
@@ -27,44 +34,54 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-            "Run the paper's comparisons over several seeds: block size 1 (dropout), 3, 5, 7; linear vs",
-            "constant schedule; last stage vs last two; residual only vs residual and shortcut; no",
-            "regularization; spatial dropout. Writes report.md and report.png."
+            "Compare DropBlock (the paper's recipe) with no regularization, dropout, spatial dropout,",
+            "block sizes 3 and 5, a constant schedule, the last stage only and the residual branch only.",
+            "Each regularizer's drop probability is chosen on a validation split (--val-split) from",
+            "--drop-probs; arms are paired by seed. Writes report.md, report.png and overfitting.png."
         })
 final class AblateCommand implements Callable<Integer> {
+
+    /** Validation images held out when {@code --val-split} is not given: the ablation chooses on them. */
+    static final int DEFAULT_VAL_SPLIT = 1000;
+
+    /** How often a process waiting for runs locked by another looks again. */
+    private static final long WAIT_MILLIS = 5_000;
 
     @Spec private CommandSpec spec;
 
     @Mixin SharedTrainingOptions shared = new SharedTrainingOptions();
 
-    @Option(names = "--seeds", description = "Seeds per configuration (default: ${DEFAULT-VALUE}).")
-    int seeds = 3;
+    @Option(names = "--seeds", description = "Seeds per arm in the main comparison (default: ${DEFAULT-VALUE}).")
+    int seeds = 5;
 
-    @Option(names = "--only", split = ",", paramLabel = "NAME[,NAME...]",
-            description = "Run only these configurations (default: all).")
+    @Option(names = "--selection-seeds", paramLabel = "N",
+            description = "Seeds per drop probability when choosing it (default: ${DEFAULT-VALUE}).")
+    int selectionSeeds = 2;
+
+    @Option(names = "--drop-probs", split = ",", paramLabel = "P[,P...]",
+            description = "Drop probabilities each regularizer chooses from on the validation set"
+                    + " (default: 0.05,0.15,0.3; --val-split defaults to " + DEFAULT_VAL_SPLIT + " here).")
+    float[] dropProbs = {0.05f, 0.15f, 0.3f};
+
+    @Option(names = "--only", split = ",", paramLabel = "ARM[,ARM...]",
+            description = "Run only these arms (default: all).")
     List<String> only;
 
-    @Option(names = "--quick", description = "A small ablation that finishes in minutes: 1 epoch, 2 seeds,"
-            + " 1000 training and 500 test images.")
+    @Option(names = "--quick", description = "A small ablation that finishes in minutes: 1 epoch, 2 seeds, one"
+            + " selection seed, 500 training, 200 validation and 500 test images.")
     boolean quick;
+
+    @Option(names = "--report-only", description = "Write the report from the finished runs; train nothing.")
+    boolean reportOnly;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs", "ablation");
 
+    private DataSource source;
+
     @Override
-    public Integer call() throws IOException {
-        if (quick) {
-            shared.epochs = 1;
-            seeds = 2;
-            shared.trainLimit = shared.trainLimit == 0 ? 1000 : shared.trainLimit;
-            shared.testLimit = shared.testLimit == 0 ? 500 : shared.testLimit;
-        }
-        if (seeds < 1 || seeds > 100) {
-            throw new IllegalArgumentException("--seeds must be in [1, 100], got " + seeds);
-        }
-        List<AblationPlan.Variant> variants = selected();
-        TrainConfig base = shared.applyTo(new TrainConfig()).validate();
-        TrainingData trainingData = TrainCommand.load(base);
+    public Integer call() throws IOException, InterruptedException {
+        AblationSettings settings = settings();
         try {
             Files.createDirectories(out.resolve("runs"));
         } catch (IOException e) {
@@ -74,82 +91,136 @@ final class AblateCommand implements Callable<Integer> {
             throw new BadInputException("--out " + out + ": directory is not writable");
         }
         PrintWriter console = spec.commandLine().getOut();
-        List<AblationReport.Row> rows = new ArrayList<>();
-        for (AblationPlan.Variant variant : variants) {
-            double[] finals = new double[seeds];
-            double[] bests = new double[seeds];
-            double wall = 0;
-            for (int seed = 1; seed <= seeds; seed++) {
-                TrainConfig config = variant.apply(base, seed);
-                RunSummary summary = runOrReuse(config, trainingData, out.resolve("runs").resolve(
-                        variant.name() + "-seed" + seed), console);
-                finals[seed - 1] = summary.finalTestAccuracy();
-                bests[seed - 1] = summary.bestTestAccuracy();
-                wall += summary.wallSeconds();
+        AblationResults results = AblationResults.read(settings);
+        if (!reportOnly) {
+            source = DataSource.resolve(settings.base().data);
+            List<Job> waiting = new ArrayList<>();
+            for (int seed = 1; seed <= selectionSeeds; seed++) {
+                for (String name : settings.selectors()) {
+                    for (float p : dropProbs) {
+                        runOrDefer(settings, new Job(AblationPlan.arm(name), p, seed), waiting, console, true);
+                    }
+                }
             }
-            rows.add(new AblationReport.Row(variant, finals, bests, wall));
-            console.printf(Locale.ROOT, "%-16s test accuracy %.4f +- %.4f over %d seeds%n", variant.name(),
-                    AblationReport.mean(finals), AblationReport.std(finals), seeds);
-            console.flush();
-            // Rewritten after every configuration, so a long ablation shows what it has so far.
-            AblationReport.write(out, commandLine(), base, rows);
+            finishWaiting(settings, waiting, console);
+            results = AblationResults.read(settings);
+            for (int seed = 1; seed <= seeds; seed++) {
+                for (AblationPlan.Arm arm : settings.arms()) {
+                    float p = results.dropProb(arm).orElseThrow();
+                    runOrDefer(settings, new Job(arm, p, seed), waiting, console, true);
+                }
+            }
+            finishWaiting(settings, waiting, console);
+            results = AblationResults.read(settings);
         }
-        console.println("wrote " + out.resolve("report.md") + " and " + out.resolve("report.png"));
+        AblationReport.write(results);
+        console.println("wrote " + out.resolve("report.md") + ", report.png and overfitting.png");
         return 0;
     }
 
-    private List<AblationPlan.Variant> selected() {
-        if (only == null || only.isEmpty()) {
-            return AblationPlan.VARIANTS;
+    private AblationSettings settings() {
+        if (quick) {
+            shared.epochs = 1;
+            seeds = 2;
+            selectionSeeds = 1;
+            shared.trainLimit = shared.trainLimit == 0 ? 500 : shared.trainLimit;
+            shared.valSplit = shared.valSplit == 0 ? 200 : shared.valSplit;
+            shared.testLimit = shared.testLimit == 0 ? 500 : shared.testLimit;
         }
-        List<String> known = AblationPlan.VARIANTS.stream().map(AblationPlan.Variant::name).toList();
-        for (String name : only) {
-            if (!known.contains(name)) {
-                throw new IllegalArgumentException("--only must name configurations from " + known + ", got " + name);
-            }
-        }
-        return AblationPlan.VARIANTS.stream().filter(v -> only.contains(v.name())).toList();
-    }
-
-    private RunSummary runOrReuse(TrainConfig config, TrainingData trainingData, Path runDir, PrintWriter console)
-            throws IOException {
-        var finished = RunDirectory.readSummary(runDir);
-        if (finished.isPresent()) {
-            if (!finished.get().config().equals(config)) {
-                throw new BadInputException("--out " + out + ": run " + runDir + " was made with other settings ("
-                        + finished.get().config() + "); use a new --out");
-            }
-            console.println("reusing " + runDir);
-            return finished.get();
-        }
-        RunDirectory dir;
-        if (Files.isDirectory(runDir.resolveSibling(runDir.getFileName() + ".partial"))) {
-            dir = RunDirectory.resume(runDir);
-            console.println("resuming " + runDir);
-        } else {
-            dir = RunDirectory.create(runDir, config);
-        }
-        console.println("training " + config);
-        console.flush();
-        return new TrainingRun(config, trainingData, console, spec.commandLine().getErr(), System.console() != null)
-                .run(dir);
-    }
-
-    private String commandLine() {
-        StringBuilder cmd = new StringBuilder("./dropblock4j ablate");
-        cmd.append(" --data ").append(shared.data).append(" --model ").append(shared.model)
-                .append(" --epochs ").append(shared.epochs).append(" --seeds ").append(seeds)
-                .append(" --batch-size ").append(shared.batchSize).append(" --lr ").append(shared.lr)
-                .append(" --drop-prob ").append(shared.dropProb);
-        if (shared.trainLimit > 0) {
-            cmd.append(" --train-limit ").append(shared.trainLimit);
-        }
-        if (shared.testLimit > 0) {
-            cmd.append(" --test-limit ").append(shared.testLimit);
-        }
+        List<AblationPlan.Arm> arms = AblationPlan.ARMS;
         if (only != null && !only.isEmpty()) {
-            cmd.append(" --only ").append(only.stream().collect(Collectors.joining(",")));
+            for (String name : only) {
+                if (!AblationPlan.names().contains(name)) {
+                    throw new ParameterException(spec.commandLine(),
+                            "--only must name arms from " + AblationPlan.names() + ", got " + name);
+                }
+            }
+            arms = AblationPlan.ARMS.stream().filter(a -> only.contains(a.name())).toList();
         }
-        return cmd.append(" --out ").append(out).toString();
+        if (seeds < 1 || seeds > 100) {
+            throw new ParameterException(spec.commandLine(), "--seeds must be in [1, 100], got " + seeds);
+        }
+        if (selectionSeeds < 1 || selectionSeeds > 100) {
+            throw new ParameterException(spec.commandLine(),
+                    "--selection-seeds must be in [1, 100], got " + selectionSeeds);
+        }
+        for (float p : dropProbs) {
+            if (!(p > 0 && p < 1)) {
+                throw new ParameterException(spec.commandLine(), "--drop-probs must lie in (0, 1), got " + p);
+            }
+        }
+        if (!quick && !spec.commandLine().getParseResult().hasMatchedOption("--val-split")) {
+            shared.valSplit = DEFAULT_VAL_SPLIT;
+        }
+        if (dropProbs.length > 1 && shared.valSplit == 0) {
+            throw new ParameterException(spec.commandLine(), "--val-split must be > 0 to choose among --drop-probs "
+                    + java.util.Arrays.toString(dropProbs) + " (the test set is never used to choose), got 0");
+        }
+        TrainConfig base = shared.applyTo(new TrainConfig()).validate();
+        // The reproduce line is what was typed, less the switch that only rewrites the report.
+        String command = "./dropblock4j " + String.join(" ", spec.commandLine().getParseResult().originalArgs()
+                .stream().filter(a -> !a.equals("--report-only")).toList());
+        return new AblationSettings(out, base, arms, dropProbs.clone(), selectionSeeds, seeds, command);
+    }
+
+    /** One run of the ablation. */
+    private record Job(AblationPlan.Arm arm, float dropProb, int seed) {}
+
+    private void runOrDefer(AblationSettings settings, Job job, List<Job> waiting, PrintWriter console,
+            boolean announce) throws IOException {
+        Path runDir = settings.runDirectory(job.arm(), job.dropProb(), job.seed());
+        TrainConfig config = job.arm().configure(settings.base(), job.dropProb(), job.seed());
+        if (RunDirectory.readSummary(runDir).isPresent()) {
+            if (announce) {
+                console.println("reusing " + runDir);
+            }
+            return;
+        }
+        Optional<RunLock> lock = RunLock.tryAcquire(runDir);
+        if (lock.isEmpty()) {
+            if (announce) {
+                console.println("busy (another process trains it; waiting for it at the end): " + runDir);
+            }
+            waiting.add(job);
+            return;
+        }
+        try (RunLock held = lock.get()) {
+            // Another process may have finished it between the check and the lock.
+            if (RunDirectory.readSummary(runDir).isPresent()) {
+                return;
+            }
+            RunDirectory dir;
+            if (Files.isDirectory(runDir.resolveSibling(runDir.getFileName() + ".partial"))) {
+                dir = RunDirectory.resume(runDir);
+                if (!dir.readConfig().equals(config)) {
+                    throw new BadInputException("--out " + out + ": interrupted run " + dir.partial()
+                            + " was made with other settings (" + dir.readConfig() + "); use a new --out");
+                }
+                console.println("resuming " + runDir);
+            } else {
+                dir = RunDirectory.create(runDir, config);
+                console.println("training " + runDir.getFileName() + ": " + config);
+            }
+            console.flush();
+            TrainingData data = new ImageTrainingData(source.train(), source.test(), config);
+            new TrainingRun(config, data, console, spec.commandLine().getErr(),
+                    System.console() != null).run(dir);
+        }
+        AblationReport.write(AblationResults.read(settings));
+    }
+
+    private void finishWaiting(AblationSettings settings, List<Job> waiting, PrintWriter console)
+            throws IOException, InterruptedException {
+        while (!waiting.isEmpty()) {
+            List<Job> again = new ArrayList<>(waiting);
+            waiting.clear();
+            for (Job job : again) {
+                runOrDefer(settings, job, waiting, console, false);
+            }
+            if (!waiting.isEmpty()) {
+                Thread.sleep(WAIT_MILLIS);
+            }
+        }
+        console.flush();
     }
 }

@@ -4,63 +4,126 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The configurations of the paper's comparisons (arXiv 1810.12890, section 4.1), each derived
- * from one base configuration: block sizes 1 (dropout), 3, 5 and 7; linear vs constant keep-prob
- * schedule; DropBlock in the last stage vs the last two; residual branch only vs residual and
- * shortcut; plus no regularization and spatial dropout at the same drop rate.
+ * The arms of the ablation and the claims they test (arXiv 1810.12890, section 4.1). Each arm
+ * changes one thing against the paper's recipe, DropBlock with block 7 after every batch norm of
+ * the last two stages and on their shortcuts, its drop probability ramped linearly from 0 to the
+ * target. Every regularizer runs at its own drop probability, chosen on the validation set from a
+ * grid (as the paper compares each at its own best keep_prob): the DropBlock arms share the one
+ * chosen for the recipe.
  */
 final class AblationPlan {
 
     /**
-     * One configuration of the ablation.
+     * One arm of the ablation.
      *
      * @param name short name, used for its run directories
      * @param description what it is, for the report
-     * @param change how it differs from the base configuration
+     * @param regularizer the regularizer; arms with the same one share a chosen drop probability
+     * @param change how it differs from the recipe, besides the regularizer
      */
-    record Variant(String name, String description, Consumer<TrainConfig> change) {
+    record Arm(String name, String description, Regularizer regularizer, Consumer<TrainConfig> change) {
 
-        TrainConfig apply(TrainConfig base, int seed) {
+        /**
+         * Returns the configuration of one run of this arm.
+         *
+         * @param base the shared settings (data, model, epochs, ...)
+         * @param dropProb the drop probability (ignored without a regularizer)
+         * @param seed the seed: fixes the data subsets, initial weights, data order and masks
+         * @return the validated configuration
+         */
+        TrainConfig configure(TrainConfig base, float dropProb, int seed) {
             TrainConfig c = base.copy();
             c.seed = seed;
+            c.regularizer = regularizer;
+            c.dropProb = regularizer == Regularizer.NONE ? 0f : dropProb;
+            c.blockSize = 7;
+            c.schedule = TrainConfig.Schedule.LINEAR;
+            c.stages = null;
+            c.shortcut = true;
             change.accept(c);
             return c.validate();
         }
+
+        /**
+         * Returns the name of a run's directory, e.g. {@code dropblock-p0.15-seed3}.
+         *
+         * @param dropProb the run's drop probability
+         * @param seed the run's seed
+         * @return the directory name
+         */
+        String runName(float dropProb, int seed) {
+            return name + (regularizer == Regularizer.NONE ? "" : "-p" + dropProb) + "-seed" + seed;
+        }
     }
 
-    /** The full recipe: block 7, linear schedule, last two stages, residual and shortcut. */
-    static final String RECIPE = "block-7";
+    /** The name of the paper's recipe, the arm every claim compares with. */
+    static final String RECIPE = "dropblock";
 
-    static final List<Variant> VARIANTS = List.of(
-            new Variant("none", "no regularization", c -> c.regularizer = Regularizer.NONE),
-            new Variant("dropout", "dropout (block size 1), same places and schedule",
-                    c -> c.regularizer = Regularizer.DROPOUT),
-            new Variant("spatial-dropout", "spatial dropout (whole channels), same places and schedule",
-                    c -> c.regularizer = Regularizer.SPATIAL_DROPOUT),
-            new Variant("block-3", "DropBlock, block 3", c -> c.blockSize = 3),
-            new Variant("block-5", "DropBlock, block 5", c -> c.blockSize = 5),
-            new Variant(RECIPE, "DropBlock, block 7: the paper's recipe", c -> c.blockSize = 7),
-            new Variant("constant", "DropBlock, block 7, constant drop probability",
+    /** Every arm, the recipe first after the baselines. */
+    static final List<Arm> ARMS = List.of(
+            new Arm("none", "no regularization", Regularizer.NONE, c -> { }),
+            new Arm("dropout", "dropout (block 1), same places and schedule", Regularizer.DROPOUT, c -> { }),
+            new Arm("spatial-dropout", "spatial dropout (whole channels), same places and schedule",
+                    Regularizer.SPATIAL_DROPOUT, c -> { }),
+            new Arm(RECIPE, "DropBlock, block 7: the paper's recipe", Regularizer.DROPBLOCK, c -> { }),
+            new Arm("block-3", "DropBlock, block 3", Regularizer.DROPBLOCK, c -> c.blockSize = 3),
+            new Arm("block-5", "DropBlock, block 5", Regularizer.DROPBLOCK, c -> c.blockSize = 5),
+            new Arm("constant", "DropBlock, constant drop probability", Regularizer.DROPBLOCK,
                     c -> c.schedule = TrainConfig.Schedule.CONSTANT),
-            new Variant("last-stage", "DropBlock, block 7, last stage only",
-                    c -> c.stages = new int[] {c.depth() % 6 == 2 && c.depth() >= 20 ? 3 : 4}),
-            new Variant("no-shortcut", "DropBlock, block 7, residual branch only", c -> c.shortcut = false));
+            new Arm("last-stage", "DropBlock in the last stage only", Regularizer.DROPBLOCK,
+                    c -> c.stages = new int[] {c.numStages()}),
+            new Arm("residual-only", "DropBlock on the residual branches only, not the shortcuts",
+                    Regularizer.DROPBLOCK, c -> c.shortcut = false));
+
+    /** The arms whose drop probability is chosen on the validation set, one per regularizer. */
+    static final List<String> SELECTED = List.of("dropout", "spatial-dropout", RECIPE);
 
     /**
-     * One of the paper's claims, tested by comparing two variants' mean test accuracy.
+     * One claim: the recipe beats each of {@code others} in final test accuracy.
      *
-     * @param claim the claim, in the paper's words
-     * @param better the variant the paper finds better
-     * @param others the variants it should beat
+     * @param claim the claim, in the paper's words or the user's question
+     * @param others the arms the recipe should beat
      */
-    record Claim(String claim, String better, List<String> others) {}
+    record Claim(String claim, List<String> others) {}
 
     static final List<Claim> CLAIMS = List.of(
-            new Claim("block_size 7 is best (vs 1, 3, 5)", RECIPE, List.of("dropout", "block-3", "block-5")),
-            new Claim("a linear keep_prob schedule beats a fixed one", RECIPE, List.of("constant")),
-            new Claim("DropBlock in the last two stages beats the last stage alone", RECIPE, List.of("last-stage")),
-            new Claim("DropBlock on the shortcut as well beats the residual branch alone", RECIPE,
-                    List.of("no-shortcut")));
+            new Claim("DropBlock beats no regularization", List.of("none")),
+            new Claim("DropBlock beats dropout", List.of("dropout")),
+            new Claim("DropBlock beats spatial dropout", List.of("spatial-dropout")),
+            new Claim("block_size 7 is best (vs 3 and 5)", List.of("block-3", "block-5")),
+            new Claim("a linear keep_prob schedule beats a fixed one", List.of("constant")),
+            new Claim("DropBlock in the last two stages beats the last stage alone", List.of("last-stage")),
+            new Claim("DropBlock on the shortcut as well beats the residual branch alone",
+                    List.of("residual-only")));
+
+    /**
+     * Finds an arm by name.
+     *
+     * @param name the arm's name
+     * @return the arm
+     * @throws IllegalArgumentException if no arm has that name
+     */
+    static Arm arm(String name) {
+        return ARMS.stream().filter(a -> a.name().equals(name)).findFirst().orElseThrow(
+                () -> new IllegalArgumentException("no arm named " + name + "; arms: " + names()));
+    }
+
+    /**
+     * Returns the arm that chooses the drop probability of an arm: the one of its regularizer.
+     *
+     * @param arm an arm with a regularizer
+     * @return the selected arm with the same regularizer
+     */
+    static Arm selectorOf(Arm arm) {
+        return SELECTED.stream().map(AblationPlan::arm).filter(a -> a.regularizer() == arm.regularizer())
+                .findFirst().orElseThrow(() -> new IllegalArgumentException(
+                        "arm " + arm.name() + " has no drop probability to choose"));
+    }
+
+    /** Returns the names of all arms, in order. */
+    static List<String> names() {
+        return ARMS.stream().map(Arm::name).toList();
+    }
 
     private AblationPlan() {}
 }

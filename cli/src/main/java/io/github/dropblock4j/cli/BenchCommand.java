@@ -4,6 +4,10 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
+import io.github.dropblock4j.bench.BenchmarkCase;
+import io.github.dropblock4j.bench.Contender;
+import io.github.dropblock4j.bench.InterleavedTimer;
+import io.github.dropblock4j.bench.Pass;
 import io.github.dropblock4j.core.DropBlockGamma;
 
 import picocli.CommandLine.Command;
@@ -22,14 +26,9 @@ import java.util.function.UnaryOperator;
 
 /**
  * A quick version of the {@code bench} module's JMH comparison: times every {@link Contender} on
- * every {@link BenchmarkCase}, forward and forward+backward, with a plain loop, and prints a
- * Markdown table of median milliseconds with the ratios DropBlock / ready mask, DropBlock / Dropout
- * and dense DropBlock / DropBlock.
- *
- * <p>Within an iteration the contenders run one after another, in an order that rotates from one
- * iteration to the next, so that a shared machine's changing load falls on all of them alike and
- * the ratios stay meaningful even when the absolute times drift. Each step gets a fresh input and
- * is timed alone; creating the input and freeing the step's arrays are not timed.
+ * every {@link BenchmarkCase}, forward and forward+backward, with the bench module's {@link
+ * InterleavedTimer}, and prints a Markdown table of median milliseconds with the ratios DropBlock /
+ * ready mask, DropBlock / Dropout and dense DropBlock / DropBlock.
  */
 @Command(
         name = "bench",
@@ -38,8 +37,6 @@ import java.util.function.UnaryOperator;
                 "Time DropBlock against a ready mask, Dropout and the dense DropBlock (forward and"
                         + " forward+backward): median ms and ratios, as a Markdown table.")
 final class BenchCommand implements Callable<Integer> {
-
-    private static final int MAX_ITERATIONS = 10_000;
 
     @Spec private CommandSpec spec;
 
@@ -75,27 +72,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Engine random seed (default: ${DEFAULT-VALUE}).")
     private int seed = 1;
 
-    /** The two timed passes. */
-    private enum Pass {
-        FORWARD("fwd"),
-        FORWARD_BACKWARD("fwd+bwd");
-
-        private final String label;
-
-        Pass(String label) {
-            this.label = label;
-        }
-    }
-
     @Override
     public Integer call() {
-        if (iterations < 1 || iterations > MAX_ITERATIONS) {
-            throw new IllegalArgumentException(
-                    "--iterations must be in [1, " + MAX_ITERATIONS + "], got " + iterations);
-        }
-        if (warmup < 0 || warmup > MAX_ITERATIONS) {
-            throw new IllegalArgumentException(
-                    "--warmup must be in [0, " + MAX_ITERATIONS + "], got " + warmup);
+        InterleavedTimer timer;
+        try {
+            timer = new InterleavedTimer(warmup, iterations);
+        } catch (IllegalArgumentException e) {
+            // The timer's arguments are named as the options are.
+            throw new IllegalArgumentException("--" + e.getMessage(), e);
         }
         try {
             DropBlockGamma.checkDropProb(dropProb);
@@ -134,12 +118,16 @@ final class BenchCommand implements Callable<Integer> {
         for (BenchmarkCase benchmarkCase : parsed) {
             try (NDManager manager = NDManager.newBaseManager()) {
                 NDArray source = manager.randomUniform(-1f, 1f, benchmarkCase.shape());
-                Map<Contender, UnaryOperator<NDArray>> prepared = new EnumMap<>(Contender.class);
+                List<UnaryOperator<NDArray>> prepared = new ArrayList<>();
                 for (Contender c : timed) {
-                    prepared.put(c, c.prepare(manager, benchmarkCase, dropProb));
+                    prepared.add(c.prepare(manager, benchmarkCase, dropProb));
                 }
                 for (Pass pass : Pass.values()) {
-                    Map<Contender, Double> medians = time(manager, source, timed, prepared, pass);
+                    double[] millis = timer.medianMillis(source, prepared, pass);
+                    Map<Contender, Double> medians = new EnumMap<>(Contender.class);
+                    for (int k = 0; k < timed.size(); k++) {
+                        medians.put(timed.get(k), millis[k]);
+                    }
                     printRow(out, benchmarkCase, pass, timed, medians);
                 }
             }
@@ -151,47 +139,6 @@ final class BenchCommand implements Callable<Integer> {
                     + " unit (float32, per channel).");
         out.flush();
         return 0;
-    }
-
-    private Map<Contender, Double> time(
-            NDManager manager,
-            NDArray source,
-            List<Contender> timed,
-            Map<Contender, UnaryOperator<NDArray>> prepared,
-            Pass pass) {
-        int n = timed.size();
-        long[][] nanos = new long[n][iterations];
-        for (int i = -warmup; i < iterations; i++) {
-            for (int k = 0; k < n; k++) {
-                int which = Math.floorMod(k + i, n);
-                UnaryOperator<NDArray> forward = prepared.get(timed.get(which));
-                try (NDManager step = manager.newSubManager()) {
-                    NDArray input = Contender.input(step, source, pass == Pass.FORWARD_BACKWARD);
-                    long start = System.nanoTime();
-                    if (pass == Pass.FORWARD) {
-                        Contender.forward(forward, input);
-                    } else {
-                        Contender.forwardBackward(forward, input);
-                    }
-                    long elapsed = System.nanoTime() - start;
-                    if (i >= 0) {
-                        nanos[which][i] = elapsed;
-                    }
-                }
-            }
-        }
-        Map<Contender, Double> medians = new EnumMap<>(Contender.class);
-        for (int k = 0; k < n; k++) {
-            medians.put(timed.get(k), median(nanos[k]) / 1e6);
-        }
-        return medians;
-    }
-
-    private static double median(long[] values) {
-        long[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int mid = sorted.length / 2;
-        return sorted.length % 2 == 1 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
     }
 
     private static void printHeader(PrintWriter out, List<Contender> timed) {
@@ -213,7 +160,7 @@ final class BenchCommand implements Callable<Integer> {
             Pass pass,
             List<Contender> timed,
             Map<Contender, Double> medians) {
-        StringBuilder row = new StringBuilder("| " + benchmarkCase + " | " + pass.label + " |");
+        StringBuilder row = new StringBuilder("| " + benchmarkCase + " | " + pass.label() + " |");
         for (Contender c : timed) {
             row.append(String.format(" %.2f |", medians.get(c)));
         }

@@ -9,8 +9,12 @@ import java.util.Locale;
  * @param step the global training steps done at the end of the epoch
  * @param trainLoss the mean training loss over the epoch's batches
  * @param trainAccuracy the training accuracy over the epoch's batches (with the regularizer on)
- * @param testLoss the mean test loss, in evaluation mode
- * @param testAccuracy the test accuracy, in evaluation mode
+ * @param testLoss the mean test loss, in evaluation mode; NaN in an epoch without a test pass
+ *     ({@code --test-every})
+ * @param testAccuracy the test accuracy, in evaluation mode; NaN in an epoch without a test pass
+ * @param validationLoss the mean validation loss, in evaluation mode; NaN without a validation set
+ * @param validationAccuracy the validation accuracy, in evaluation mode; NaN without a validation
+ *     set
  * @param dropProb the scheduled drop probability at the end of the epoch
  * @param learningRate the learning rate at the end of the epoch
  * @param seconds the epoch's training time, without the test pass
@@ -25,6 +29,8 @@ public record EpochMetrics(
         double trainAccuracy,
         double testLoss,
         double testAccuracy,
+        double validationLoss,
+        double validationAccuracy,
         double dropProb,
         double learningRate,
         double seconds,
@@ -33,7 +39,8 @@ public record EpochMetrics(
 
     /** The header of {@code metrics.csv}. */
     public static final String CSV_HEADER =
-            "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,drop_prob,learning_rate,seconds,"
+            "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,validation_loss,"
+                    + "validation_accuracy,drop_prob,learning_rate,seconds,"
                     + "samples_per_second,resident_mb";
 
     /**
@@ -44,8 +51,9 @@ public record EpochMetrics(
     public String toCsv() {
         return String.format(
                 Locale.ROOT,
-                "%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%.1f",
-                epoch, step, trainLoss, trainAccuracy, testLoss, testAccuracy, dropProb, learningRate,
+                "%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%.1f",
+                epoch, step, trainLoss, trainAccuracy, testLoss, testAccuracy, validationLoss,
+                validationAccuracy, dropProb, learningRate,
                 seconds, samplesPerSecond, residentMb);
     }
 }

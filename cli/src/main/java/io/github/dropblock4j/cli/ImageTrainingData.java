@@ -2,34 +2,72 @@ package io.github.dropblock4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.dataset.ArrayDataset;
 import io.github.dropblock4j.cli.data.LabeledImages;
+import java.util.Random;
 
 /**
- * {@link TrainingData} over a training and a test {@link LabeledImages}, both standardised with
- * the training set's per-channel mean and standard deviation.
+ * {@link TrainingData} over a training and a test {@link LabeledImages}, all standardised with the
+ * training images' per-channel mean and standard deviation.
+ *
+ * <p>The validation set is split off the training images first (stratified), and the training
+ * subset is then drawn from the rest, so the two never share an image. Augmentation (random crop
+ * with 4 pixels of zero padding, horizontal flip) touches the training images only and is drawn
+ * from a stream seeded by the run's seed and the epoch.
  */
 final class ImageTrainingData implements TrainingData {
 
+    /** The largest shift of the random crop, in pixels: the CIFAR standard. */
+    static final int CROP_PADDING = 4;
+
     private final LabeledImages train;
+    private final LabeledImages validation;
     private final LabeledImages test;
+    private final boolean augment;
+    private final long seed;
+    private final float[] mean;
+    private final float[] std;
 
     /**
-     * Wraps two image sets, cut to the limits given.
+     * Splits and cuts the images as a config asks.
      *
      * @param train the training images
      * @param test the test images
-     * @param trainLimit at most this many training images (a stratified subset); 0 for all
-     * @param testLimit at most this many test images (a stratified subset); 0 for all
-     * @param seed chooses the subsets
+     * @param config the run's settings: {@code trainLimit}, {@code testLimit}, {@code valSplit},
+     *     {@code augment} and {@code seed}
+     * @throws BadInputException if the two sets differ in shape or classes, or the training set is
+     *     too small for the validation split
      */
-    ImageTrainingData(LabeledImages train, LabeledImages test, int trainLimit, int testLimit, long seed) {
+    ImageTrainingData(LabeledImages train, LabeledImages test, TrainConfig config) {
         if (train.channels() != test.channels() || train.height() != test.height()
                 || train.width() != test.width() || train.numClasses() != test.numClasses()) {
             throw new BadInputException("training images " + train + " and test images " + test
                     + " differ in shape or classes");
         }
-        this.train = limit(train, trainLimit, seed);
-        this.test = limit(test, testLimit, seed + 1);
+        LabeledImages pool = train;
+        if (config.valSplit > 0) {
+            int perClass = config.valSplit / train.numClasses();
+            if (perClass < 1) {
+                throw new IllegalArgumentException("--val-split must be at least the number of classes ("
+                        + train.numClasses() + "), got " + config.valSplit);
+            }
+            try {
+                LabeledImages.Split split = train.stratifiedSplit(perClass, config.seed + 2);
+                this.validation = split.chosen();
+                pool = split.rest();
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--val-split " + config.valSplit + " does not fit " + train + ": "
+                        + e.getMessage(), e);
+            }
+        } else {
+            this.validation = null;
+        }
+        this.train = limit(pool, config.trainLimit, config.seed);
+        this.test = limit(test, config.testLimit, config.seed + 1);
+        this.augment = config.augment;
+        this.seed = config.seed;
+        this.mean = this.train.channelMeans();
+        this.std = this.train.channelStds();
     }
 
     private static LabeledImages limit(LabeledImages images, int limit, long seed) {
@@ -46,6 +84,11 @@ final class ImageTrainingData implements TrainingData {
     }
 
     @Override
+    public long validationSize() {
+        return validation == null ? 0 : validation.size();
+    }
+
+    @Override
     public Shape imageShape() {
         return new Shape(train.channels(), train.height(), train.width());
     }
@@ -56,18 +99,29 @@ final class ImageTrainingData implements TrainingData {
     }
 
     @Override
-    public ArrayDatasetPair datasets(NDManager parent, int batchSize) {
-        NDManager manager = parent.newSubManager();
-        float[] mean = train.channelMeans();
-        float[] std = train.channelStds();
-        return new ArrayDatasetPair(
-                train.toArrayDataset(manager, mean, std, batchSize, true),
-                test.toArrayDataset(manager, mean, std, batchSize, false),
-                manager);
+    public ArrayDataset train(NDManager manager, int batchSize, int epoch) {
+        LabeledImages images = augment
+                ? train.augmented(CROP_PADDING, new Random(seed * 1_000_003L + epoch))
+                : train;
+        return images.toArrayDataset(manager, mean, std, batchSize, true);
+    }
+
+    @Override
+    public ArrayDataset validation(NDManager manager, int batchSize) {
+        if (validation == null) {
+            throw new IllegalStateException("no validation set: --val-split is 0");
+        }
+        return validation.toArrayDataset(manager, mean, std, batchSize, false);
+    }
+
+    @Override
+    public ArrayDataset test(NDManager manager, int batchSize) {
+        return test.toArrayDataset(manager, mean, std, batchSize, false);
     }
 
     @Override
     public String toString() {
-        return train + " / " + test;
+        return train + (validation == null ? "" : " / validation " + validation) + " / " + test
+                + (augment ? " (augmented: random crop, padding " + CROP_PADDING + ", horizontal flip)" : "");
     }
 }

@@ -37,6 +37,19 @@ final class SharedTrainingOptions {
             description = "Test on a stratified subset of N images (default: all).")
     int testLimit;
 
+    @Option(names = "--val-split", paramLabel = "N",
+            description = "Hold out N training images (stratified, never trained on) as a validation set,"
+                    + " to choose settings without the test set (default: none).")
+    int valSplit;
+
+    @Option(names = "--augment", description = "Augment the training images: random crop with 4 pixels of zero"
+            + " padding and horizontal flip, drawn afresh each epoch.")
+    boolean augment;
+
+    @Option(names = "--test-every", paramLabel = "K",
+            description = "Test every K epochs and after the last one (default: ${DEFAULT-VALUE}).")
+    int testEvery = 1;
+
     /**
      * Copies these options into a config.
      *
@@ -52,6 +65,9 @@ final class SharedTrainingOptions {
         config.dropProb = dropProb;
         config.trainLimit = trainLimit;
         config.testLimit = testLimit;
+        config.valSplit = valSplit;
+        config.augment = augment;
+        config.testEvery = testEvery;
         return config;
     }
 }

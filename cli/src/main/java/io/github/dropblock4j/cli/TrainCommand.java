@@ -90,8 +90,8 @@ final class TrainCommand implements Callable<Integer> {
         out.println("data: " + trainingData);
         RunSummary summary = new TrainingRun(config, trainingData, out, spec.commandLine().getErr(),
                 System.console() != null).run(dir);
-        out.printf(java.util.Locale.ROOT, "final test accuracy %.4f, best %.4f, %.0f s, %.0f img/s%nresults in %s%n",
-                summary.finalTestAccuracy(), summary.bestTestAccuracy(), summary.wallSeconds(),
+        out.printf(java.util.Locale.ROOT, "final test accuracy %.4f, test loss %.4f, %.0f s, %.0f img/s%nresults in %s%n",
+                summary.finalTestAccuracy(), summary.finalTestLoss(), summary.wallSeconds(),
                 summary.samplesPerSecond(), dir.out());
         out.flush();
         return summary;
@@ -99,7 +99,7 @@ final class TrainCommand implements Callable<Integer> {
 
     static TrainingData load(TrainConfig config) {
         DataSource source = DataSource.resolve(config.data);
-        return new ImageTrainingData(source.train(), source.test(), config.trainLimit, config.testLimit, config.seed);
+        return new ImageTrainingData(source.train(), source.test(), config);
     }
 
     TrainConfig toConfig() {

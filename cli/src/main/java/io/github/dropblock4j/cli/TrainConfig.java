@@ -42,6 +42,9 @@ public final class TrainConfig {
     Regularizer regularizer = Regularizer.DROPBLOCK;
     int trainLimit;
     int testLimit;
+    int valSplit;
+    boolean augment;
+    int testEvery = 1;
 
     /**
      * Checks every setting.
@@ -61,9 +64,11 @@ public final class TrainConfig {
         require(dropProb >= 0 && dropProb < 1, "--drop-prob must be in [0, 1), got " + dropProb);
         require(trainLimit >= 0, "--train-limit must be >= 0 (0: no limit), got " + trainLimit);
         require(testLimit >= 0, "--test-limit must be >= 0 (0: no limit), got " + testLimit);
+        require(valSplit >= 0, "--val-split must be >= 0 (0: no validation set), got " + valSplit);
+        require(testEvery >= 1, "--test-every must be >= 1, got " + testEvery);
         Objects.requireNonNull(schedule, "schedule");
         Objects.requireNonNull(regularizer, "regularizer");
-        int numStages = depth() >= 20 && depth() % 6 == 2 ? 3 : 4;
+        int numStages = numStages();
         if (stages != null) {
             for (int s : stages) {
                 require(s >= 1 && s <= numStages, "--stages must be in [1, " + numStages + "] for " + model
@@ -86,6 +91,15 @@ public final class TrainConfig {
      */
     public int depth() {
         return Integer.parseInt(model.substring("resnet".length()));
+    }
+
+    /**
+     * Returns the number of stages of the model: 3 for the CIFAR family, 4 for the ImageNet one.
+     *
+     * @return the number of stages
+     */
+    public int numStages() {
+        return List.of(20, 32, 44, 56, 110).contains(depth()) ? 3 : 4;
     }
 
     /**
@@ -120,7 +134,11 @@ public final class TrainConfig {
                 + " schedule=" + schedule.name().toLowerCase(java.util.Locale.ROOT)
                 + " stages=" + (stages == null ? "last-two" : Arrays.toString(stages))
                 + " shortcut=" + shortcut + " seed=" + seed
-                + (trainLimit > 0 ? " train-limit=" + trainLimit : "");
+                + (trainLimit > 0 ? " train-limit=" + trainLimit : "")
+                + (testLimit > 0 ? " test-limit=" + testLimit : "")
+                + (valSplit > 0 ? " val-split=" + valSplit : "")
+                + (augment ? " augment" : "")
+                + (testEvery > 1 ? " test-every=" + testEvery : "");
     }
 
     /**
@@ -145,6 +163,9 @@ public final class TrainConfig {
         c.regularizer = regularizer;
         c.trainLimit = trainLimit;
         c.testLimit = testLimit;
+        c.valSplit = valSplit;
+        c.augment = augment;
+        c.testEvery = testEvery;
         return c;
     }
 
@@ -169,13 +190,16 @@ public final class TrainConfig {
                 && shortcut == c.shortcut
                 && regularizer == c.regularizer
                 && trainLimit == c.trainLimit
-                && testLimit == c.testLimit;
+                && testLimit == c.testLimit
+                && valSplit == c.valSplit
+                && augment == c.augment
+                && testEvery == c.testEvery;
     }
 
     /** {@inheritDoc} */
     @Override
     public int hashCode() {
         return 31 * Objects.hash(data, model, epochs, batchSize, lr, weightDecay, seed, blockSize, dropProb,
-                schedule, shortcut, regularizer, trainLimit, testLimit) + Arrays.hashCode(stages);
+                schedule, shortcut, regularizer, trainLimit, testLimit, valSplit, augment, testEvery) + Arrays.hashCode(stages);
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.DefaultTrainingConfig;
@@ -94,22 +95,40 @@ final class TrainingRun {
                             .optWeightDecays(config.weightDecay).build())
                     .addTrainingListeners(scheduler);
             try (Trainer trainer = model.newTrainer(trainingConfig);
-                    ArrayDatasetPair sets = data.datasets(trainer.getManager(), config.batchSize)) {
+                    NDManager dataManager = trainer.getManager().newSubManager()) {
+                // The seed fixes the initial weights: arms that differ only in their regularizer
+                // (which has no parameters) start from the same weights.
+                Engine.getInstance().setRandomSeed(config.seed);
                 trainer.initialize(new Shape(config.batchSize).addAll(imageShape));
+                ArrayDataset validation = data.validationSize() > 0
+                        ? data.validation(dataManager, config.batchSize) : null;
+                ArrayDataset test = data.test(dataManager, config.batchSize);
                 for (int epoch = startEpoch + 1; epoch <= config.epochs; epoch++) {
                     long start = System.nanoTime();
                     Engine.getInstance().setRandomSeed(config.seed * 10_007 + epoch);
-                    double[] train = trainEpoch(trainer, sets.train(), scheduler, epoch, stepsPerEpoch, learningRate);
+                    double[] train;
+                    try (NDManager epochManager = dataManager.newSubManager()) {
+                        ArrayDataset trainSet = data.train(epochManager, config.batchSize, epoch);
+                        train = trainEpoch(trainer, trainSet, scheduler, epoch, stepsPerEpoch);
+                    }
                     double seconds = (System.nanoTime() - start) / 1e9;
-                    double[] test = evaluate(trainer, sets.test());
+                    double[] val = validation == null ? new double[] {Double.NaN, Double.NaN}
+                            : evaluate(trainer, validation);
+                    boolean testNow = epoch % config.testEvery == 0 || epoch == config.epochs;
+                    double[] tested = testNow ? evaluate(trainer, test) : new double[] {Double.NaN, Double.NaN};
                     stepsDone = scheduler.getStep();
-                    EpochMetrics m = new EpochMetrics(epoch, stepsDone, train[0], train[1], test[0], test[1],
-                            regularized ? scheduler.dropProbAt(stepsDone) : 0, learningRate.getNewValue(stepsDone - offset), seconds,
-                            data.trainSize() / seconds, ResidentMemory.megabytes());
+                    EpochMetrics m = new EpochMetrics(epoch, stepsDone, train[0], train[1], tested[0], tested[1],
+                            val[0], val[1], regularized ? scheduler.dropProbAt(stepsDone) : 0,
+                            learningRate.getNewValue(stepsDone - offset), seconds, data.trainSize() / seconds,
+                            ResidentMemory.megabytes());
                     history.add(m);
-                    out.printf(Locale.ROOT, "epoch %d/%d  train loss %.4f  train acc %.4f  test loss %.4f  "
-                                    + "test acc %.4f  drop %.4f  %.1f s  %.0f img/s  rss %.0f MiB%n",
-                            epoch, config.epochs, m.trainLoss(), m.trainAccuracy(), m.testLoss(), m.testAccuracy(),
+                    out.printf(Locale.ROOT, "epoch %d/%d  train loss %.4f  train acc %.4f%s%s  drop %.4f  %.1f s"
+                                    + "  %.0f img/s  rss %.0f MiB%n",
+                            epoch, config.epochs, m.trainLoss(), m.trainAccuracy(),
+                            validation == null ? "" : String.format(Locale.ROOT, "  val loss %.4f  val acc %.4f",
+                                    m.validationLoss(), m.validationAccuracy()),
+                            testNow ? String.format(Locale.ROOT, "  test loss %.4f  test acc %.4f", m.testLoss(),
+                                    m.testAccuracy()) : "",
                             m.dropProb(), seconds, m.samplesPerSecond(), m.residentMb());
                     out.flush();
                     double wall = wallBefore + (System.nanoTime() - start) / 1e9;
@@ -118,10 +137,11 @@ final class TrainingRun {
                             new RunDirectory.State(config, epoch, stepsDone, history, wall));
                 }
             }
-            double best = history.stream().mapToDouble(EpochMetrics::testAccuracy).max().orElse(Double.NaN);
+            EpochMetrics last = history.get(history.size() - 1);
             double trainSeconds = history.stream().mapToDouble(EpochMetrics::seconds).sum();
-            RunSummary summary = new RunSummary(config, history, history.get(history.size() - 1).testAccuracy(),
-                    best, wallBefore, data.trainSize() * history.size() / trainSeconds, stepsDone);
+            RunSummary summary = new RunSummary(config, history, last.testAccuracy(), last.testLoss(),
+                    last.validationAccuracy(), wallBefore, data.trainSize() * history.size() / trainSeconds,
+                    stepsDone);
             dir.finish(summary, path -> model.save(path, RunDirectory.MODEL));
             return summary;
         }
@@ -129,7 +149,7 @@ final class TrainingRun {
 
     /** Returns {mean loss, accuracy} over the epoch's training batches. */
     private double[] trainEpoch(Trainer trainer, ArrayDataset train, DropBlockScheduler scheduler, int epoch,
-            int batches, Tracker learningRate) {
+            int batches) {
         double lossSum = 0;
         long correct = 0;
         long seen = 0;
@@ -169,7 +189,7 @@ final class TrainingRun {
         return new double[] {lossSum / seen, (double) correct / seen};
     }
 
-    /** Returns {mean loss, accuracy} over the test set, in evaluation mode. */
+    /** Returns {mean loss, accuracy} over a held-out set, in evaluation mode. */
     private static double[] evaluate(Trainer trainer, ArrayDataset test) {
         double lossSum = 0;
         long correct = 0;

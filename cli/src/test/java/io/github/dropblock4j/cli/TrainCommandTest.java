@@ -43,7 +43,23 @@ class TrainCommandTest {
         assertEquals(8, summary.steps());
         // The linear schedule ends at the target.
         assertEquals(0.1, summary.epochs().get(1).dropProb(), 1e-6);
-        assertTrue(summary.finalTestAccuracy() > 0.1, "better than chance on 10 classes: " + summary);
+        // It learns: eight steps lower both losses (a run that ignored its gradients would not).
+        assertTrue(summary.epochs().get(1).trainLoss() < summary.epochs().get(0).trainLoss(), summary.toString());
+        assertTrue(summary.epochs().get(1).testLoss() < summary.epochs().get(0).testLoss(), summary.toString());
+    }
+
+    @Test
+    void validationEveryEpochAndTestEveryKthEpoch(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("run");
+        CliRunner.Result r = CliRunner.run(args(out, "--epochs", "3", "--val-split", "100", "--test-every", "2",
+                "--augment"));
+        assertEquals(0, r.exitCode(), r.err());
+        List<EpochMetrics> epochs = RunDirectory.readSummary(out).orElseThrow().epochs();
+        assertTrue(epochs.stream().allMatch(e -> e.validationAccuracy() >= 0 && e.validationAccuracy() <= 1));
+        assertTrue(Double.isNaN(epochs.get(0).testAccuracy()), "no test pass in epoch 1");
+        assertFalse(Double.isNaN(epochs.get(1).testAccuracy()), "test pass in epoch 2");
+        assertFalse(Double.isNaN(epochs.get(2).testAccuracy()), "test pass after the last epoch");
+        assertTrue(r.out().contains("val acc"), r.out());
     }
 
     @Test
@@ -65,7 +81,11 @@ class TrainCommandTest {
                         "must be dropblock, dropout, spatial-dropout or none, got magic"),
                 Arguments.of(new String[] {"--schedule", "cubic"}, "must be linear or constant, got cubic"),
                 Arguments.of(new String[] {"--batch-size", "x"}, "'x' is not an int"),
-                Arguments.of(new String[] {"--data", "/nonexistent/dropblock4j"}, "/nonexistent/dropblock4j"));
+                Arguments.of(new String[] {"--data", "/nonexistent/dropblock4j"}, "/nonexistent/dropblock4j"),
+                Arguments.of(new String[] {"--val-split", "-1"}, "--val-split must be >= 0 (0: no validation set), got -1"),
+                Arguments.of(new String[] {"--val-split", "5"},
+                        "--val-split must be at least the number of classes (10), got 5"),
+                Arguments.of(new String[] {"--test-every", "0"}, "--test-every must be >= 1, got 0"));
     }
 
     @ParameterizedTest

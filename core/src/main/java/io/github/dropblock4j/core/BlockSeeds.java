@@ -8,9 +8,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.IntStream;
 
 /**
- * The seeds of a batch of DropBlock masks and the number of units their blocks drop, drawn before
- * any mask memory is touched, so that a mask can be created already holding its scale and only its
- * blocks painted afterwards.
+ * Samples DropBlock masks on the host: the one way to draw masks in this module. {@link #draw}
+ * draws the seeds of a batch of masks and counts the units their blocks drop, before any mask
+ * memory is touched; {@link #write} then writes the masks once, the kept value (typically the
+ * scale, computed from {@link #dropped()}) outside the blocks and 0 inside.
  *
  * <p>Every valid seed position of every mask is an independent Bernoulli(gamma) trial, as in
  * Algorithm 1 of the paper (arXiv 1810.12890). Seeds are sparse (gamma is about {@code p /
@@ -18,15 +19,16 @@ import java.util.stream.IntStream;
  * standard exponential draw, {@code floor(E / -log(1 - gamma))} is exactly the number of failures
  * before the next success, since {@code P(gap >= k) = exp(k log(1 - gamma)) = (1 - gamma)^k}. That
  * is O(seeds), not O(units), and the exponential comes from the generator's ziggurat, several times
- * cheaper than a logarithm.
+ * cheaper than a logarithm; writing costs O(seeds x block area) plus one pass over the masks,
+ * instead of a random number and a max pool per unit.
  *
  * <p>The masks are cut into chunks of consecutive masks whose boundaries depend only on the number
  * of masks and the geometry (about {@value #UNITS_PER_CHUNK} units each), and every chunk draws
- * from its own generator, split from the caller's in chunk order. Chunks are drawn and painted in
+ * from its own generator, split from the caller's in chunk order. Chunks are drawn and written in
  * parallel on the common fork-join pool, and the seeds are the same for a given generator state
  * however many threads there are.
  *
- * <p>Instances are immutable once drawn; {@link #paintZeros(FloatBuffer)} may be called from any
+ * <p>Instances are immutable once drawn; {@link #write(FloatBuffer, float)} may be called from any
  * thread.
  */
 public final class BlockSeeds {
@@ -122,21 +124,6 @@ public final class BlockSeeds {
             n += chunk.size;
         }
         return n;
-    }
-
-    /**
-     * Sets every unit inside a block to 0, in parallel over the chunks; other units are left as
-     * they are.
-     *
-     * @param mask the masks, row-major, at least {@code numMasks * area} units; its position and
-     *     limit are ignored
-     * @throws IllegalArgumentException if the buffer is too small
-     */
-    public void paintZeros(FloatBuffer mask) {
-        checkCapacity(mask);
-        // Absolute puts on disjoint ranges; each chunk still gets its own buffer object, as
-        // buffers are not documented as thread safe.
-        forEach(chunks.length, c -> chunks[c].paintZeros(mask.duplicate()));
     }
 
     /**
@@ -418,14 +405,15 @@ public final class BlockSeeds {
                 values = new float[Math.max(units, UNITS_PER_CHUNK)];
             }
             Arrays.fill(values, 0, units, keep);
-            paint(values, -start, 0f);
+            zeroBlocks(values, -start);
             mask.put(start, values, 0, units);
             if (SCRATCH.size() < SCRATCH_KEPT) {
                 SCRATCH.offer(values);
             }
         }
 
-        private void paint(float[] values, int shift, float value) {
+        /** Sets the units of every block to 0, each origin shifted by {@code shift}. */
+        private void zeroBlocks(float[] values, int shift) {
             int[] rowOffsets = layout.rowOffsets;
             int rowLength = layout.rowLength;
             for (int i = 0; i < size; i++) {
@@ -433,21 +421,7 @@ public final class BlockSeeds {
                 for (int rowOffset : rowOffsets) {
                     int rowStart = origin + rowOffset;
                     for (int u = rowStart; u < rowStart + rowLength; u++) {
-                        values[u] = value;
-                    }
-                }
-            }
-        }
-
-        void paintZeros(FloatBuffer mask) {
-            int[] rowOffsets = layout.rowOffsets;
-            int rowLength = layout.rowLength;
-            for (int i = 0; i < size; i++) {
-                int origin = origins[i];
-                for (int rowOffset : rowOffsets) {
-                    int start = origin + rowOffset;
-                    for (int u = start; u < start + rowLength; u++) {
-                        mask.put(u, 0f);
+                        values[u] = 0f;
                     }
                 }
             }

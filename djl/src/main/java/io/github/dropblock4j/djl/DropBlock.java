@@ -347,11 +347,11 @@ public final class DropBlock extends AbstractBlock {
                 + dropProb
                 + ", blockSize="
                 + Arrays.toString(blockSize)
-                + ", gamma="
+                + ", gammaMode="
                 + gammaMode
-                + ", scale="
+                + ", scaleMode="
                 + scaleMode
-                + ", mask="
+                + ", maskSharing="
                 + maskSharing
                 + (engineMask ? ", engineMask=true" : "")
                 + ")";
@@ -411,7 +411,7 @@ public final class DropBlock extends AbstractBlock {
          * @param gammaMode the gamma mode
          * @return this builder
          */
-        public Builder optGamma(GammaMode gammaMode) {
+        public Builder optGammaMode(GammaMode gammaMode) {
             this.gammaMode = gammaMode;
             return this;
         }
@@ -422,7 +422,7 @@ public final class DropBlock extends AbstractBlock {
          * @param scaleMode the scale mode
          * @return this builder
          */
-        public Builder optScale(ScaleMode scaleMode) {
+        public Builder optScaleMode(ScaleMode scaleMode) {
             this.scaleMode = scaleMode;
             return this;
         }
@@ -433,7 +433,7 @@ public final class DropBlock extends AbstractBlock {
          * @param maskSharing the mask sharing
          * @return this builder
          */
-        public Builder optMask(MaskSharing maskSharing) {
+        public Builder optMaskSharing(MaskSharing maskSharing) {
             this.maskSharing = maskSharing;
             return this;
         }
@@ -487,7 +487,7 @@ public final class DropBlock extends AbstractBlock {
             }
             if (gammaMode == null || scaleMode == null || maskSharing == null) {
                 throw new IllegalArgumentException(
-                        "gamma, scale and mask modes must not be null, got "
+                        "gammaMode, scaleMode and maskSharing must not be null, got "
                                 + gammaMode
                                 + ", "
                                 + scaleMode

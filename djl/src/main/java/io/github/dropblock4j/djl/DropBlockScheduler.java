@@ -1,6 +1,7 @@
 package io.github.dropblock4j.djl;
 
 import ai.djl.Model;
+import ai.djl.metric.Metrics;
 import ai.djl.nn.Block;
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.TrainingListenerAdapter;
@@ -26,6 +27,10 @@ import java.util.Objects;
  * every training batch, so a model saved with {@code Model.save} and loaded again continues the
  * schedule where it stopped instead of restarting it.
  *
+ * <p>When the trainer collects metrics ({@code trainer.setMetrics(new Metrics())}), every training
+ * batch adds the drop probability it trained with, before each block's weight, to them as {@link
+ * #DROP_PROB_METRIC}, where DJL's listeners and the caller read it next to the loss.
+ *
  * <p>Not thread safe: DJL calls a listener from the training loop's thread.
  */
 public final class DropBlockScheduler extends TrainingListenerAdapter {
@@ -33,10 +38,15 @@ public final class DropBlockScheduler extends TrainingListenerAdapter {
     /** The model property holding the number of training steps done. */
     public static final String STEP_PROPERTY = "dropblock4j.scheduler.step";
 
+    /** The name of the metric holding the scheduled drop probability of each training batch. */
+    public static final String DROP_PROB_METRIC = "dropblock_drop_prob";
+
     private final Tracker tracker;
     private List<DropBlock> dropBlocks = Collections.emptyList();
     private Model model;
     private int step;
+    // The scheduled value the blocks hold now, before their weights.
+    private float dropProb;
 
     private DropBlockScheduler(Tracker tracker) {
         this.tracker = tracker;
@@ -144,6 +154,10 @@ public final class DropBlockScheduler extends TrainingListenerAdapter {
     /** {@inheritDoc} */
     @Override
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
+        Metrics metrics = trainer.getMetrics();
+        if (metrics != null) {
+            metrics.addMetric(DROP_PROB_METRIC, dropProb);
+        }
         step++;
         model.setProperty(STEP_PROPERTY, Integer.toString(step));
         apply();
@@ -158,6 +172,7 @@ public final class DropBlockScheduler extends TrainingListenerAdapter {
         for (DropBlock dropBlock : dropBlocks) {
             dropBlock.setDropProb(value * dropBlock.getScheduleWeight());
         }
+        dropProb = value;
     }
 
     /** {@inheritDoc} */

@@ -16,13 +16,16 @@ import ai.djl.training.initializer.Initializer;
 import io.github.dropblock4j.core.DropBlockGamma;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Residual networks (He et al., arXiv 1512.03385) with DropBlock where the DropBlock paper
  * (Ghiasi, Lin and Le, arXiv 1810.12890) found it works best: after every batch norm of the
  * residual branch in the last stages (groups 3 and 4 of ResNet-50), and on the shortcut as well.
  *
- * <p>The depth picks the family:
+ * <p>The depth picks the {@link Family} ({@link #DEPTHS} lists them all, {@link #numStages(int)}
+ * gives a depth's number of stages):
  *
  * <ul>
  *   <li>18, 34 (basic blocks) and 50, 101, 152 (bottleneck blocks): the ImageNet family, four
@@ -43,6 +46,70 @@ import java.util.List;
  */
 public final class ResNetDropBlock {
 
+    /**
+     * Every supported depth, in increasing order: the depths of {@link Family#IMAGENET} and {@link
+     * Family#CIFAR} together.
+     */
+    public static final List<Integer> DEPTHS =
+            Stream.of(Family.values())
+                    .flatMap(family -> family.depths().stream())
+                    .sorted()
+                    .collect(Collectors.toUnmodifiableList());
+
+    /** The two families of residual networks, told apart by their depth. */
+    public enum Family {
+        /**
+         * The ImageNet ResNets of He et al.: four stages of 64/128/256/512 filters, basic blocks
+         * for depths 18 and 34 and bottleneck blocks for 50, 101 and 152.
+         */
+        IMAGENET(4, 64, List.of(18, 34, 50, 101, 152)),
+
+        /**
+         * The CIFAR ResNets of He et al. (section 4.2): three stages of 16/32/64 filters with
+         * {@code n} basic blocks each, depth {@code 6n + 2}.
+         */
+        CIFAR(3, 16, List.of(20, 32, 44, 56, 110));
+
+        private final int numStages;
+        private final int baseFilters;
+        private final List<Integer> depths;
+
+        Family(int numStages, int baseFilters, List<Integer> depths) {
+            this.numStages = numStages;
+            this.baseFilters = baseFilters;
+            this.depths = depths;
+        }
+
+        /**
+         * Returns the family of a depth.
+         *
+         * @param depth the number of layers, one of {@link #DEPTHS}
+         * @return its family
+         * @throws IllegalArgumentException naming the depth if it is not supported
+         */
+        public static Family of(int depth) {
+            return familyOf("depth", depth);
+        }
+
+        /**
+         * Returns the number of stages (groups of residual units at one resolution).
+         *
+         * @return 4 for {@link #IMAGENET}, 3 for {@link #CIFAR}
+         */
+        public int numStages() {
+            return numStages;
+        }
+
+        /**
+         * Returns the depths of this family, in increasing order.
+         *
+         * @return an unmodifiable list
+         */
+        public List<Integer> depths() {
+            return depths;
+        }
+    }
+
     private ResNetDropBlock() {}
 
     /**
@@ -54,11 +121,36 @@ public final class ResNetDropBlock {
         return new Builder();
     }
 
+    /**
+     * Returns the number of stages of a ResNet of the given depth, the upper bound of {@link
+     * Builder#optDropBlockStages(int...)}.
+     *
+     * @param depth the number of layers, one of {@link #DEPTHS}
+     * @return 4 for the ImageNet family, 3 for the CIFAR family
+     * @throws IllegalArgumentException naming the depth if it is not supported
+     */
+    public static int numStages(int depth) {
+        return Family.of(depth).numStages();
+    }
+
+    private static Family familyOf(String argument, int depth) {
+        for (Family family : Family.values()) {
+            if (family.depths.contains(depth)) {
+                return family;
+            }
+        }
+        throw new IllegalArgumentException(
+                argument
+                        + " must be one of "
+                        + Family.IMAGENET.depths
+                        + " (ImageNet family) or "
+                        + Family.CIFAR.depths
+                        + " (CIFAR family), got "
+                        + depth);
+    }
+
     /** The builder of a ResNet with DropBlock; names follow DJL's {@code ResNetV1}. */
     public static final class Builder {
-
-        private static final List<Integer> IMAGENET_DEPTHS = List.of(18, 34, 50, 101, 152);
-        private static final List<Integer> CIFAR_DEPTHS = List.of(20, 32, 44, 56, 110);
 
         private int numLayers = -1;
         private long outSize = -1;
@@ -74,7 +166,7 @@ public final class ResNetDropBlock {
 
         /**
          * Sets the depth: 18, 34, 50, 101 or 152 (ImageNet family), or 20, 32, 44, 56 or 110
-         * (CIFAR family). Required.
+         * (CIFAR family); see {@link #DEPTHS}. Required.
          *
          * @param numLayers the depth
          * @return this builder
@@ -142,8 +234,9 @@ public final class ResNetDropBlock {
         }
 
         /**
-         * Sets the block size. Defaults to 7, the paper's best; clipped to each stage's feature
-         * map.
+         * Sets the block size. Defaults to 7, the paper's best. Every DropBlock clips it to its
+         * feature map in each dimension separately, so a block larger than every map drops whole
+         * channels (spatial dropout), on non-square maps too.
          *
          * @param blockSize the block size, at least 1
          * @return this builder
@@ -187,16 +280,7 @@ public final class ResNetDropBlock {
          * @throws IllegalArgumentException if an option is not valid
          */
         public Block build() {
-            boolean imagenet = IMAGENET_DEPTHS.contains(numLayers);
-            if (!imagenet && !CIFAR_DEPTHS.contains(numLayers)) {
-                throw new IllegalArgumentException(
-                        "numLayers must be one of "
-                                + IMAGENET_DEPTHS
-                                + " (ImageNet family) or "
-                                + CIFAR_DEPTHS
-                                + " (CIFAR family), got "
-                                + numLayers);
-            }
+            Family family = familyOf("numLayers", numLayers);
             if (outSize < 1) {
                 throw new IllegalArgumentException("outSize must be >= 1, got " + outSize);
             }
@@ -217,8 +301,11 @@ public final class ResNetDropBlock {
                 throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
             }
             DropBlockGamma.checkDropProb(dropProb);
-            int numStages = imagenet ? 4 : 3;
-            int[] stages = dropBlockStages == null ? new int[] {numStages - 1, numStages} : dropBlockStages;
+            int numStages = family.numStages();
+            int[] stages =
+                    dropBlockStages == null
+                            ? new int[] {numStages - 1, numStages}
+                            : dropBlockStages;
             for (int s : stages) {
                 if (s < 1 || s > numStages) {
                     throw new IllegalArgumentException(
@@ -230,36 +317,30 @@ public final class ResNetDropBlock {
                                     + Arrays.toString(stages));
                 }
             }
-            return new Network(this, imagenet, numStages, stages).build();
+            return new Network(this, family, stages).build();
         }
     }
 
     /** Assembles the blocks of one configuration. */
     private static final class Network {
         private final Builder config;
-        private final boolean imagenet;
+        private final Family family;
         private final boolean bottleneck;
-        private final int numStages;
         private final int[] stages;
-        private long height;
-        private long width;
 
-        Network(Builder config, boolean imagenet, int numStages, int[] stages) {
+        Network(Builder config, Family family, int[] stages) {
             this.config = config;
-            this.imagenet = imagenet;
-            this.bottleneck = config.numLayers >= 50 && imagenet;
-            this.numStages = numStages;
+            this.family = family;
+            this.bottleneck = family == Family.IMAGENET && config.numLayers >= 50;
             this.stages = stages;
-            height = config.imageShape.get(1);
-            width = config.imageShape.get(2);
         }
 
         Block build() {
             SequentialBlock net = new SequentialBlock();
             net.add(stem());
             int[] units = unitsPerStage();
-            int filters = imagenet ? 64 : 16;
-            for (int stage = 1; stage <= numStages; stage++) {
+            int filters = family.baseFilters;
+            for (int stage = 1; stage <= family.numStages(); stage++) {
                 SequentialBlock group = new SequentialBlock();
                 for (int unit = 0; unit < units[stage - 1]; unit++) {
                     int stride = unit == 0 && stage > 1 ? 2 : 1;
@@ -294,23 +375,16 @@ public final class ResNetDropBlock {
 
         private Block stem() {
             SequentialBlock stem = new SequentialBlock();
-            boolean large = height > 32 || width > 32;
-            if (large) {
+            if (config.imageShape.get(1) > 32 || config.imageShape.get(2) > 32) {
                 stem.add(conv(7, 64, 2)).add(batchNorm()).add(Activation::relu);
                 stem.add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
-                height = outSize(outSize(height, 7, 2, 3), 3, 2, 1);
-                width = outSize(outSize(width, 7, 2, 3), 3, 2, 1);
             } else {
-                stem.add(conv(3, imagenet ? 64 : 16, 1)).add(batchNorm()).add(Activation::relu);
+                stem.add(conv(3, family.baseFilters, 1)).add(batchNorm()).add(Activation::relu);
             }
             return stem;
         }
 
         private Block residualUnit(int stage, int filters, int stride, boolean project) {
-            if (stride != 1) {
-                height = outSize(height, 3, stride, 1);
-                width = outSize(width, 3, stride, 1);
-            }
             boolean drop = Arrays.stream(stages).anyMatch(s -> s == stage);
             SequentialBlock branch = new SequentialBlock();
             int outFilters = bottleneck ? 4 * filters : filters;
@@ -346,13 +420,17 @@ public final class ResNetDropBlock {
             if (!drop) {
                 return;
             }
-            float weight = config.stageScaling ? (float) Math.pow(4, -(numStages - stage)) : 1f;
-            int clipped = (int) Math.min(config.blockSize, Math.min(height, width));
-            to.add(DropBlock.builder()
-                    .optBlockSize(Math.max(1, clipped))
-                    .optDropProb(config.dropProb * weight)
-                    .optScheduleWeight(weight)
-                    .build());
+            float weight =
+                    config.stageScaling
+                            ? (float) Math.pow(4, -(family.numStages() - stage))
+                            : 1f;
+            // Not clipped here: DropBlock clips per dimension to the map it sees.
+            to.add(
+                    DropBlock.builder()
+                            .optBlockSize(config.blockSize)
+                            .optDropProb(config.dropProb * weight)
+                            .optScheduleWeight(weight)
+                            .build());
         }
 
         private Block batchNorm() {
@@ -373,10 +451,6 @@ public final class ResNetDropBlock {
                     .optPadding(new Shape(kernel / 2, kernel / 2))
                     .optBias(false)
                     .build();
-        }
-
-        private static long outSize(long size, int kernel, int stride, int pad) {
-            return (size + 2L * pad - kernel) / stride + 1;
         }
     }
 }

@@ -194,7 +194,7 @@ class DropBlockConcurrencyTest {
                 DropBlock.builder()
                         .optBlockSize(BLOCK)
                         .optDropProb(low)
-                        .optScale(ScaleMode.EXPECTED)
+                        .optScaleMode(ScaleMode.EXPECTED)
                         .build();
         // One call's rate is assigned to the nearer value; half the gap must span enough
         // standard deviations of one call's rate, measured single-threaded at each value.
@@ -204,7 +204,7 @@ class DropBlockConcurrencyTest {
                     DropBlock.builder()
                             .optBlockSize(BLOCK)
                             .optDropProb(p)
-                            .optScale(ScaleMode.EXPECTED)
+                            .optScaleMode(ScaleMode.EXPECTED)
                             .build();
             double[] rates = ratesOf(expectedScaleForwards(fixed, 200));
             assertEquals(p, mean(rates), RELATIVE_TOLERANCE * p);
@@ -268,7 +268,7 @@ class DropBlockConcurrencyTest {
                 DropBlock.builder()
                         .optBlockSize(BLOCK)
                         .optDropProb(values[0])
-                        .optScale(ScaleMode.EXPECTED)
+                        .optScaleMode(ScaleMode.EXPECTED)
                         .build();
         AtomicInteger generation = new AtomicInteger();
         AtomicInteger forwardsDone = new AtomicInteger();

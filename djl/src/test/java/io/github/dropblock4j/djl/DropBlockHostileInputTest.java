@@ -88,9 +88,9 @@ class DropBlockHostileInputTest {
                 DropBlock.builder()
                         .optBlockSize(block)
                         .optDropProb(dropProb)
-                        .optMask(sharing)
-                        .optGamma(gamma)
-                        .optScale(scale)
+                        .optMaskSharing(sharing)
+                        .optGammaMode(gamma)
+                        .optScaleMode(scale)
                         .build();
         try (NDManager manager = NDManager.newBaseManager()) {
             Shape inputShape = new Shape(dims);
@@ -368,15 +368,7 @@ class DropBlockHostileInputTest {
             Engine.getInstance().setRandomSeed(11);
             for (ScaleMode scale : ScaleMode.values()) {
                 NDArray x = manager.ones(new Shape(64, 64, 16, 16), dataType);
-                NDArray y =
-                        DropBlock.dropBlock(
-                                x,
-                                p,
-                                new int[] {1},
-                                GammaMode.CALIBRATED,
-                                scale,
-                                MaskSharing.PER_CHANNEL,
-                                true);
+                NDArray y = elementDropout(x, p, scale);
                 double[] out = y.toType(DataType.FLOAT64, false).toDoubleArray();
                 for (double v : out) {
                     assertTrue(Double.isFinite(v) && v >= 0, scale + ": " + v);
@@ -400,15 +392,7 @@ class DropBlockHostileInputTest {
             Engine.getInstance().setRandomSeed(12);
             NDArray input =
                     manager.full(new Shape(1000, 1000, 1, 1), x).toType(DataType.FLOAT16, false);
-            NDArray y =
-                    DropBlock.dropBlock(
-                            input,
-                            p,
-                            new int[] {1},
-                            GammaMode.CALIBRATED,
-                            scale,
-                            MaskSharing.PER_CHANNEL,
-                            true);
+            NDArray y = elementDropout(input, p, scale);
             double[] out = y.toType(DataType.FLOAT64, false).toDoubleArray();
             long kept = Arrays.stream(out).filter(v -> v != 0).count();
             assertTrue(kept > 0, "nothing kept; choose another seed");
@@ -421,6 +405,12 @@ class DropBlockHostileInputTest {
                 }
             }
         }
+    }
+
+    /** DropBlock with block size 1, calibrated gamma and a mask per channel, in training. */
+    private static NDArray elementDropout(NDArray x, float p, ScaleMode scale) {
+        return DropBlock.dropBlock(
+                x, p, new int[] {1}, GammaMode.CALIBRATED, scale, MaskSharing.PER_CHANNEL, true);
     }
 
     @Test

@@ -29,8 +29,8 @@ class DropBlockPropertyTest {
         DropBlock dropBlock = DropBlock.builder()
                 .optBlockSize(blockSize)
                 .optDropProb(dropProb)
-                .optMask(sharing)
-                .optScale(ScaleMode.BATCH)
+                .optMaskSharing(sharing)
+                .optScaleMode(ScaleMode.BATCH)
                 .optEngineMask(engineMask)
                 .build();
         try (NDManager manager = NDManager.newBaseManager()) {

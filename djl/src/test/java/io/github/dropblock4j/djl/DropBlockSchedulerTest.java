@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
+import ai.djl.metric.Metric;
+import ai.djl.metric.Metrics;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -72,6 +74,30 @@ class DropBlockSchedulerTest {
                     EasyTrain.validateBatch(trainer, batch);
                 }
                 assertEquals(step + 1, scheduler.getStep(), "validation must not advance the step");
+            }
+        }
+    }
+
+    @Test
+    void eachTrainingBatchRecordsItsDropProbInTheTrainersMetrics() {
+        Engine.getInstance().setRandomSeed(6);
+        try (Model model = newModel();
+                Trainer trainer = newTrainer(model, DropBlockScheduler.linear(TARGET, RAMP))) {
+            // Without metrics the scheduler records nothing and does not fail.
+            trainStep(trainer);
+            trainer.setMetrics(new Metrics());
+            for (int step = 1; step < 4; step++) {
+                trainStep(trainer);
+                try (Batch batch = batch(trainer.getManager(), 99)) {
+                    EasyTrain.validateBatch(trainer, batch);
+                }
+            }
+            // Steps 1 to 3 trained with 0.02, 0.04 and 0.06; validation records nothing.
+            List<Metric> recorded =
+                    trainer.getMetrics().getMetric(DropBlockScheduler.DROP_PROB_METRIC);
+            assertEquals(3, recorded.size());
+            for (int i = 0; i < 3; i++) {
+                assertEquals((i + 1) * (TARGET / RAMP), recorded.get(i).getValue(), EPS);
             }
         }
     }

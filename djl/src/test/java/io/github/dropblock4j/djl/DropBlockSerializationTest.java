@@ -25,6 +25,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class DropBlockSerializationTest {
 
@@ -72,37 +74,32 @@ class DropBlockSerializationTest {
         }
     }
 
-    @Test
-    void unknownSerialisationVersionIsRefused() throws IOException {
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = ';',
+            value = {
+                "9; 0.1; Unsupported DropBlock encoding version: expected 1, got 9",
+                "1; 1.5; DropBlock dropProb in the saved model must be in [0, 1), got 1.5"
+            })
+    void badSavedMetadataIsRefused(byte version, float dropProb, String message)
+            throws IOException {
         DropBlock dropBlock = DropBlock.builder().build();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream os = new DataOutputStream(bytes)) {
-            os.writeByte(9);
+            os.writeByte(version);
             os.writeInt(0);
-            os.writeFloat(0.1f);
+            os.writeFloat(dropProb);
         }
         try (NDManager manager = NDManager.newBaseManager()) {
-            MalformedModelException e = assertThrows(MalformedModelException.class,
-                    () -> dropBlock.loadParameters(manager,
-                            new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
-            assertEquals("Unsupported DropBlock encoding version: expected 1, got 9", e.getMessage());
-        }
-    }
-
-    @Test
-    void savedDropProbOutOfRangeIsRefused() throws IOException {
-        DropBlock dropBlock = DropBlock.builder().build();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream os = new DataOutputStream(bytes)) {
-            os.writeByte(1);
-            os.writeInt(0);
-            os.writeFloat(1.5f);
-        }
-        try (NDManager manager = NDManager.newBaseManager()) {
-            MalformedModelException e = assertThrows(MalformedModelException.class,
-                    () -> dropBlock.loadParameters(manager,
-                            new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
-            assertEquals("DropBlock dropProb in the saved model must be in [0, 1), got 1.5", e.getMessage());
+            MalformedModelException e =
+                    assertThrows(
+                            MalformedModelException.class,
+                            () ->
+                                    dropBlock.loadParameters(
+                                            manager,
+                                            new DataInputStream(
+                                                    new ByteArrayInputStream(bytes.toByteArray()))));
+            assertEquals(message, e.getMessage());
         }
     }
 }

@@ -105,7 +105,7 @@ class DropBlockTest {
 
     private void assertRealisedRate(
             int size, int block, float p, GammaMode mode, double target, MaskPath path) {
-        DropBlock dropBlock = path.builder().optBlockSize(block).optDropProb(p).optGamma(mode).build();
+        DropBlock dropBlock = path.builder().optBlockSize(block).optDropProb(p).optGammaMode(mode).build();
         int channels = Math.max(1, UNITS_PER_DRAW / (size * size * 8));
         double[] rates = new double[DRAWS];
         try (NDManager sub = manager.newSubManager()) {
@@ -125,7 +125,7 @@ class DropBlockTest {
     @ParameterizedTest
     @CsvSource({"BATCH, HOST", "BATCH, ENGINE", "EXPECTED, HOST", "EXPECTED, ENGINE"})
     void outputMeanMatchesInputMean(ScaleMode scale, MaskPath path) {
-        DropBlock dropBlock = path.builder().optBlockSize(5).optDropProb(0.2f).optScale(scale).build();
+        DropBlock dropBlock = path.builder().optBlockSize(5).optDropProb(0.2f).optScaleMode(scale).build();
         int draws = 200;
         double[] ratios = new double[draws];
         for (int d = 0; d < draws; d++) {
@@ -343,7 +343,7 @@ class DropBlockTest {
     }
 
     private float[] forwardWithSharing(MaskSharing sharing, MaskPath path) {
-        DropBlock dropBlock = path.builder().optBlockSize(3).optDropProb(0.3f).optMask(sharing).build();
+        DropBlock dropBlock = path.builder().optBlockSize(3).optDropProb(0.3f).optMaskSharing(sharing).build();
         return forward(dropBlock, manager, manager.ones(new Shape(4, 8, 14, 14)), true).toFloatArray();
     }
 
@@ -404,7 +404,7 @@ class DropBlockTest {
         assertEquals(GammaMode.CALIBRATED, dropBlock.getGammaMode());
         assertEquals(ScaleMode.BATCH, dropBlock.getScaleMode());
         assertEquals(MaskSharing.PER_CHANNEL, dropBlock.getMaskSharing());
-        assertEquals("DropBlock(dropProb=0.1, blockSize=[7], gamma=CALIBRATED, scale=BATCH, mask=PER_CHANNEL)",
+        assertEquals("DropBlock(dropProb=0.1, blockSize=[7], gammaMode=CALIBRATED, scaleMode=BATCH, maskSharing=PER_CHANNEL)",
                 dropBlock.toString());
         assertEquals(new Shape(2, 3, 5, 5), dropBlock.getOutputShapes(new Shape[] {new Shape(2, 3, 5, 5)})[0]);
     }
@@ -415,8 +415,8 @@ class DropBlockTest {
         DropBlock engine = DropBlock.builder().optEngineMask(true).build();
         assertTrue(engine.isEngineMask());
         assertEquals(
-                "DropBlock(dropProb=0.1, blockSize=[7], gamma=CALIBRATED, scale=BATCH,"
-                        + " mask=PER_CHANNEL, engineMask=true)",
+                "DropBlock(dropProb=0.1, blockSize=[7], gammaMode=CALIBRATED, scaleMode=BATCH,"
+                        + " maskSharing=PER_CHANNEL, engineMask=true)",
                 engine.toString());
     }
 

@@ -3,18 +3,29 @@ package io.github.dropblock4j.djl;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.function.BiConsumer;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class ResNetDropBlockTest {
@@ -75,13 +86,181 @@ class ResNetDropBlockTest {
     }
 
     @Test
-    void blockSizeIsClippedToEachStagesFeatureMap() {
-        // 28x28 input: stages at 28, 14 and 7 pixels.
+    void blockSizeIsLeftForEachDropBlockToClipPerDimension() {
+        // 28x28 input: stages at 28, 14 and 7 pixels; every DropBlock clips 9 to its own map.
         Block net = ResNetDropBlock.builder().setNumLayers(20).setOutSize(10).setImageShape(SMALL_IMAGE)
                 .optBlockSize(9).optDropBlockStages(1, 2, 3).build();
-        assertArrayEquals(new int[] {9}, firstDropBlock(net, 1).getBlockSize());
-        assertArrayEquals(new int[] {9}, firstDropBlock(net, 2).getBlockSize());
-        assertArrayEquals(new int[] {7}, firstDropBlock(net, 3).getBlockSize());
+        for (DropBlock dropBlock : DropBlockScheduler.dropBlocksIn(net)) {
+            assertArrayEquals(new int[] {9}, dropBlock.getBlockSize());
+        }
+    }
+
+    static Stream<Integer> depths() {
+        return ResNetDropBlock.DEPTHS.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("depths")
+    void numStagesAndDepthMatchTheBuiltNetwork(int depth) {
+        Block net =
+                ResNetDropBlock.builder()
+                        .setNumLayers(depth)
+                        .setOutSize(10)
+                        .setImageShape(SMALL_IMAGE)
+                        .build();
+        int numStages = ResNetDropBlock.numStages(depth);
+        assertEquals(ResNetDropBlock.Family.of(depth).numStages(), numStages);
+        // The stem, one group per stage, then the global pool, the flattening and the linear.
+        assertEquals(1 + numStages + 3, net.getChildren().size());
+        // Depth counts the stem's convolution, those of every residual branch and the linear.
+        int layers = countConvolutions(net.getChildren().get(0).getValue()) + 1;
+        for (int stage = 1; stage <= numStages; stage++) {
+            for (Block unit : net.getChildren().get(stage).getValue().getChildren().values()) {
+                Block parallel = unit.getChildren().get(0).getValue();
+                layers += countConvolutions(parallel.getChildren().get(0).getValue());
+            }
+        }
+        assertEquals(depth, layers);
+    }
+
+    private static int countConvolutions(Block block) {
+        int n = block instanceof Conv2d ? 1 : 0;
+        for (Block child : block.getChildren().values()) {
+            n += countConvolutions(child);
+        }
+        return n;
+    }
+
+    @Test
+    void depthsAreTheTwoFamiliesInIncreasingOrder() {
+        assertEquals(List.of(18, 20, 32, 34, 44, 50, 56, 101, 110, 152), ResNetDropBlock.DEPTHS);
+        assertEquals(List.of(18, 34, 50, 101, 152), ResNetDropBlock.Family.IMAGENET.depths());
+        assertEquals(List.of(20, 32, 44, 56, 110), ResNetDropBlock.Family.CIFAR.depths());
+        assertEquals(4, ResNetDropBlock.numStages(50));
+        assertEquals(4, ResNetDropBlock.numStages(152));
+        assertEquals(3, ResNetDropBlock.numStages(56));
+        assertEquals(
+                "depth must be one of [18, 34, 50, 101, 152] (ImageNet family) or"
+                        + " [20, 32, 44, 56, 110] (CIFAR family), got 26",
+                assertThrows(IllegalArgumentException.class, () -> ResNetDropBlock.numStages(26))
+                        .getMessage());
+    }
+
+    @Test
+    void blockLargerThanEveryMapDropsWholeChannelsOnANonSquareInput() {
+        // A 28x20 image: the stages see 28x20, 14x10 and 7x5 maps, all smaller than the block.
+        Block net =
+                ResNetDropBlock.builder()
+                        .setNumLayers(20)
+                        .setOutSize(10)
+                        .setImageShape(new Shape(1, 28, 20))
+                        .optBlockSize(64)
+                        .optDropProb(0.5f)
+                        .optDropBlockStages(1, 2, 3)
+                        .build();
+        Set<Shape> maps = new HashSet<>();
+        int[] channels = new int[2];
+        forwardSeeingDropBlocks(
+                net,
+                new Shape(4, 1, 28, 20),
+                (x, y) -> {
+                    Shape shape = x.getShape();
+                    maps.add(shape.slice(2));
+                    int plane = (int) (shape.get(2) * shape.get(3));
+                    float[] in = x.toFloatArray();
+                    float[] out = y.toFloatArray();
+                    for (int start = 0; start < in.length; start += plane) {
+                        int live = 0;
+                        int dropped = 0;
+                        for (int i = start; i < start + plane; i++) {
+                            live += in[i] != 0f ? 1 : 0;
+                            dropped += in[i] != 0f && out[i] == 0f ? 1 : 0;
+                        }
+                        assertTrue(
+                                dropped == 0 || dropped == live,
+                                shape + ": " + dropped + " of " + live + " units dropped");
+                        if (live > 0) {
+                            channels[dropped == 0 ? 0 : 1]++;
+                        }
+                    }
+                });
+        assertEquals(Set.of(new Shape(28, 20), new Shape(14, 10), new Shape(7, 5)), maps);
+        assertTrue(channels[0] > 0 && channels[1] > 0, Arrays.toString(channels));
+    }
+
+    @Test
+    void blockSizeOneDropsUnitsIndependentlyInsideTheNetwork() {
+        // Disjoint horizontal pairs of live units are both dropped with probability p^2 when
+        // units drop independently (p when they drop in blocks). Pairs are independent Bernoulli
+        // trials, so the standard error is sqrt(p^2 (1 - p^2) / pairs), about 4e-4 for the
+        // quarter million pairs seen here; the tolerance is 4 of those.
+        float p = 0.2f;
+        Block net =
+                ResNetDropBlock.builder()
+                        .setNumLayers(20)
+                        .setOutSize(10)
+                        .setImageShape(SMALL_IMAGE)
+                        .optBlockSize(1)
+                        .optDropProb(p)
+                        .optDropBlockStages(1, 2, 3)
+                        .build();
+        long[] pairs = new long[2];
+        forwardSeeingDropBlocks(
+                net,
+                new Shape(8, 1, 28, 28),
+                (x, y) -> {
+                    float[] in = x.toFloatArray();
+                    float[] out = y.toFloatArray();
+                    for (int i = 0; i + 1 < in.length; i += 2) {
+                        if (in[i] != 0f && in[i + 1] != 0f) {
+                            pairs[0]++;
+                            pairs[1] += out[i] == 0f && out[i + 1] == 0f ? 1 : 0;
+                        }
+                    }
+                });
+        double expected = p * p;
+        double standardError = Math.sqrt(expected * (1 - expected) / pairs[0]);
+        assertTrue(pairs[0] > 100_000, "too few pairs: " + pairs[0]);
+        assertEquals(expected, (double) pairs[1] / pairs[0], 4 * standardError);
+    }
+
+    /**
+     * Initialises {@code net} and runs one training forward of a random batch through it block by
+     * block, handing the input and output of every DropBlock to {@code seen}.
+     */
+    private static void forwardSeeingDropBlocks(
+            Block net, Shape input, BiConsumer<NDArray, NDArray> seen) {
+        Engine.getInstance().setRandomSeed(17);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            net.initialize(manager, DataType.FLOAT32, input);
+            NDArray x = manager.randomUniform(0f, 1f, input);
+            forwardSeeing(net, x, new ParameterStore(manager, false), seen);
+        }
+    }
+
+    private static NDArray forwardSeeing(
+            Block block, NDArray x, ParameterStore store, BiConsumer<NDArray, NDArray> seen) {
+        if (block instanceof SequentialBlock) {
+            NDArray y = x;
+            for (Block child : block.getChildren().values()) {
+                y = forwardSeeing(child, y, store, seen);
+            }
+            return y;
+        }
+        if (block instanceof ParallelBlock) {
+            // A residual unit: the branch and the shortcut, joined by their sum.
+            NDArray sum = null;
+            for (Block child : block.getChildren().values()) {
+                NDArray y = forwardSeeing(child, x, store, seen);
+                sum = sum == null ? y : sum.add(y);
+            }
+            return sum;
+        }
+        NDArray y = block.forward(store, new NDList(x), true).singletonOrThrow();
+        if (block instanceof DropBlock) {
+            seen.accept(x, y);
+        }
+        return y;
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Random;
 
 /**
  * An immutable set of labelled images: {@code size()} images of {@code channels x height x width}
@@ -308,6 +309,99 @@ public final class LabeledImages {
     public LabeledImages stratifiedSubset(int perClass, long seed) {
         int[] indices = StratifiedSubset.indices(labels(), numClasses(), perClass, seed);
         return select(indices, name + " (" + perClass + " per class, seed " + seed + ")");
+    }
+
+    /**
+     * Splits off {@code perClass} images of every class (chosen as {@link #stratifiedSubset} does)
+     * from the rest, e.g. a validation set out of a training set. The two parts are disjoint and
+     * together hold every image once.
+     *
+     * @param perClass images per class to split off, at least 1 and fewer than the smallest class's
+     *     count
+     * @param seed the seed of the choice
+     * @return the images split off and the rest, both in their original order
+     * @throws IllegalArgumentException if {@code perClass} is below 1 or leaves a class empty
+     */
+    public Split stratifiedSplit(int perClass, long seed) {
+        int smallest = Arrays.stream(classCounts()).min().orElse(0);
+        if (perClass >= smallest) {
+            throw new IllegalArgumentException(
+                    "perClass must leave every class an image (smallest class: "
+                            + smallest
+                            + " images), got "
+                            + perClass);
+        }
+        int[] chosen = StratifiedSubset.indices(labels(), numClasses(), perClass, seed);
+        boolean[] taken = new boolean[labels.length];
+        for (int i : chosen) {
+            taken[i] = true;
+        }
+        int[] rest = new int[labels.length - chosen.length];
+        int next = 0;
+        for (int i = 0; i < labels.length; i++) {
+            if (!taken[i]) {
+                rest[next++] = i;
+            }
+        }
+        return new Split(
+                select(chosen, name + " (" + perClass + " per class split off, seed " + seed + ")"),
+                select(rest, name + " (rest after " + perClass + " per class, seed " + seed + ")"));
+    }
+
+    /**
+     * The two disjoint parts of a {@link #stratifiedSplit}.
+     *
+     * @param chosen the images split off, the same number of every class
+     * @param rest every other image
+     */
+    public record Split(LabeledImages chosen, LabeledImages rest) {}
+
+    /**
+     * Returns a randomly augmented copy, the standard augmentation of CIFAR-style training: each
+     * image is shifted by up to {@code padding} pixels in each direction (a random crop of the
+     * image padded with zeros on every side) and mirrored left to right with probability 1/2.
+     * Labels and order are kept, so an epoch sees each image once in a new variant.
+     *
+     * @param padding the largest shift in pixels, in {@code [0, min(height, width))}
+     * @param random the random stream; the same stream state gives the same copy
+     * @return the augmented copy
+     * @throws IllegalArgumentException if {@code padding} is out of range
+     */
+    public LabeledImages augmented(int padding, Random random) {
+        if (padding < 0 || padding >= Math.min(height, width)) {
+            throw new IllegalArgumentException(
+                    "padding must be in [0, "
+                            + Math.min(height, width)
+                            + ") for "
+                            + height
+                            + " x "
+                            + width
+                            + " images, got "
+                            + padding);
+        }
+        int plane = height * width;
+        byte[] out = new byte[pixels.length];
+        for (int n = 0; n < labels.length; n++) {
+            int dy = random.nextInt(2 * padding + 1) - padding;
+            int dx = random.nextInt(2 * padding + 1) - padding;
+            boolean flip = random.nextBoolean();
+            for (int c = 0; c < channels; c++) {
+                int base = (n * channels + c) * plane;
+                for (int y = 0; y < height; y++) {
+                    int sy = y + dy;
+                    if (sy < 0 || sy >= height) {
+                        continue; // the zero padding
+                    }
+                    for (int x = 0; x < width; x++) {
+                        int sx = (flip ? width - 1 - x : x) + dx;
+                        if (sx >= 0 && sx < width) {
+                            out[base + y * width + x] = pixels[base + sy * width + sx];
+                        }
+                    }
+                }
+            }
+        }
+        return new LabeledImages(name, channels, height, width, out, labels, classNames);
     }
 
     private LabeledImages select(int[] indices, String subsetName) {

@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 
 class LabeledImagesTest {
 
@@ -251,5 +252,123 @@ class LabeledImagesTest {
                                     () -> images.toArrayDataset(manager, two, two, 0, false))
                             .getMessage());
         }
+    }
+
+    /** 40 images of 1 x 5 x 5 in 4 classes (label = index % 4); image i is all pixels i + 1. */
+    private static LabeledImages numbered() {
+        byte[] pixels = new byte[40 * 25];
+        byte[] labels = new byte[40];
+        for (int i = 0; i < 40; i++) {
+            Arrays.fill(pixels, i * 25, (i + 1) * 25, (byte) (i + 1));
+            labels[i] = (byte) (i % 4);
+        }
+        return new LabeledImages("numbered", 1, 5, 5, pixels, labels, List.of("a", "b", "c", "d"));
+    }
+
+    private static List<Integer> ids(LabeledImages images) {
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            ids.add(images.pixel(i, 0, 2, 2));
+        }
+        return ids;
+    }
+
+    @Test
+    void stratifiedSplitIsDisjointCompleteAndStratified() {
+        LabeledImages images = numbered();
+        LabeledImages.Split split = images.stratifiedSplit(3, 7);
+        assertArrayEquals(new int[] {3, 3, 3, 3}, split.chosen().classCounts());
+        assertArrayEquals(new int[] {7, 7, 7, 7}, split.rest().classCounts());
+        List<Integer> chosen = ids(split.chosen());
+        List<Integer> rest = ids(split.rest());
+        List<Integer> all = new ArrayList<>(chosen);
+        all.addAll(rest);
+        all.sort(Integer::compare);
+        assertEquals(ids(images), all, "every image once, in one part only");
+        for (int i = 0; i < split.chosen().size(); i++) {
+            assertEquals((chosen.get(i) - 1) % 4, split.chosen().label(i), "labels travel with their images");
+        }
+    }
+
+    @Test
+    void stratifiedSplitIsFixedBySeed() {
+        LabeledImages images = numbered();
+        assertEquals(ids(images.stratifiedSplit(3, 7).chosen()), ids(images.stratifiedSplit(3, 7).chosen()));
+        assertNotEquals(ids(images.stratifiedSplit(3, 7).chosen()), ids(images.stratifiedSplit(3, 8).chosen()));
+    }
+
+    @Test
+    void stratifiedSplitMustLeaveEveryClassAnImage() {
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> numbered().stratifiedSplit(10, 1));
+        assertEquals(
+                "perClass must leave every class an image (smallest class: 10 images), got 10",
+                e.getMessage());
+    }
+
+    /** A 1 x 4 x 4 image with distinct pixels 1..16. */
+    private static LabeledImages gradient(int count) {
+        byte[] pixels = new byte[count * 16];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (byte) (i % 16 + 1);
+        }
+        return new LabeledImages("gradient", 1, 4, 4, pixels, new byte[count], List.of("x"));
+    }
+
+    /** The image shifted by (dy, dx) with zero fill, after an optional left-right mirror. */
+    private static int[] shifted(LabeledImages image, int n, int dy, int dx, boolean flip) {
+        int[] out = new int[16];
+        for (int y = 0; y < 4; y++) {
+            for (int x = 0; x < 4; x++) {
+                int sy = y + dy;
+                int sx = (flip ? 3 - x : x) + dx;
+                out[y * 4 + x] = sy >= 0 && sy < 4 && sx >= 0 && sx < 4 ? image.pixel(n, 0, sy, sx) : 0;
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void augmentedImagesAreShiftedAndMirroredCopies() {
+        LabeledImages images = gradient(50);
+        LabeledImages augmented = images.augmented(2, new Random(3));
+        int flipped = 0;
+        for (int n = 0; n < 50; n++) {
+            int[] actual = new int[16];
+            for (int p = 0; p < 16; p++) {
+                actual[p] = augmented.pixel(n, 0, p / 4, p % 4);
+            }
+            boolean found = false;
+            for (int dy = -2; dy <= 2 && !found; dy++) {
+                for (int dx = -2; dx <= 2 && !found; dx++) {
+                    for (boolean flip : new boolean[] {false, true}) {
+                        if (Arrays.equals(actual, shifted(images, n, dy, dx, flip))) {
+                            found = true;
+                            flipped += flip ? 1 : 0;
+                            break;
+                        }
+                    }
+                }
+            }
+            assertEquals(true, found, "image " + n + " is no shift or mirror of its original");
+        }
+        // Half the images are mirrored: 25 of 50 expected, sd 3.5; 5 sd either side.
+        assertEquals(25, flipped, 18);
+        assertArrayEquals(images.labels(), augmented.labels());
+        assertEquals(images.toString(), augmented.toString());
+    }
+
+    @Test
+    void augmentationIsFixedByTheRandomStream() {
+        LabeledImages images = gradient(20);
+        assertEquals(images.augmented(2, new Random(5)), images.augmented(2, new Random(5)));
+        assertNotEquals(images.augmented(2, new Random(5)), images.augmented(2, new Random(6)));
+    }
+
+    @Test
+    void augmentationPaddingMustFitTheImage() {
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> gradient(1).augmented(4, new Random(1)));
+        assertEquals("padding must be in [0, 4) for 4 x 4 images, got 4", e.getMessage());
     }
 }

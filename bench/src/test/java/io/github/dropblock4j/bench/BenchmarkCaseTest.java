@@ -1,4 +1,4 @@
-package io.github.dropblock4j.cli;
+package io.github.dropblock4j.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package io.github.dropblock4j.cli;
+package io.github.dropblock4j.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -9,7 +9,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.pooling.Pool;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 
 import io.github.dropblock4j.core.BlockGeometry;
@@ -20,12 +19,13 @@ import io.github.dropblock4j.djl.DropBlock;
 import java.util.function.UnaryOperator;
 
 /**
- * The contenders of the DropBlock speed comparison, shared by {@code dropblock4j bench} and the JMH
- * benchmarks of the {@code bench} module so that both time exactly the same code.
+ * The contenders of the DropBlock speed comparison, shared by the JMH benchmarks of this module
+ * and the {@link InterleavedTimer} of {@code dropblock4j bench}, so that both time exactly the same
+ * code.
  *
  * <p>Each contender is {@link #prepare prepared} once per input shape and then applied to fresh
- * inputs; {@link #forward} and {@link #forwardBackward} are the timed steps. Every array a step
- * creates is attached to its input's manager, so closing that manager frees it.
+ * inputs; a {@link Pass} is the timed step. Every array a step creates is attached to its input's
+ * manager, so closing that manager frees it.
  */
 public enum Contender {
     /** dropblock4j's {@link DropBlock} with its defaults: per channel, calibrated, batch scale. */
@@ -141,49 +141,5 @@ public enum Contender {
         return x ->
                 block.forward(new ParameterStore(x.getManager(), false), new NDList(x), true)
                         .singletonOrThrow();
-    }
-
-    /**
-     * Creates a fresh input for one step: a copy of {@code source} attached to {@code step}.
-     *
-     * @param step the manager of one step, closed after it
-     * @param source the input values
-     * @param requiresGradient whether the step runs backward
-     * @return the input
-     */
-    public static NDArray input(NDManager step, NDArray source, boolean requiresGradient) {
-        NDArray input = source.duplicate();
-        input.attach(step);
-        if (requiresGradient) {
-            input.setRequiresGradient(true);
-        }
-        return input;
-    }
-
-    /**
-     * The forward step.
-     *
-     * @param forward a prepared contender
-     * @param input the input, from {@link #input}
-     * @return the output
-     */
-    public static NDArray forward(UnaryOperator<NDArray> forward, NDArray input) {
-        return forward.apply(input);
-    }
-
-    /**
-     * The forward and backward step: the contender's output is the head of the backward pass, with
-     * a gradient of ones.
-     *
-     * @param forward a prepared contender
-     * @param input the input, from {@link #input} with a gradient
-     * @return the output
-     */
-    public static NDArray forwardBackward(UnaryOperator<NDArray> forward, NDArray input) {
-        try (GradientCollector collector = input.getManager().getEngine().newGradientCollector()) {
-            NDArray output = forward.apply(input);
-            collector.backward(output);
-            return output;
-        }
     }
 }

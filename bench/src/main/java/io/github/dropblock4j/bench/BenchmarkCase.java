@@ -1,4 +1,4 @@
-package io.github.dropblock4j.cli;
+package io.github.dropblock4j.bench;
 
 import ai.djl.ndarray.types.Shape;
 
@@ -33,6 +33,8 @@ public record BenchmarkCase(Shape shape, int blockSize) {
     /**
      * Checks the values.
      *
+     * @param shape the input shape, four positive dimensions
+     * @param blockSize the DropBlock block size, at least 1
      * @throws IllegalArgumentException if the shape is not four positive dimensions of at most 2^29
      *     units in all, or the block size is below 1
      */
