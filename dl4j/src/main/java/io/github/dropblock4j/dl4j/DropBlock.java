@@ -6,9 +6,7 @@ import io.github.dropblock4j.core.DropBlockGamma;
 import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.core.MaskSharing;
 import io.github.dropblock4j.core.ScaleMode;
-import java.util.Arrays;
-import java.util.Objects;
-import java.util.SplittableRandom;
+
 import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -20,54 +18,58 @@ import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.SplittableRandom;
+
 /**
  * DropBlock (Ghiasi, Lin and Le, "DropBlock: A regularization method for convolutional networks",
  * NeurIPS 2018, arXiv 1810.12890) as a Deeplearning4j {@link IDropout}: during training, zeroes
  * contiguous blocks of a feature map instead of single units, and rescales what is kept.
  *
- * <p>As in DL4J's {@code Dropout} and {@code SpatialDropout} and the paper's {@code keep_prob},
- * the probability is the probability of <em>keeping</em> a unit: {@code new DropBlock(0.9, 7)}
- * drops 10% of the units in blocks of 7 x 7. Use it as a layer's dropout, {@code
- * .dropOut(new DropBlock(0.9, 7))} on a convolution layer (DL4J applies a layer's dropout to that
- * layer's input), or in a {@code DropoutLayer} after a {@code BatchNormalization}, the paper's
- * placement; {@link DropoutPlacement} reports the layers where DL4J would silently ignore it.
+ * <p>As in DL4J's {@code Dropout} and {@code SpatialDropout} and the paper's {@code keep_prob}, the
+ * probability is the probability of <em>keeping</em> a unit: {@code new DropBlock(0.9, 7)} drops
+ * 10% of the units in blocks of 7 x 7. Use it as a layer's dropout, {@code .dropOut(new
+ * DropBlock(0.9, 7))} on a convolution layer (DL4J applies a layer's dropout to that layer's
+ * input), or in a {@code DropoutLayer} after a {@code BatchNormalization}, the paper's placement;
+ * {@link DropoutPlacement} reports the layers where DL4J would silently ignore it.
  *
  * <p>The semantics are those of the DJL block, from {@code dropblock4j-core}: activations of rank
- * 3, 4 or 5 with channels in dimension 1 (NCW, NCHW, NCDHW; {@link #withChannelsLast(boolean)}
- * for NWC, NHWC, NDHWC), seeds drawn as Bernoulli(gamma) only where a whole block fits, a seed at
+ * 3, 4 or 5 with channels in dimension 1 (NCW, NCHW, NCDHW; {@link #withChannelsLast(boolean)} for
+ * NWC, NHWC, NDHWC), seeds drawn as Bernoulli(gamma) only where a whole block fits, a seed at
  * {@code s} zeroing {@code [s, s + block)} in every spatial dimension, the block clipped to the
  * feature map per dimension. With {@link GammaMode#CALIBRATED} (the default) gamma solves {@code
  * mean_x(1 - (1 - gamma)^k(x)) = 1 - keep_prob}, so the expected fraction of dropped units is
  * exactly {@code 1 - keep_prob} ({@link DropBlockGamma}); {@link GammaMode#PAPER} is equation (1)
  * of the paper, {@code gamma = (1 - keep_prob) / block^2 * feat^2 / (feat - block + 1)^2}. Kept
- * units are multiplied by {@code count(M) / count_ones(M)} ({@link ScaleMode#BATCH}, the default;
- * 0 when nothing is kept), and every channel of every sample draws its own mask ({@link
+ * units are multiplied by {@code count(M) / count_ones(M)} ({@link ScaleMode#BATCH}, the default; 0
+ * when nothing is kept), and every channel of every sample draws its own mask ({@link
  * MaskSharing#PER_CHANNEL}, Algorithm 1 of the paper).
  *
  * <p>Evaluation is the identity: DL4J calls a dropout only in training. A keep probability of 1
  * passes the input through. The gradient is {@code dL/dx = dL/dy * mask * scale}, with the mask of
  * the forward. The mask is drawn on the host ({@link BlockSeeds}: geometric gaps between seeds, one
- * random draw per seed) and written once, scale and zeros together, straight into ND4J's memory,
- * in the workspace DL4J gives a dropout for it ({@link ArrayType#INPUT}, as {@code SpatialDropout}
+ * random draw per seed) and written once, scale and zeros together, straight into ND4J's memory, in
+ * the workspace DL4J gives a dropout for it ({@link ArrayType#INPUT}, as {@code SpatialDropout}
  * does), so it lives until the layer's backward and is reused with the workspace. The generator is
  * seeded from ND4J's, so {@code Nd4j.getRandom().setSeed(s)} reproduces the masks. float32
  * activations get a float32 mask; float64 a float64 mask with the exact scale; float16 and bfloat16
  * keep a float32 mask, so that a scale above float16's range does not overflow before the product.
  *
- * <p>DropBlock never writes into its input, even when DL4J offers the input as the result array:
- * in a {@code ComputationGraph} the last consumer of a shared activation (an identity shortcut)
- * gets it for in-place use, while another consumer (the residual branch's convolution) still needs
- * it for its backward; writing into it corrupts that convolution's weight gradient. The output is a
+ * <p>DropBlock never writes into its input, even when DL4J offers the input as the result array: in
+ * a {@code ComputationGraph} the last consumer of a shared activation (an identity shortcut) gets
+ * it for in-place use, while another consumer (the residual branch's convolution) still needs it
+ * for its backward; writing into it corrupts that convolution's weight gradient. The output is a
  * new array in the same workspace; the cost is memory, not time.
  *
  * <p>Layouts: DL4J's {@code ConvolutionLayer} with {@code CNN2DFormat.NHWC} applies its dropout to
  * the NHWC input but back-propagates it through an NCHW gradient, and {@code Convolution1DLayer},
  * {@code Convolution3D} and {@code Deconvolution2D} apply it in the forward but never to the
  * gradient. In NHWC networks put DropBlock in a {@code DropoutLayer} with {@code
- * withChannelsLast(true)}: a {@code DropoutLayer} sees the same layout both ways. {@link
- * #backprop} rejects a gradient whose shape differs from the forward's input; the one case it
- * cannot see, an NHWC map with as many channels as rows and columns, {@link DropoutPlacement}
- * reports from the configuration.
+ * withChannelsLast(true)}: a {@code DropoutLayer} sees the same layout both ways. {@link #backprop}
+ * rejects a gradient whose shape differs from the forward's input; the one case it cannot see, an
+ * NHWC map with as many channels as rows and columns, {@link DropoutPlacement} reports from the
+ * configuration.
  *
  * <p>Not thread safe, like DL4J's own dropouts: an instance holds the mask of its layer's last
  * forward until the backward. DL4J clones the configured dropout for every layer; {@link #clone()}
@@ -535,7 +537,8 @@ public final class DropBlock implements IDropout {
      *     the forward input's (DL4J's NHWC {@code ConvolutionLayer} passes an NCHW gradient)
      */
     @Override
-    public INDArray backprop(INDArray gradAtOutput, INDArray gradAtInput, int iteration, int epoch) {
+    public INDArray backprop(
+            INDArray gradAtOutput, INDArray gradAtInput, int iteration, int epoch) {
         Forward last = forward;
         if (last == null) {
             throw new IllegalStateException(
@@ -623,12 +626,12 @@ public final class DropBlock implements IDropout {
     @Override
     public int hashCode() {
         return Objects.hash(
-                        keepProb,
-                        keepProbSchedule,
-                        gammaMode,
-                        scaleMode,
-                        maskSharing,
-                        channelsLast)
+                                keepProb,
+                                keepProbSchedule,
+                                gammaMode,
+                                scaleMode,
+                                maskSharing,
+                                channelsLast)
                         * 31
                 + Arrays.hashCode(blockSize);
     }

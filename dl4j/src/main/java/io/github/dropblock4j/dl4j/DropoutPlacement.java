@@ -1,11 +1,5 @@
 package io.github.dropblock4j.dl4j;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Objects;
-import java.util.Set;
-import java.util.stream.Collectors;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -35,12 +29,19 @@ import org.deeplearning4j.nn.conf.layers.ZeroPadding3DLayer;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.conf.layers.convolutional.Cropping1D;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+
 /**
  * Finds the layers of a DL4J configuration where a dropout, DropBlock or DL4J's own, does not do
  * what its placement suggests. DL4J applies a layer's dropout to that layer's input, but some
- * layers never call it and others call it only in the forward; it reports neither. Measured on
- * DL4J 1.0.0-M2 with a dropout that records its calls (the test of this class repeats the
- * measurement for every layer listed):
+ * layers never call it and others call it only in the forward; it reports neither. Measured on DL4J
+ * 1.0.0-M2 with a dropout that records its calls (the test of this class repeats the measurement
+ * for every layer listed):
  *
  * <ul>
  *   <li>{@link Kind#IGNORED}, dropout never applied: {@code BatchNormalization}, {@code
@@ -54,8 +55,8 @@ import org.deeplearning4j.nn.conf.layers.convolutional.Cropping1D;
  *       {@code Deconvolution2D}, {@code Deconvolution3D}, {@code SpaceToDepthLayer}, {@code
  *       Upsampling1D}. Put a {@code DropoutLayer} before the layer instead.
  *   <li>{@link Kind#NHWC_CONVOLUTION}: {@code ConvolutionLayer} with {@code CNN2DFormat.NHWC}
- *       applies its dropout to the NHWC input but back-propagates it through the NCHW gradient.
- *       Put a {@code DropoutLayer} before the layer instead.
+ *       applies its dropout to the NHWC input but back-propagates it through the NCHW gradient. Put
+ *       a {@code DropoutLayer} before the layer instead.
  *   <li>{@link Kind#LAYOUT_MISMATCH}: a {@link DropBlock} whose {@link DropBlock#isChannelsLast()}
  *       differs from the data format of the 2D convolution or upsampling layer that holds it.
  * </ul>
@@ -137,8 +138,7 @@ public final class DropoutPlacement {
             String where = "layer " + layer + " (" + layerType + ") has dropout " + dropout;
             switch (kind) {
                 case IGNORED:
-                    return where
-                            + ", which DL4J never applies there; put a DropoutLayer after it";
+                    return where + ", which DL4J never applies there; put a DropoutLayer after it";
                 case GRADIENT_NOT_MASKED:
                     return where
                             + ", which DL4J applies in the forward but not to the gradient; put a"
@@ -216,7 +216,9 @@ public final class DropoutPlacement {
         if (!issues.isEmpty()) {
             throw new IllegalArgumentException(
                     "dropout placement: "
-                            + issues.stream().map(Issue::message).collect(Collectors.joining("; ")));
+                            + issues.stream()
+                                    .map(Issue::message)
+                                    .collect(Collectors.joining("; ")));
         }
         return conf;
     }

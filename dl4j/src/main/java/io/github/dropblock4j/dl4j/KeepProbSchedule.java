@@ -1,21 +1,22 @@
 package io.github.dropblock4j.dl4j;
 
-import java.util.Objects;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
+import java.util.Objects;
+
 /**
  * The DropBlock paper's schedule of the keep probability as a DL4J {@link ISchedule}: {@code
  * keep_prob} falls linearly from 1 at iteration 0 to its target at iteration {@code
- * totalIterations}, and stays there. The paper (arXiv 1810.12890, section 3) found this works better
- * than a fixed {@code keep_prob}. At iteration {@code t < T}: {@code keep(t) = 1 - (1 - target) * t
- * / T}; from {@code T} on, {@code target}. Iterations are DL4J's, counted over all epochs; the epoch
- * is not used.
+ * totalIterations}, and stays there. The paper (arXiv 1810.12890, section 3) found this works
+ * better than a fixed {@code keep_prob}. At iteration {@code t < T}: {@code keep(t) = 1 - (1 -
+ * target) * t / T}; from {@code T} on, {@code target}. Iterations are DL4J's, counted over all
+ * epochs; the epoch is not used.
  *
  * <p>{@link #dropScaled(ISchedule, double)} scales another schedule's drop probability, {@code 1 -
- * keep}, by a constant factor, which is how {@link ResNetDropBlock} gives earlier stages smaller drop
- * probabilities.
+ * keep}, by a constant factor, which is how {@link ResNetDropBlock} gives earlier stages smaller
+ * drop probabilities.
  *
  * <p>Immutable and thread safe; round-trips through DL4J's JSON and Java serialization.
  */

@@ -1,7 +1,5 @@
 package io.github.dropblock4j.dl4j;
 
-import java.util.Arrays;
-import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -22,6 +20,9 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.linalg.schedule.ISchedule;
+
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Residual networks (He et al., arXiv 1512.03385) for Deeplearning4j with DropBlock where the
@@ -93,8 +94,8 @@ public final class ResNetDropBlock {
         Builder() {}
 
         /**
-         * Sets the depth: 18, 34, 50, 101 or 152 (ImageNet family), or 20, 32, 44, 56 or 110
-         * (CIFAR family). Required.
+         * Sets the depth: 18, 34, 50, 101 or 152 (ImageNet family), or 20, 32, 44, 56 or 110 (CIFAR
+         * family). Required.
          *
          * @param numLayers the depth
          * @return this builder
@@ -201,8 +202,8 @@ public final class ResNetDropBlock {
         }
 
         /**
-         * Scales the drop probability per stage as the TF reference ResNet does: stage {@code g}
-         * of {@code S} drops {@code (1 - keep_prob) / 4^(S - g)}, so the last stage drops most;
+         * Scales the drop probability per stage as the TF reference ResNet does: stage {@code g} of
+         * {@code S} drops {@code (1 - keep_prob) / 4^(S - g)}, so the last stage drops most;
          * applied to the fixed keep probability and to a schedule ({@link
          * KeepProbSchedule#dropScaled(ISchedule, double)}). Defaults to false.
          *
@@ -358,10 +359,7 @@ public final class ResNetDropBlock {
                 }
                 filters *= 2;
             }
-            graph.addLayer(
-                            "pool",
-                            new GlobalPoolingLayer.Builder(PoolingType.AVG).build(),
-                            last)
+            graph.addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), last)
                     .addLayer(
                             "output",
                             new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
@@ -457,7 +455,11 @@ public final class ResNetDropBlock {
                             drop && config.dropBlockOnShortcut,
                             stage,
                             shortcut);
-            graph.addVertex(name + "add", new ElementWiseVertex(ElementWiseVertex.Op.Add), branch, shortcut);
+            graph.addVertex(
+                    name + "add",
+                    new ElementWiseVertex(ElementWiseVertex.Op.Add),
+                    branch,
+                    shortcut);
             last =
                     add(
                             name + "relu",

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.core.MaskSharing;
 import io.github.dropblock4j.core.ScaleMode;
-import java.io.File;
+
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -33,6 +33,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
+import java.io.File;
+
 class DropBlockSerializationTest {
 
     /** Every option away from its default, and a schedule. */
@@ -42,6 +44,7 @@ class DropBlockSerializationTest {
                     .withGamma(GammaMode.PAPER)
                     .withScale(ScaleMode.EXPECTED)
                     .withMask(MaskSharing.PER_SAMPLE);
+
     private static final DropBlock FIXED = new DropBlock(0.9, 7);
 
     private static MultiLayerConfiguration multiLayer() {
@@ -68,7 +71,10 @@ class DropBlockSerializationTest {
                 .updater(new Sgd(0.05))
                 .graphBuilder()
                 .addInputs("in")
-                .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(4).dropOut(FIXED).build(), "in")
+                .addLayer(
+                        "conv",
+                        new ConvolutionLayer.Builder(3, 3).nOut(4).dropOut(FIXED).build(),
+                        "in")
                 .addLayer("drop", new DropoutLayer.Builder(EVERY_OPTION).build(), "conv")
                 .addLayer("pool", new GlobalPoolingLayer.Builder().build(), "drop")
                 .addLayer(

@@ -15,8 +15,7 @@ import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.core.MaskSharing;
 import io.github.dropblock4j.core.MaskStructure;
 import io.github.dropblock4j.core.ScaleMode;
-import java.util.Arrays;
-import java.util.stream.Stream;
+
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -46,6 +45,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.linalg.schedule.MapSchedule;
 import org.nd4j.linalg.schedule.ScheduleType;
+
+import java.util.Arrays;
+import java.util.stream.Stream;
 
 class DropBlockTest {
 
@@ -126,19 +128,23 @@ class DropBlockTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ScaleMode.class, names = {"BATCH", "EXPECTED"})
+    @EnumSource(
+            value = ScaleMode.class,
+            names = {"BATCH", "EXPECTED"})
     void outputMeanMatchesInputMean(ScaleMode scale) {
         DropBlock dropBlock = new DropBlock(0.8, 5).withScale(scale);
         int draws = 200;
         double[] ratios = new double[draws];
         for (int d = 0; d < draws; d++) {
             INDArray x = Nd4j.rand(DataType.FLOAT, 16, 32, 14, 14).addi(0.5);
-            ratios[d] = forward(dropBlock, x).sumNumber().doubleValue() / x.sumNumber().doubleValue();
+            ratios[d] =
+                    forward(dropBlock, x).sumNumber().doubleValue() / x.sumNumber().doubleValue();
         }
         assertWithinStandardErrors(ratios, 1.0, MEAN_TOLERANCE);
     }
 
-    private static void assertWithinStandardErrors(double[] draws, double target, double tolerance) {
+    private static void assertWithinStandardErrors(
+            double[] draws, double target, double tolerance) {
         double mean = Arrays.stream(draws).average().orElseThrow();
         double var =
                 Arrays.stream(draws).map(v -> (v - mean) * (v - mean)).sum() / (draws.length - 1);
@@ -170,9 +176,10 @@ class DropBlockTest {
 
     @Test
     void blockAsLargeAsTheMapDropsWholeChannelsOrNothing() {
-        float[] y = forward(new DropBlock(0.7, 7), Nd4j.ones(DataType.FLOAT, 16, 64, 7, 7))
-                .data()
-                .asFloat();
+        float[] y =
+                forward(new DropBlock(0.7, 7), Nd4j.ones(DataType.FLOAT, 16, 64, 7, 7))
+                        .data()
+                        .asFloat();
         int dropped = 0;
         for (int c = 0; c < 16 * 64; c++) {
             int zeros = 0;
@@ -190,9 +197,10 @@ class DropBlockTest {
         // Neighbours drop independently: both zero with probability p^2, not p as in a block.
         // Over n = 64 * 64 * 63 * 64 horizontal pairs the standard error of that frequency is
         // sqrt(p^2 (1 - p^2) / n) = 7.8e-5 for p = 0.1; the tolerance is 4 of those.
-        float[] y = forward(new DropBlock(0.9, 1), Nd4j.ones(DataType.FLOAT, 64, 64, 64, 64))
-                .data()
-                .asFloat();
+        float[] y =
+                forward(new DropBlock(0.9, 1), Nd4j.ones(DataType.FLOAT, 64, 64, 64, 64))
+                        .data()
+                        .asFloat();
         long pairs = 0;
         long both = 0;
         for (int row = 0; row < 64 * 64 * 64; row++) {
@@ -247,14 +255,14 @@ class DropBlockTest {
 
     @Test
     void gradientInAnotherLayoutIsRejected() {
-        // What DL4J's NHWC ConvolutionLayer does: forward on (N, H, W, C), backward on (N, C, H, W).
+        // What DL4J's NHWC ConvolutionLayer does: forward on (N, H, W, C), backward on (N, C, H,
+        // W).
         DropBlock dropBlock = new DropBlock(0.8, 3).withChannelsLast(true);
         forward(dropBlock, Nd4j.ones(DataType.FLOAT, 2, 10, 12, 3));
         INDArray nchw = Nd4j.ones(DataType.FLOAT, 2, 3, 10, 12);
         IllegalStateException e =
                 assertThrows(
-                        IllegalStateException.class,
-                        () -> dropBlock.backprop(nchw, nchw, 0, 0));
+                        IllegalStateException.class, () -> dropBlock.backprop(nchw, nchw, 0, 0));
         assertEquals(
                 "DropBlock's gradient must have the shape of its forward input [2, 10, 12, 3], got"
                         + " [2, 3, 10, 12]: DL4J's ConvolutionLayer with CNN2DFormat.NHWC"
@@ -531,8 +539,9 @@ class DropBlockTest {
         INDArray x = Nd4j.ones(DataType.FLOAT, 1, 1, 1, 1 << 16);
         assertSame(x, dropBlock.applyDropout(x, x.ulike(), 0, 0, NO_WORKSPACES));
         // Block 1 at keep 0.5: the drop rate of 2^16 units has a standard error of 0.002.
-        double rate = (double) countZeros(dropBlock.applyDropout(x, x.ulike(), 10, 0, NO_WORKSPACES))
-                / x.length();
+        double rate =
+                (double) countZeros(dropBlock.applyDropout(x, x.ulike(), 10, 0, NO_WORKSPACES))
+                        / x.length();
         assertEquals(0.5, rate, 0.01);
     }
 
@@ -547,7 +556,8 @@ class DropBlockTest {
 
     @Test
     void scheduleValueOutOfRangeIsRejectedAtTheIteration() {
-        ISchedule zeroAt2 = new MapSchedule(ScheduleType.ITERATION, java.util.Map.of(0, 0.9, 2, 0.0));
+        ISchedule zeroAt2 =
+                new MapSchedule(ScheduleType.ITERATION, java.util.Map.of(0, 0.9, 2, 0.0));
         DropBlock dropBlock = new DropBlock(zeroAt2, 3);
         INDArray x = Nd4j.ones(DataType.FLOAT, 1, 1, 7, 7);
         dropBlock.applyDropout(x, x.ulike(), 1, 0, NO_WORKSPACES);
@@ -592,8 +602,7 @@ class DropBlockTest {
         assertEquals(
                 "blockSize must have 1 entry or one per spatial dimension (1 for input shape [1,"
                         + " 1, 7]), got [3, 3]",
-                assertThrows(IllegalArgumentException.class, () -> forward(twoD, x))
-                        .getMessage());
+                assertThrows(IllegalArgumentException.class, () -> forward(twoD, x)).getMessage());
     }
 
     @Test
@@ -624,7 +633,10 @@ class DropBlockTest {
                         + " 2, 2, 2, 2]",
                 assertThrows(
                                 IllegalArgumentException.class,
-                                () -> forward(dropBlock, Nd4j.ones(DataType.FLOAT, 1, 1, 2, 2, 2, 2)))
+                                () ->
+                                        forward(
+                                                dropBlock,
+                                                Nd4j.ones(DataType.FLOAT, 1, 1, 2, 2, 2, 2)))
                         .getMessage());
     }
 

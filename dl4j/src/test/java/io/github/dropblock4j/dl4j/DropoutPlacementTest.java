@@ -7,11 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dropblock4j.dl4j.DropoutPlacement.Issue;
 import io.github.dropblock4j.dl4j.DropoutPlacement.Kind;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.function.Function;
-import java.util.stream.Stream;
+
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -56,6 +52,12 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.Stream;
 
 class DropoutPlacementTest {
 
@@ -127,54 +129,112 @@ class DropoutPlacementTest {
                 // Never applied.
                 layer(d -> new BatchNormalization.Builder().dropOut(d).build(), CNN, CNN_SHAPE),
                 layer(d -> new SubsamplingLayer.Builder(2, 2).dropOut(d).build(), CNN, CNN_SHAPE),
-                layer(d -> new Subsampling1DLayer.Builder(2).dropOut(d).build(), SEQUENCE, SEQUENCE_SHAPE),
-                layer(d -> new GlobalPoolingLayer.Builder().dropOut(d).build(), CNN, CNN_SHAPE),
-                layer(d -> new LocalResponseNormalization.Builder().dropOut(d).build(), CNN, CNN_SHAPE),
                 layer(
-                        d -> new ActivationLayer.Builder().activation(Activation.RELU).dropOut(d).build(),
+                        d -> new Subsampling1DLayer.Builder(2).dropOut(d).build(),
+                        SEQUENCE,
+                        SEQUENCE_SHAPE),
+                layer(d -> new GlobalPoolingLayer.Builder().dropOut(d).build(), CNN, CNN_SHAPE),
+                layer(
+                        d -> new LocalResponseNormalization.Builder().dropOut(d).build(),
+                        CNN,
+                        CNN_SHAPE),
+                layer(
+                        d ->
+                                new ActivationLayer.Builder()
+                                        .activation(Activation.RELU)
+                                        .dropOut(d)
+                                        .build(),
                         CNN,
                         CNN_SHAPE),
                 layer(d -> new ZeroPaddingLayer.Builder(1, 1).dropOut(d).build(), CNN, CNN_SHAPE),
-                layer(d -> new ZeroPadding1DLayer.Builder(1).dropOut(d).build(), SEQUENCE, SEQUENCE_SHAPE),
-                layer(d -> new ZeroPadding3DLayer.Builder(1, 1, 1).dropOut(d).build(), VOLUME, VOLUME_SHAPE),
+                layer(
+                        d -> new ZeroPadding1DLayer.Builder(1).dropOut(d).build(),
+                        SEQUENCE,
+                        SEQUENCE_SHAPE),
+                layer(
+                        d -> new ZeroPadding3DLayer.Builder(1, 1, 1).dropOut(d).build(),
+                        VOLUME,
+                        VOLUME_SHAPE),
                 layer(d -> new Cropping1D.Builder(1).dropOut(d).build(), SEQUENCE, SEQUENCE_SHAPE),
                 // Applied in the forward only.
-                layer(d -> new Convolution1DLayer.Builder(3).nOut(4).dropOut(d).build(), SEQUENCE, SEQUENCE_SHAPE),
-                layer(d -> new Convolution3D.Builder(3, 3, 3).nOut(4).dropOut(d).build(), VOLUME, VOLUME_SHAPE),
-                layer(d -> new Deconvolution2D.Builder(3, 3).nOut(4).dropOut(d).build(), CNN, CNN_SHAPE),
                 layer(
-                        d -> new Deconvolution3D.Builder().kernelSize(2, 2, 2).nOut(4).dropOut(d).build(),
+                        d -> new Convolution1DLayer.Builder(3).nOut(4).dropOut(d).build(),
+                        SEQUENCE,
+                        SEQUENCE_SHAPE),
+                layer(
+                        d -> new Convolution3D.Builder(3, 3, 3).nOut(4).dropOut(d).build(),
                         VOLUME,
                         VOLUME_SHAPE),
                 layer(
-                        d -> new SpaceToDepthLayer.Builder(2, SpaceToDepthLayer.DataFormat.NCHW).dropOut(d).build(),
+                        d -> new Deconvolution2D.Builder(3, 3).nOut(4).dropOut(d).build(),
+                        CNN,
+                        CNN_SHAPE),
+                layer(
+                        d ->
+                                new Deconvolution3D.Builder()
+                                        .kernelSize(2, 2, 2)
+                                        .nOut(4)
+                                        .dropOut(d)
+                                        .build(),
+                        VOLUME,
+                        VOLUME_SHAPE),
+                layer(
+                        d ->
+                                new SpaceToDepthLayer.Builder(2, SpaceToDepthLayer.DataFormat.NCHW)
+                                        .dropOut(d)
+                                        .build(),
                         InputType.convolutional(6, 4, 3),
                         new long[] {2, 3, 6, 4}),
-                layer(d -> new Upsampling1D.Builder(2).dropOut(d).build(), SEQUENCE, SEQUENCE_SHAPE),
+                layer(
+                        d -> new Upsampling1D.Builder(2).dropOut(d).build(),
+                        SEQUENCE,
+                        SEQUENCE_SHAPE),
                 // Backward in NCHW after a forward in NHWC.
                 layer(
-                        d -> new ConvolutionLayer.Builder(3, 3).nOut(4).dataFormat(CNN2DFormat.NHWC).dropOut(d).build(),
+                        d ->
+                                new ConvolutionLayer.Builder(3, 3)
+                                        .nOut(4)
+                                        .dataFormat(CNN2DFormat.NHWC)
+                                        .dropOut(d)
+                                        .build(),
                         CNN_NHWC,
                         CNN_NHWC_SHAPE),
                 // Applied both ways, in the same layout.
-                layer(d -> new ConvolutionLayer.Builder(3, 3).nOut(4).dropOut(d).build(), CNN, CNN_SHAPE),
                 layer(
-                        d -> new SeparableConvolution2D.Builder(3, 3).nOut(4).dataFormat(CNN2DFormat.NHWC)
-                                .dropOut(d).build(),
+                        d -> new ConvolutionLayer.Builder(3, 3).nOut(4).dropOut(d).build(),
+                        CNN,
+                        CNN_SHAPE),
+                layer(
+                        d ->
+                                new SeparableConvolution2D.Builder(3, 3)
+                                        .nOut(4)
+                                        .dataFormat(CNN2DFormat.NHWC)
+                                        .dropOut(d)
+                                        .build(),
                         CNN_NHWC,
                         CNN_NHWC_SHAPE),
                 layer(
-                        d -> new DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(1).dropOut(d).build(),
+                        d ->
+                                new DepthwiseConvolution2D.Builder(3, 3)
+                                        .depthMultiplier(1)
+                                        .dropOut(d)
+                                        .build(),
                         CNN,
                         CNN_SHAPE),
                 layer(d -> new Upsampling2D.Builder(2).dropOut(d).build(), CNN, CNN_SHAPE),
-                layer(d -> new Subsampling3DLayer.Builder(2, 2, 2).dropOut(d).build(), VOLUME, VOLUME_SHAPE),
+                layer(
+                        d -> new Subsampling3DLayer.Builder(2, 2, 2).dropOut(d).build(),
+                        VOLUME,
+                        VOLUME_SHAPE),
                 layer(d -> new DropoutLayer.Builder(d).build(), CNN_NHWC, CNN_NHWC_SHAPE),
-                layer(d -> new DenseLayer.Builder().nOut(4).dropOut(d).build(), InputType.feedForward(5),
+                layer(
+                        d -> new DenseLayer.Builder().nOut(4).dropOut(d).build(),
+                        InputType.feedForward(5),
                         new long[] {2, 5}));
     }
 
-    private static Arguments layer(Function<IDropout, Layer> layer, InputType inputType, long[] shape) {
+    private static Arguments layer(
+            Function<IDropout, Layer> layer, InputType inputType, long[] shape) {
         return Arguments.of(layer, inputType, shape);
     }
 
@@ -229,7 +289,11 @@ class DropoutPlacementTest {
                 new NeuralNetConfiguration.Builder()
                         .list()
                         .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).build())
-                        .layer(new BatchNormalization.Builder().name("bn1").dropOut(new DropBlock(0.9, 7)).build())
+                        .layer(
+                                new BatchNormalization.Builder()
+                                        .name("bn1")
+                                        .dropOut(new DropBlock(0.9, 7))
+                                        .build())
                         .layer(new OutputLayer.Builder().nOut(2).build())
                         .setInputType(CNN)
                         .build();
@@ -246,7 +310,9 @@ class DropoutPlacementTest {
         assertEquals(message, issue.message());
         assertEquals(
                 "dropout placement: " + message,
-                assertThrows(IllegalArgumentException.class, () -> DropoutPlacement.requireValid(conf))
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> DropoutPlacement.requireValid(conf))
                         .getMessage());
     }
 
@@ -264,7 +330,8 @@ class DropoutPlacementTest {
                         .build();
         List<Issue> issues = DropoutPlacement.check(conf);
         assertEquals(List.of("layer1", "layer2"), issues.stream().map(Issue::layer).toList());
-        assertEquals(List.of(Kind.IGNORED, Kind.IGNORED), issues.stream().map(Issue::kind).toList());
+        assertEquals(
+                List.of(Kind.IGNORED, Kind.IGNORED), issues.stream().map(Issue::kind).toList());
     }
 
     @Test
@@ -294,8 +361,10 @@ class DropoutPlacementTest {
         assertEquals(
                 List.of(Kind.LAYOUT_MISMATCH, Kind.LAYOUT_MISMATCH),
                 issues.stream().map(Issue::kind).toList());
-        assertTrue(issues.get(0).message().endsWith(
-                "whose channelsLast does not match the layer's data format"));
+        assertTrue(
+                issues.get(0)
+                        .message()
+                        .endsWith("whose channelsLast does not match the layer's data format"));
     }
 
     @Test
@@ -307,9 +376,14 @@ class DropoutPlacementTest {
                         .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(4).build(), "in")
                         .addLayer(
                                 "bn",
-                                new BatchNormalization.Builder().dropOut(new DropBlock(0.9, 3)).build(),
+                                new BatchNormalization.Builder()
+                                        .dropOut(new DropBlock(0.9, 3))
+                                        .build(),
                                 "conv")
-                        .addLayer("drop", new DropoutLayer.Builder(new DropBlock(0.9, 3)).build(), "bn")
+                        .addLayer(
+                                "drop",
+                                new DropoutLayer.Builder(new DropBlock(0.9, 3)).build(),
+                                "bn")
                         .addLayer("pool", new GlobalPoolingLayer.Builder().build(), "drop")
                         .addLayer("out", new OutputLayer.Builder().nOut(2).build(), "pool")
                         .setOutputs("out")
@@ -329,10 +403,16 @@ class DropoutPlacementTest {
                         .addInputs("in")
                         .addLayer(
                                 "conv",
-                                new ConvolutionLayer.Builder(3, 3).nOut(4).dropOut(new DropBlock(0.9, 3)).build(),
+                                new ConvolutionLayer.Builder(3, 3)
+                                        .nOut(4)
+                                        .dropOut(new DropBlock(0.9, 3))
+                                        .build(),
                                 "in")
                         .addLayer("bn", new BatchNormalization.Builder().build(), "conv")
-                        .addLayer("drop", new DropoutLayer.Builder(new DropBlock(0.9, 3)).build(), "bn")
+                        .addLayer(
+                                "drop",
+                                new DropoutLayer.Builder(new DropBlock(0.9, 3)).build(),
+                                "bn")
                         .addLayer("out", new OutputLayer.Builder().nOut(2).build(), "drop")
                         .setOutputs("out")
                         .setInputTypes(CNN)

@@ -5,18 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import org.deeplearning4j.nn.conf.serde.JsonMappers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.schedule.ISchedule;
-import org.nd4j.linalg.schedule.StepSchedule;
 import org.nd4j.linalg.schedule.ScheduleType;
+import org.nd4j.linalg.schedule.StepSchedule;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 
 class KeepProbScheduleTest {
 
@@ -58,7 +59,9 @@ class KeepProbScheduleTest {
     void badTargetIsRejectedNamingIt(double target) {
         assertEquals(
                 "targetKeepProb must be in (0, 1], got " + target,
-                assertThrows(IllegalArgumentException.class, () -> KeepProbSchedule.linear(target, 10))
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> KeepProbSchedule.linear(target, 10))
                         .getMessage());
     }
 
@@ -72,24 +75,31 @@ class KeepProbScheduleTest {
                 "dropFactor must be in [0, 1], got 1.5",
                 assertThrows(
                                 IllegalArgumentException.class,
-                                () -> KeepProbSchedule.dropScaled(KeepProbSchedule.linear(0.9, 1), 1.5))
+                                () ->
+                                        KeepProbSchedule.dropScaled(
+                                                KeepProbSchedule.linear(0.9, 1), 1.5))
                         .getMessage());
         assertEquals(
                 "base must not be null, got null",
-                assertThrows(IllegalArgumentException.class, () -> KeepProbSchedule.dropScaled(null, 0.5))
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> KeepProbSchedule.dropScaled(null, 0.5))
                         .getMessage());
     }
 
     @Test
     void valueClassesCompareByContent() {
         assertEquals(KeepProbSchedule.linear(0.9, 10), KeepProbSchedule.linear(0.9, 10));
-        assertEquals(KeepProbSchedule.linear(0.9, 10).hashCode(), KeepProbSchedule.linear(0.9, 10).hashCode());
+        assertEquals(
+                KeepProbSchedule.linear(0.9, 10).hashCode(),
+                KeepProbSchedule.linear(0.9, 10).hashCode());
         assertNotEquals(KeepProbSchedule.linear(0.9, 10), KeepProbSchedule.linear(0.9, 11));
         assertNotEquals(KeepProbSchedule.linear(0.9, 10), KeepProbSchedule.linear(0.8, 10));
         ISchedule scaled = KeepProbSchedule.dropScaled(KeepProbSchedule.linear(0.9, 10), 0.5);
         assertEquals(scaled, scaled.clone());
         assertEquals(scaled.hashCode(), scaled.clone().hashCode());
-        assertNotEquals(scaled, KeepProbSchedule.dropScaled(KeepProbSchedule.linear(0.9, 10), 0.25));
+        assertNotEquals(
+                scaled, KeepProbSchedule.dropScaled(KeepProbSchedule.linear(0.9, 10), 0.25));
         assertEquals(
                 "KeepProbSchedule.dropScaled(KeepProbSchedule.linear(0.9, 10), 0.5)",
                 scaled.toString());
@@ -113,7 +123,8 @@ class KeepProbScheduleTest {
                         Exception.class,
                         () -> JsonMappers.getMapper().readValue(json, ISchedule.class));
         assertTrue(
-                e.getMessage().contains("targetKeepProb must be in (0, 1], got 1.5"), e.getMessage());
+                e.getMessage().contains("targetKeepProb must be in (0, 1], got 1.5"),
+                e.getMessage());
     }
 
     static Object javaRoundTrip(Object value) throws IOException, ClassNotFoundException {

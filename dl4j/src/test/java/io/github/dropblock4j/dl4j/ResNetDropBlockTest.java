@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
-import java.util.Map;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
@@ -28,6 +26,9 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
+import java.util.List;
+import java.util.Map;
+
 class ResNetDropBlockTest {
 
     private static ResNetDropBlock.Builder resNet20() {
@@ -35,7 +36,10 @@ class ResNetDropBlockTest {
     }
 
     private static ResNetDropBlock.Builder resNet50() {
-        return ResNetDropBlock.builder().setNumLayers(50).setOutSize(1000).setImageShape(3, 224, 224);
+        return ResNetDropBlock.builder()
+                .setNumLayers(50)
+                .setOutSize(1000)
+                .setImageShape(3, 224, 224);
     }
 
     private static Layer layer(ComputationGraphConfiguration conf, String vertex) {
@@ -91,7 +95,9 @@ class ResNetDropBlockTest {
     }
 
     private static long countAll(ComputationGraphConfiguration conf) {
-        return conf.getVertices().keySet().stream().filter(v -> dropBlockOf(conf, v) != null).count();
+        return conf.getVertices().keySet().stream()
+                .filter(v -> dropBlockOf(conf, v) != null)
+                .count();
     }
 
     @Test
@@ -113,7 +119,8 @@ class ResNetDropBlockTest {
             }
             String input = conf.getVertexInputs().get(vertex).get(0);
             boolean afterBatchNorm = layer(conf, input) instanceof BatchNormalization;
-            assertTrue(afterBatchNorm || vertex.endsWith("shortcut_drop"), vertex + " after " + input);
+            assertTrue(
+                    afterBatchNorm || vertex.endsWith("shortcut_drop"), vertex + " after " + input);
         }
         assertEquals(List.of(), DropoutPlacement.check(conf));
     }
@@ -146,7 +153,8 @@ class ResNetDropBlockTest {
     @Test
     void blockSizeIsClippedToEachStagesFeatureMap() {
         // 28x28 input: stages at 28, 14 and 7 pixels.
-        ComputationGraphConfiguration conf = resNet20().optBlockSize(9).optDropBlockStages(1, 2, 3).build();
+        ComputationGraphConfiguration conf =
+                resNet20().optBlockSize(9).optDropBlockStages(1, 2, 3).build();
         assertArrayEquals(new int[] {9}, dropBlockOf(conf, "s1u0_drop1").getBlockSize());
         assertArrayEquals(new int[] {9}, dropBlockOf(conf, "s2u0_drop1").getBlockSize());
         assertArrayEquals(new int[] {7}, dropBlockOf(conf, "s3u0_drop1").getBlockSize());
@@ -170,7 +178,11 @@ class ResNetDropBlockTest {
     void stageScalingFollowsTheTfReference() {
         // Stage g of S drops (1 - keep) / 4^(S - g).
         ComputationGraphConfiguration conf =
-                resNet20().optKeepProb(0.8).optStageScaling(true).optDropBlockStages(1, 2, 3).build();
+                resNet20()
+                        .optKeepProb(0.8)
+                        .optStageScaling(true)
+                        .optDropBlockStages(1, 2, 3)
+                        .build();
         assertEquals(1 - 0.2 / 16, dropBlockOf(conf, "s1u0_drop1").getKeepProb(), 1e-15);
         assertEquals(1 - 0.2 / 4, dropBlockOf(conf, "s2u0_drop1").getKeepProb(), 1e-15);
         assertEquals(0.8, dropBlockOf(conf, "s3u0_drop1").getKeepProb(), 1e-15);
@@ -187,8 +199,17 @@ class ResNetDropBlockTest {
 
     @ParameterizedTest
     @CsvSource({
-        "20, 1, 28", "32, 3, 32", "44, 1, 28", "56, 3, 32", "110, 1, 28", "18, 3, 64", "34, 3, 64",
-        "50, 3, 64", "101, 3, 64", "152, 3, 64", "18, 1, 28"
+        "20, 1, 28",
+        "32, 3, 32",
+        "44, 1, 28",
+        "56, 3, 32",
+        "110, 1, 28",
+        "18, 3, 64",
+        "34, 3, 64",
+        "50, 3, 64",
+        "101, 3, 64",
+        "152, 3, 64",
+        "18, 1, 28"
     })
     void everyDepthEndsInTheClasses(int depth, int channels, int size) {
         ComputationGraphConfiguration conf =
@@ -247,7 +268,10 @@ class ResNetDropBlockTest {
     @Test
     void theGraphHasOneAddPerResidualUnit() {
         ComputationGraphConfiguration conf = resNet20().build();
-        long adds = conf.getVertices().values().stream().filter(v -> v instanceof ElementWiseVertex).count();
+        long adds =
+                conf.getVertices().values().stream()
+                        .filter(v -> v instanceof ElementWiseVertex)
+                        .count();
         assertEquals(9, adds);
         assertSame(conf.getVertices().get("s1u0_add").getClass(), ElementWiseVertex.class);
     }
@@ -258,7 +282,12 @@ class ResNetDropBlockTest {
         IllegalArgumentException e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> ResNetDropBlock.builder().setNumLayers(depth).setOutSize(10).setImageShape(1, 28, 28).build());
+                        () ->
+                                ResNetDropBlock.builder()
+                                        .setNumLayers(depth)
+                                        .setOutSize(10)
+                                        .setImageShape(1, 28, 28)
+                                        .build());
         assertEquals(
                 "numLayers must be one of [18, 34, 50, 101, 152] (ImageNet family) or [20, 32, 44,"
                         + " 56, 110] (CIFAR family), got "
@@ -280,7 +309,9 @@ class ResNetDropBlockTest {
                 message(ResNetDropBlock.builder().setNumLayers(20).setOutSize(10)));
         assertEquals("keepProb must be in (0, 1], got 0.0", message(resNet20().optKeepProb(0)));
         assertEquals("blockSize must be >= 1, got 0", message(resNet20().optBlockSize(0)));
-        assertEquals("batchNormDecay must be in [0, 1), got 1.0", message(resNet20().optBatchNormDecay(1)));
+        assertEquals(
+                "batchNormDecay must be in [0, 1), got 1.0",
+                message(resNet20().optBatchNormDecay(1)));
         assertEquals("weightDecay must be >= 0, got -1.0", message(resNet20().optWeightDecay(-1)));
         assertEquals("updater must not be null, got null", message(resNet20().optUpdater(null)));
     }
