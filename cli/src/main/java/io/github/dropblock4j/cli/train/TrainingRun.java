@@ -206,7 +206,7 @@ public final class TrainingRun {
                                         start);
                     }
                     if (trained.batches() < stepsPerEpoch) {
-                        stopInside(
+                        throw stopInside(
                                 dir,
                                 model,
                                 trained,
@@ -226,7 +226,7 @@ public final class TrainingRun {
                                     ? heldOut(trainer, accuracy, test, TEST)
                                     : new double[] {Double.NaN, Double.NaN};
                     if (val == null || tested == null) {
-                        stopInside(
+                        throw stopInside(
                                 dir,
                                 model,
                                 trained,
@@ -395,8 +395,12 @@ public final class TrainingRun {
         return new double[] {trainer.getLoss().getAccumulator(key), accuracy.getAccumulator(key)};
     }
 
-    /** Writes a checkpoint inside an epoch and stops. */
-    private void stopInside(
+    /**
+     * Writes a checkpoint inside an epoch.
+     *
+     * @return the exception that stops the run, for the caller to throw
+     */
+    private RunStoppedException stopInside(
             RunDirectory dir,
             Model model,
             PartialEpoch trained,
@@ -408,7 +412,7 @@ public final class TrainingRun {
                 path -> model.save(path, RunDirectory.MODEL),
                 new State(
                         config, trained.epoch() - 1, scheduler.getStep(), history, wall, trained));
-        throw new RunStoppedException(
+        return new RunStoppedException(
                 "stopped in epoch "
                         + trained.epoch()
                         + " of "

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -169,6 +170,29 @@ class RunDirectoryTest {
                         .optTestLimit(2000)
                         .build(),
                 dir.readConfig());
+    }
+
+    @Test
+    void summaryWrittenBeforeTheRecordIsReadWithAnEqualConfig(@TempDir Path tmp)
+            throws IOException {
+        // summary.json as version 0.1.0 wrote it when its settings were a mutable bean: the
+        // ablation compares such configs with the ones it builds to reuse finished runs.
+        Path run = Files.createDirectories(tmp.resolve("run"));
+        try (InputStream in = getClass().getResourceAsStream("summary-0.1.0.json")) {
+            Files.copy(in, run.resolve(RunDirectory.SUMMARY));
+        }
+        RunSummary summary = RunDirectory.readSummary(run).orElseThrow();
+        assertEquals(
+                TrainConfig.builder()
+                        .optEpochs(2)
+                        .optBatchSize(50)
+                        .optTrainLimit(230)
+                        .optTestLimit(130)
+                        .optValSplit(100)
+                        .build(),
+                summary.config());
+        assertEquals(List.of(1, 2), summary.epochs().stream().map(EpochMetrics::epoch).toList());
+        assertEquals(10, summary.steps());
     }
 
     @Test
