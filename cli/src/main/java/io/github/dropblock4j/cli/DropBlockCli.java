@@ -8,10 +8,7 @@ import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.spark.SparkTrainCommand;
 import io.github.dropblock4j.cli.train.StopRequest;
 import io.github.dropblock4j.cli.train.TrainCommand;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.PrintWriter;
-import java.util.Properties;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ExitCode;
@@ -21,6 +18,11 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.UnmatchedArgumentException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.util.Properties;
 
 /**
  * The {@code dropblock4j} command: train, ablate and look at DropBlock (arXiv 1810.12890) on real
@@ -49,7 +51,9 @@ public final class DropBlockCli {
 
     private static final String NAME = "dropblock4j";
 
-    @Option(names = "--verbose", scope = ScopeType.INHERIT,
+    @Option(
+            names = "--verbose",
+            scope = ScopeType.INHERIT,
             description = "On a failure, print the stack trace as well.")
     private boolean verbose;
 
@@ -71,8 +75,13 @@ public final class DropBlockCli {
     private static int usageError(ParameterException e, String[] args) {
         CommandLine command = e.getCommandLine();
         PrintWriter err = command.getErr();
-        err.println(NAME + ": " + e.getMessage() + " (see: "
-                + command.getCommandSpec().qualifiedName() + " --help)");
+        err.println(
+                NAME
+                        + ": "
+                        + e.getMessage()
+                        + " (see: "
+                        + command.getCommandSpec().qualifiedName()
+                        + " --help)");
         UnmatchedArgumentException.printSuggestions(e, err);
         return ExitCode.USAGE;
     }
@@ -84,8 +93,11 @@ public final class DropBlockCli {
         if (usage) {
             err.println(NAME + ": " + e.getMessage());
         } else {
-            err.println(NAME + ": failed: " + e.toString().lines().findFirst().orElse("")
-                    + (verbose ? "" : " (--verbose prints the stack trace)"));
+            err.println(
+                    NAME
+                            + ": failed: "
+                            + e.toString().lines().findFirst().orElse("")
+                            + (verbose ? "" : " (--verbose prints the stack trace)"));
         }
         if (verbose) {
             e.printStackTrace(err);
@@ -94,13 +106,14 @@ public final class DropBlockCli {
     }
 
     /**
-     * Tells whether an exception is an {@link IllegalArgumentException} thrown by the command's
-     * own code, which checks its options that way (the {@code bench} command does), rather than
-     * from the libraries it calls, where it is a failure like any other.
+     * Tells whether an exception is an {@link IllegalArgumentException} thrown by the command's own
+     * code, which checks its options that way (the {@code bench} command does), rather than from
+     * the libraries it calls, where it is a failure like any other.
      */
     private static boolean isOptionCheck(Exception e, CommandLine command) {
         StackTraceElement[] trace = e.getStackTrace();
-        return e instanceof IllegalArgumentException && trace.length > 0
+        return e instanceof IllegalArgumentException
+                && trace.length > 0
                 && trace[0].getClassName().equals(command.getCommand().getClass().getName());
     }
 

@@ -5,16 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.djl.DropBlock;
+
+import org.junit.jupiter.api.Test;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.OptionSpec;
 
 class DropBlockCliTest {
 
@@ -54,22 +57,26 @@ class DropBlockCliTest {
     void failureInsideALibraryExitsOneWithOneLine() {
         Run r = run("fails");
         assertEquals(1, r.exitCode());
-        assertEquals(List.of("dropblock4j: failed: java.lang.IllegalArgumentException: dropProb must"
-                + " be in [0, 1), got 2.0 (--verbose prints the stack trace)"), r.err().lines()
-                .toList());
+        assertEquals(
+                List.of(
+                        "dropblock4j: failed: java.lang.IllegalArgumentException: dropProb must"
+                                + " be in [0, 1), got 2.0 (--verbose prints the stack trace)"),
+                r.err().lines().toList());
     }
 
     @Test
     void verbosePrintsTheStackTraceAfterTheLine() {
-        for (String[] args : List.of(new String[] {"--verbose", "fails"},
-                new String[] {"fails", "--verbose"})) {
+        for (String[] args :
+                List.of(new String[] {"--verbose", "fails"}, new String[] {"fails", "--verbose"})) {
             Run r = run(args);
             assertEquals(1, r.exitCode());
             List<String> lines = r.err().lines().toList();
-            assertEquals("dropblock4j: failed: java.lang.IllegalArgumentException: dropProb must"
-                    + " be in [0, 1), got 2.0", lines.get(0));
-            assertTrue(lines.stream().anyMatch(l -> l.contains("at io.github.dropblock4j")),
-                    r.err());
+            assertEquals(
+                    "dropblock4j: failed: java.lang.IllegalArgumentException: dropProb must"
+                            + " be in [0, 1), got 2.0",
+                    lines.get(0));
+            assertTrue(
+                    lines.stream().anyMatch(l -> l.contains("at io.github.dropblock4j")), r.err());
         }
     }
 
@@ -91,15 +98,21 @@ class DropBlockCliTest {
     void unknownOptionExitsTwoPointingToTheHelp() {
         CliRunner.Result r = CliRunner.run("train", "--epoch", "3");
         assertEquals(2, r.exitCode());
-        assertTrue(r.err().startsWith("dropblock4j: Unknown options: '--epoch', '3' (see:"
-                + " dropblock4j train --help)"), r.err());
+        assertTrue(
+                r.err()
+                        .startsWith(
+                                "dropblock4j: Unknown options: '--epoch', '3' (see:"
+                                        + " dropblock4j train --help)"),
+                r.err());
     }
 
     private record Run(int exitCode, String err) {}
 
     private static Run run(String... args) {
         CommandLine cli = DropBlockCli.commandLine();
-        cli.addSubcommand(new Fails()).addSubcommand(new BadInput()).addSubcommand(new ChecksItself());
+        cli.addSubcommand(new Fails())
+                .addSubcommand(new BadInput())
+                .addSubcommand(new ChecksItself());
         StringWriter err = new StringWriter();
         cli.setErr(new PrintWriter(err, true));
         return new Run(cli.execute(args), err.toString());

@@ -77,14 +77,14 @@ public final class AblateCommand implements Callable<Integer> {
                     + " (default: ${DEFAULT-VALUE}).")
     private int selectionSeeds = 2;
 
-    @Option(names = "--drop-probs", split = ",", paramLabel = "P[,P...]",
+    @Option(names = "--drop-probs", split = ",", paramLabel = "P",
             converter = DropProbConverter.class,
             description = "Drop probabilities each regularizer chooses from on the validation set"
                     + " (default: 0.05,0.15,0.3; --val-split defaults to " + DEFAULT_VAL_SPLIT
                     + " here).")
     private float[] dropProbs = {0.05f, 0.15f, 0.3f};
 
-    @Option(names = "--only", split = ",", paramLabel = "ARM[,ARM...]",
+    @Option(names = "--only", split = ",", paramLabel = "ARM",
             description = "Run only these arms (default: all).")
     private List<String> only;
 

@@ -1,9 +1,9 @@
 package io.github.dropblock4j.cli.input;
 
 /**
- * Bad input: a missing, truncated or malformed file or directory, one that disagrees with
- * another, or an option value that the data rules out. The message names the file or option and
- * what was wrong; the command exits with code 2, as for a bad option.
+ * Bad input: a missing, truncated or malformed file or directory, one that disagrees with another,
+ * or an option value that the data rules out. The message names the file or option and what was
+ * wrong; the command exits with code 2, as for a bad option.
  */
 public final class BadInputException extends RuntimeException {
 

@@ -6,8 +6,8 @@ import picocli.CommandLine.TypeConversionException;
 /**
  * Converts a DropBlock block size option ({@code --block-size}, {@code --block-sizes}): an integer
  * of at least 1. Every DropBlock clips it to its feature map, so there is no upper bound. Picocli
- * prefixes the message with the option, e.g. "Invalid value for option '--block-size': must be
- * >= 1, got 0".
+ * prefixes the message with the option, e.g. "Invalid value for option '--block-size': must be >=
+ * 1, got 0".
  */
 public final class BlockSizeConverter implements ITypeConverter<Integer> {
 

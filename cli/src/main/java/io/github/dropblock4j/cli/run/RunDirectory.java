@@ -2,6 +2,7 @@ package io.github.dropblock4j.cli.run;
 
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
+
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
@@ -12,7 +13,9 @@ import com.google.gson.TypeAdapterFactory;
 import com.google.gson.reflect.TypeToken;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonWriter;
+
 import io.github.dropblock4j.cli.input.BadInputException;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -27,8 +30,8 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * The output directory of one training run, written so that nothing half-written is ever taken
- * for a result.
+ * The output directory of one training run, written so that nothing half-written is ever taken for
+ * a result.
  *
  * <p>While the run trains, everything goes to {@code <out>.partial}: {@code config.json} first,
  * then after each epoch (and when the run is stopped) a checkpoint, the model parameters (which
@@ -40,8 +43,8 @@ import java.util.stream.Stream;
  * {@code <out>.partial}, which {@code --resume <out>} continues.
  *
  * <p>The JSON files keep the field names of {@link TrainConfig}, {@link RunSummary}, {@link
- * EpochMetrics} and {@link State}; a settings field missing from an older file takes the
- * command line's default. Not thread safe.
+ * EpochMetrics} and {@link State}; a settings field missing from an older file takes the command
+ * line's default. Not thread safe.
  */
 public final class RunDirectory {
 
@@ -146,12 +149,21 @@ public final class RunDirectory {
     public static RunDirectory create(Path out, TrainConfig config) {
         RunDirectory dir = new RunDirectory(out);
         if (Files.exists(dir.out)) {
-            throw new BadInputException("--out " + out + ": already exists; choose a new"
-                    + " directory, or --resume a run that was interrupted");
+            throw new BadInputException(
+                    "--out "
+                            + out
+                            + ": already exists; choose a new"
+                            + " directory, or --resume a run that was interrupted");
         }
         if (Files.exists(dir.partial)) {
-            throw new BadInputException("--out " + out + ": an interrupted run is in "
-                    + dir.partial + "; continue it with --resume " + out + ", or delete it");
+            throw new BadInputException(
+                    "--out "
+                            + out
+                            + ": an interrupted run is in "
+                            + dir.partial
+                            + "; continue it with --resume "
+                            + out
+                            + ", or delete it");
         }
         try {
             Files.createDirectories(dir.partial);
@@ -234,7 +246,9 @@ public final class RunDirectory {
         }
         Path file = checkpoint.get().resolve(STATE);
         State state = read(file, State.class, "checkpoint");
-        if (state.config() == null || state.epochs() == null || state.epochsDone() < 0
+        if (state.config() == null
+                || state.epochs() == null
+                || state.epochsDone() < 0
                 || state.epochs().size() != state.epochsDone()) {
             throw new BadInputException("--resume: checkpoint " + file + " is incomplete");
         }
@@ -248,13 +262,22 @@ public final class RunDirectory {
      * @throws BadInputException naming the parameter file if it is missing, truncated or corrupt
      */
     public void loadModel(Model model) {
-        Path dir = checkpoint().orElseThrow(
-                () -> new BadInputException("--resume: no checkpoint in " + partial));
+        Path dir =
+                checkpoint()
+                        .orElseThrow(
+                                () ->
+                                        new BadInputException(
+                                                "--resume: no checkpoint in " + partial));
         Optional<Path> file;
         try (Stream<Path> files = Files.list(dir)) {
-            file = files.filter(p -> p.getFileName().toString().startsWith(MODEL + "-")
-                            && p.getFileName().toString().endsWith(".params"))
-                    .findFirst();
+            file =
+                    files.filter(
+                                    p ->
+                                            p.getFileName().toString().startsWith(MODEL + "-")
+                                                    && p.getFileName()
+                                                            .toString()
+                                                            .endsWith(".params"))
+                            .findFirst();
         } catch (IOException e) {
             throw new BadInputException("--resume: cannot list checkpoint " + dir + ": " + e, e);
         }
@@ -266,8 +289,9 @@ public final class RunDirectory {
             model.load(dir, MODEL);
         } catch (IOException | MalformedModelException | RuntimeException e) {
             // A truncated or corrupt file fails in the engine's reader with any of these.
-            throw new BadInputException("--resume: cannot load the checkpoint's parameters "
-                    + file.get() + ": " + e, e);
+            throw new BadInputException(
+                    "--resume: cannot load the checkpoint's parameters " + file.get() + ": " + e,
+                    e);
         }
     }
 
@@ -375,13 +399,15 @@ public final class RunDirectory {
             return;
         }
         try (Stream<Path> walk = Files.walk(root)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            walk.sorted(Comparator.reverseOrder())
+                    .forEach(
+                            p -> {
+                                try {
+                                    Files.delete(p);
+                                } catch (IOException e) {
+                                    throw new UncheckedIOException(e);
+                                }
+                            });
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
@@ -389,8 +415,8 @@ public final class RunDirectory {
 
     /**
      * Reads a {@link TrainConfig} with the command line's default for every field the JSON lacks
-     * (files written before the field existed), and reports a setting the constructor refuses as
-     * a {@link JsonParseException} with its message.
+     * (files written before the field existed), and reports a setting the constructor refuses as a
+     * {@link JsonParseException} with its message.
      */
     private static final class DefaultSettings implements TypeAdapterFactory {
 
@@ -403,36 +429,42 @@ public final class RunDirectory {
             }
             TypeAdapter<TrainConfig> delegate =
                     gson.getDelegateAdapter(this, TypeToken.get(TrainConfig.class));
-            JsonObject defaults = delegate.toJsonTree(TrainConfig.builder().build())
-                    .getAsJsonObject();
+            JsonObject defaults =
+                    delegate.toJsonTree(TrainConfig.builder().build()).getAsJsonObject();
             TypeAdapter<JsonElement> tree = gson.getAdapter(JsonElement.class);
-            return (TypeAdapter<T>) new TypeAdapter<TrainConfig>() {
-                @Override
-                public void write(JsonWriter writer, TrainConfig config) throws IOException {
-                    delegate.write(writer, config);
-                }
+            return (TypeAdapter<T>)
+                    new TypeAdapter<TrainConfig>() {
+                        @Override
+                        public void write(JsonWriter writer, TrainConfig config)
+                                throws IOException {
+                            delegate.write(writer, config);
+                        }
 
-                @Override
-                public TrainConfig read(JsonReader reader) throws IOException {
-                    JsonElement json = tree.read(reader);
-                    if (json == null || json.isJsonNull()) {
-                        return null;
-                    }
-                    JsonObject merged = defaults.deepCopy();
-                    for (Map.Entry<String, JsonElement> e : json.getAsJsonObject().entrySet()) {
-                        merged.add(e.getKey(), e.getValue());
-                    }
-                    try {
-                        return delegate.fromJsonTree(merged);
-                    } catch (RuntimeException e) {
-                        // Gson wraps what the record's constructor throws.
-                        Throwable cause = e.getCause() instanceof IllegalArgumentException
-                                        || e.getCause() instanceof NullPointerException
-                                ? e.getCause() : e;
-                        throw new JsonParseException(cause.getMessage(), cause);
-                    }
-                }
-            };
+                        @Override
+                        public TrainConfig read(JsonReader reader) throws IOException {
+                            JsonElement json = tree.read(reader);
+                            if (json == null || json.isJsonNull()) {
+                                return null;
+                            }
+                            JsonObject merged = defaults.deepCopy();
+                            for (Map.Entry<String, JsonElement> e :
+                                    json.getAsJsonObject().entrySet()) {
+                                merged.add(e.getKey(), e.getValue());
+                            }
+                            try {
+                                return delegate.fromJsonTree(merged);
+                            } catch (RuntimeException e) {
+                                // Gson wraps what the record's constructor throws.
+                                Throwable cause =
+                                        e.getCause() instanceof IllegalArgumentException
+                                                        || e.getCause()
+                                                                instanceof NullPointerException
+                                                ? e.getCause()
+                                                : e;
+                                throw new JsonParseException(cause.getMessage(), cause);
+                            }
+                        }
+                    };
         }
     }
 }

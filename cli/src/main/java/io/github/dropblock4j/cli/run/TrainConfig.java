@@ -2,15 +2,16 @@ package io.github.dropblock4j.cli.run;
 
 import io.github.dropblock4j.core.DropBlockGamma;
 import io.github.dropblock4j.djl.ResNetDropBlock;
+
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
- * The settings of one training run, as given on the command line and saved in {@code
- * config.json}, {@code summary.json} and an interrupted run's checkpoint. Immutable and valid by
- * construction: the constructor checks every setting and names the option, the rule and the
- * value. Built with {@link #builder()}, whose defaults are the command line's.
+ * The settings of one training run, as given on the command line and saved in {@code config.json},
+ * {@code summary.json} and an interrupted run's checkpoint. Immutable and valid by construction:
+ * the constructor checks every setting and names the option, the rule and the value. Built with
+ * {@link #builder()}, whose defaults are the command line's.
  *
  * @param data the {@code --data} value: {@code embedded}, {@code fashion-mnist} or a directory
  * @param model the ResNet, {@code resnet<depth>} for a depth of {@link ResNetDropBlock#DEPTHS}
@@ -53,7 +54,9 @@ public record TrainConfig(
 
     private static final String RESNET = "resnet";
 
-    /** Models {@code --model} accepts: {@code resnet<depth>} for every depth ResNetDropBlock builds. */
+    /**
+     * Models {@code --model} accepts: {@code resnet<depth>} for every depth ResNetDropBlock builds.
+     */
     public static final List<String> MODELS =
             ResNetDropBlock.DEPTHS.stream().map(depth -> RESNET + depth).toList();
 
@@ -65,11 +68,6 @@ public record TrainConfig(
         CONSTANT
     }
 
-    /**
-     * Checks every setting.
-     *
-     * @throws IllegalArgumentException naming the first bad option, its rule and its value
-     */
     public TrainConfig {
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(model, "model");
@@ -77,17 +75,18 @@ public record TrainConfig(
         Objects.requireNonNull(regularizer, "regularizer");
         require(MODELS.contains(model), "--model must be one of " + MODELS + ", got " + model);
         require(epochs >= 1 && epochs <= 10_000, "--epochs must be in [1, 10000], got " + epochs);
-        require(batchSize >= 1 && batchSize <= 4096,
+        require(
+                batchSize >= 1 && batchSize <= 4096,
                 "--batch-size must be in [1, 4096], got " + batchSize);
         require(lr > 0 && lr <= 10, "--lr must be in (0, 10], got " + lr);
-        require(weightDecay >= 0 && weightDecay < 1,
+        require(
+                weightDecay >= 0 && weightDecay < 1,
                 "--weight-decay must be in [0, 1), got " + weightDecay);
         require(blockSize >= 1, "--block-size must be >= 1, got " + blockSize);
         try {
             DropBlockGamma.checkDropProb(dropProb);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(
-                    "--drop-prob must be in [0, 1), got " + dropProb, e);
+            throw new IllegalArgumentException("--drop-prob must be in [0, 1), got " + dropProb, e);
         }
         require(trainLimit >= 0, "--train-limit must be >= 0 (0: no limit), got " + trainLimit);
         require(testLimit >= 0, "--test-limit must be >= 0 (0: no limit), got " + testLimit);
@@ -96,7 +95,8 @@ public record TrainConfig(
         if (stages != null) {
             stages = List.copyOf(stages);
             int numStages = ResNetDropBlock.numStages(depth(model));
-            require(!stages.isEmpty() && stages.stream().allMatch(s -> s >= 1 && s <= numStages),
+            require(
+                    !stages.isEmpty() && stages.stream().allMatch(s -> s >= 1 && s <= numStages),
                     "--stages must be in [1, " + numStages + "] for " + model + ", got " + stages);
         }
     }
@@ -141,11 +141,30 @@ public record TrainConfig(
     /** {@inheritDoc} */
     @Override
     public String toString() {
-        return "model=" + model + " data=" + data + " epochs=" + epochs + " batch=" + batchSize
-                + " lr=" + lr + " regularizer=" + regularizer.optionValue() + " block=" + blockSize
-                + " drop=" + dropProb + " schedule=" + schedule.name().toLowerCase(Locale.ROOT)
-                + " stages=" + (stages == null ? "last-two" : stages)
-                + " shortcut=" + shortcut + " seed=" + seed
+        return "model="
+                + model
+                + " data="
+                + data
+                + " epochs="
+                + epochs
+                + " batch="
+                + batchSize
+                + " lr="
+                + lr
+                + " regularizer="
+                + regularizer.optionValue()
+                + " block="
+                + blockSize
+                + " drop="
+                + dropProb
+                + " schedule="
+                + schedule.name().toLowerCase(Locale.ROOT)
+                + " stages="
+                + (stages == null ? "last-two" : stages)
+                + " shortcut="
+                + shortcut
+                + " seed="
+                + seed
                 + (trainLimit > 0 ? " train-limit=" + trainLimit : "")
                 + (testLimit > 0 ? " test-limit=" + testLimit : "")
                 + (valSplit > 0 ? " val-split=" + valSplit : "")
@@ -403,9 +422,25 @@ public record TrainConfig(
          * @throws IllegalArgumentException naming the first bad option, its rule and its value
          */
         public TrainConfig build() {
-            return new TrainConfig(data, model, epochs, batchSize, lr, weightDecay, seed,
-                    blockSize, dropProb, schedule, stages, shortcut, regularizer, trainLimit,
-                    testLimit, valSplit, augment, testEvery);
+            return new TrainConfig(
+                    data,
+                    model,
+                    epochs,
+                    batchSize,
+                    lr,
+                    weightDecay,
+                    seed,
+                    blockSize,
+                    dropProb,
+                    schedule,
+                    stages,
+                    shortcut,
+                    regularizer,
+                    trainLimit,
+                    testLimit,
+                    valSplit,
+                    augment,
+                    testEvery);
         }
     }
 }

@@ -4,13 +4,14 @@ import ai.djl.TrainingDivergedException;
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.EvaluatorTrainingListener;
 import ai.djl.training.listener.TrainingListenerAdapter;
+
 import java.util.Locale;
 
 /**
- * Ends training with a {@link TrainingDivergedException} at the first training batch whose loss
- * is not finite, naming the epoch, the step and the learning rate. It reads the epoch's running
- * mean loss that an {@link EvaluatorTrainingListener} earlier in the listener list keeps: the mean
- * is finite exactly as long as every batch's loss was. Not thread safe: one trainer uses it.
+ * Ends training with a {@link TrainingDivergedException} at the first training batch whose loss is
+ * not finite, naming the epoch, the step and the learning rate. It reads the epoch's running mean
+ * loss that an {@link EvaluatorTrainingListener} earlier in the listener list keeps: the mean is
+ * finite exactly as long as every batch's loss was. Not thread safe: one trainer uses it.
  */
 final class DivergenceCheck extends TrainingListenerAdapter {
 
@@ -37,9 +38,15 @@ final class DivergenceCheck extends TrainingListenerAdapter {
         step++;
         float loss = trainer.getLoss().getAccumulator(EvaluatorTrainingListener.TRAIN_EPOCH);
         if (!Float.isFinite(loss)) {
-            throw new TrainingDivergedException(String.format(Locale.ROOT,
-                    "training diverged: loss %s at epoch %d, step %d (--lr %s); try a smaller"
-                            + " --lr", loss, (step - 1) / stepsPerEpoch + 1, step, lr));
+            throw new TrainingDivergedException(
+                    String.format(
+                            Locale.ROOT,
+                            "training diverged: loss %s at epoch %d, step %d (--lr %s); try a"
+                                + " smaller --lr",
+                            loss,
+                            (step - 1) / stepsPerEpoch + 1,
+                            step,
+                            lr));
         }
     }
 }

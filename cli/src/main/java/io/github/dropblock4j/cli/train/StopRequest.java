@@ -5,15 +5,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Ctrl-C or SIGTERM turned into a request that training stop at the next batch boundary, so that
- * a stopped run keeps the work of every finished batch.
+ * Ctrl-C or SIGTERM turned into a request that training stop at the next batch boundary, so that a
+ * stopped run keeps the work of every finished batch.
  *
  * <p>On either signal the JVM runs its shutdown hooks and exits when they return. The hook this
- * class installs sets the request, waits until the command has written its checkpoint, printed
- * how to resume and {@linkplain #close() closed} this request, and then ends the process with
- * {@link #EXIT_CODE}. If the command does not get there within {@value #GRACE_MINUTES} minutes
- * (a batch stuck in the engine), the process ends anyway, with its last checkpoint intact. Safe
- * to read from any thread; one command owns it.
+ * class installs sets the request, waits until the command has written its checkpoint, printed how
+ * to resume and {@linkplain #close() closed} this request, and then ends the process with {@link
+ * #EXIT_CODE}. If the command does not get there within {@value #GRACE_MINUTES} minutes (a batch
+ * stuck in the engine), the process ends anyway, with its last checkpoint intact. Safe to read from
+ * any thread; one command owns it.
  */
 public final class StopRequest implements AutoCloseable {
 

@@ -6,6 +6,15 @@ import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -16,19 +25,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
 
 /**
- * Trains a ResNet with DropBlock placed and scheduled as in the paper (arXiv 1810.12890), or
- * with another regularizer for comparison, and writes a run directory: {@code metrics.csv},
- * {@code summary.json}, the model and {@code curves.png}. Ctrl-C or SIGTERM stops it after the
- * current batch with a checkpoint, and {@code --resume} continues it; it then exits with {@link
+ * Trains a ResNet with DropBlock placed and scheduled as in the paper (arXiv 1810.12890), or with
+ * another regularizer for comparison, and writes a run directory: {@code metrics.csv}, {@code
+ * summary.json}, the model and {@code curves.png}. Ctrl-C or SIGTERM stops it after the current
+ * batch with a checkpoint, and {@code --resume} continues it; it then exits with {@link
  * StopRequest#EXIT_CODE}.
  */
 @Command(
@@ -59,34 +61,48 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
     private int seed = 1;
 
-    @Option(names = "--block-size", converter = BlockSizeConverter.class,
+    @Option(
+            names = "--block-size",
+            converter = BlockSizeConverter.class,
             description = "DropBlock block size (default: ${DEFAULT-VALUE}).")
     private int blockSize = 7;
 
-    @Option(names = "--schedule",
-            description = "linear (0 to --drop-prob over the run, the paper's) or constant"
-                    + " (default: linear).")
+    @Option(
+            names = "--schedule",
+            description =
+                    "linear (0 to --drop-prob over the run, the paper's) or constant"
+                            + " (default: linear).")
     private TrainConfig.Schedule schedule = TrainConfig.Schedule.LINEAR;
 
-    @Option(names = "--stages", split = ",", paramLabel = "N[,N...]",
+    @Option(
+            names = "--stages",
+            split = ",",
+            paramLabel = "N",
             description = "Stages (1-based) that get the regularizer (default: the last two).")
     private List<Integer> stages;
 
     @Option(names = "--no-shortcut", description = "Residual branches only, not the shortcuts.")
     private boolean noShortcut;
 
-    @Option(names = "--regularizer", converter = RegularizerOption.class,
+    @Option(
+            names = "--regularizer",
+            converter = RegularizerOption.class,
             completionCandidates = RegularizerOption.class,
             description = "${COMPLETION-CANDIDATES} (default: dropblock).")
     private Regularizer regularizer = Regularizer.DROPBLOCK;
 
-    @Option(names = "--out", paramLabel = "DIR",
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
             description = "Run directory to create (default: runs/<model>-<time>).")
     private Path out;
 
-    @Option(names = "--resume", paramLabel = "DIR",
-            description = "Continue the interrupted run in DIR with its own settings; other"
-                    + " options are ignored.")
+    @Option(
+            names = "--resume",
+            paramLabel = "DIR",
+            description =
+                    "Continue the interrupted run in DIR with its own settings; other"
+                            + " options are ignored.")
     private Path resume;
 
     /** {@inheritDoc} */
@@ -111,16 +127,29 @@ public final class TrainCommand implements Callable<Integer> {
             console.println("training " + config);
             console.println("data: " + trainingData);
             try {
-                RunSummary summary = new TrainingRun(config, trainingData, console,
-                        spec.commandLine().getErr(), stop).run(dir);
-                console.printf(Locale.ROOT, "final test accuracy %.4f, test loss %.4f, %.0f s,"
+                RunSummary summary =
+                        new TrainingRun(
+                                        config,
+                                        trainingData,
+                                        console,
+                                        spec.commandLine().getErr(),
+                                        stop)
+                                .run(dir);
+                console.printf(
+                        Locale.ROOT,
+                        "final test accuracy %.4f, test loss %.4f, %.0f s,"
                                 + " %.0f img/s%nresults in %s%n",
-                        summary.finalTestAccuracy(), summary.finalTestLoss(),
-                        summary.wallSeconds(), summary.samplesPerSecond(), dir.out());
+                        summary.finalTestAccuracy(),
+                        summary.finalTestLoss(),
+                        summary.wallSeconds(),
+                        summary.samplesPerSecond(),
+                        dir.out());
                 return 0;
             } catch (RunStoppedException e) {
-                console.println(e.getMessage() + "; continue with: ./dropblock4j train --resume "
-                        + dir.out());
+                console.println(
+                        e.getMessage()
+                                + "; continue with: ./dropblock4j train --resume "
+                                + dir.out());
                 return StopRequest.EXIT_CODE;
             } finally {
                 console.flush();
@@ -135,18 +164,24 @@ public final class TrainCommand implements Callable<Integer> {
      * @throws picocli.CommandLine.ParameterException naming the option if one is bad
      */
     TrainConfig config() {
-        return shared.toConfig(b -> b.optWeightDecay(weightDecay)
-                .optSeed(seed)
-                .optBlockSize(blockSize)
-                .optSchedule(schedule)
-                .optStages(stages)
-                .optShortcut(!noShortcut)
-                .optRegularizer(regularizer));
+        return shared.toConfig(
+                b ->
+                        b.optWeightDecay(weightDecay)
+                                .optSeed(seed)
+                                .optBlockSize(blockSize)
+                                .optSchedule(schedule)
+                                .optStages(stages)
+                                .optShortcut(!noShortcut)
+                                .optRegularizer(regularizer));
     }
 
     private static Path defaultOut(TrainConfig config) {
-        return Path.of("runs", config.model() + "-"
-                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        return Path.of(
+                "runs",
+                config.model()
+                        + "-"
+                        + LocalDateTime.now()
+                                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
 
     private static TrainingData load(TrainConfig config) {
@@ -163,8 +198,13 @@ public final class TrainCommand implements Callable<Integer> {
             return Arrays.stream(Regularizer.values())
                     .filter(r -> r.optionValue().equals(value))
                     .findFirst()
-                    .orElseThrow(() -> new TypeConversionException(
-                            "must be one of " + String.join(", ", this) + ", got " + value));
+                    .orElseThrow(
+                            () ->
+                                    new TypeConversionException(
+                                            "must be one of "
+                                                    + String.join(", ", this)
+                                                    + ", got "
+                                                    + value));
         }
 
         /** {@inheritDoc} */

@@ -11,16 +11,32 @@ import ai.djl.training.dataset.ArrayDataset;
  */
 public interface TrainingData {
 
-    /** Returns the number of training images. */
+    /**
+     * Returns the number of training images.
+     *
+     * @return the training set's size
+     */
     long trainSize();
 
-    /** Returns the number of validation images, 0 when there is no validation set. */
+    /**
+     * Returns the number of validation images.
+     *
+     * @return the validation set's size, 0 when there is no validation set
+     */
     long validationSize();
 
-    /** Returns one image's shape, (channels, height, width). */
+    /**
+     * Returns one image's shape.
+     *
+     * @return (channels, height, width)
+     */
     Shape imageShape();
 
-    /** Returns the number of classes. */
+    /**
+     * Returns the number of classes.
+     *
+     * @return the number of classes
+     */
     int classes();
 
     /**

@@ -19,6 +19,7 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.CosineTracker;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
+
 import io.github.dropblock4j.cli.figure.CurvesPlot;
 import io.github.dropblock4j.cli.run.EpochMetrics;
 import io.github.dropblock4j.cli.run.Regularizer;
@@ -29,6 +30,7 @@ import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.djl.DropBlockScheduler;
 import io.github.dropblock4j.djl.ResNetDropBlock;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -76,7 +78,11 @@ public final class TrainingRun {
      * @param err where the live progress bar goes, when the output is a terminal
      * @param stop the request to stop after the current batch
      */
-    public TrainingRun(TrainConfig config, TrainingData data, PrintWriter out, PrintWriter err,
+    public TrainingRun(
+            TrainConfig config,
+            TrainingData data,
+            PrintWriter out,
+            PrintWriter err,
             StopRequest stop) {
         this.config = config;
         this.data = data;
@@ -94,14 +100,17 @@ public final class TrainingRun {
      * @return the ResNet with the configured regularizer in the configured places
      */
     static Block network(TrainConfig config, Shape imageShape, int classes) {
-        ResNetDropBlock.Builder builder = ResNetDropBlock.builder()
-                .setNumLayers(config.depth())
-                .setOutSize(classes)
-                .setImageShape(imageShape)
-                .optBlockSize(config.regularizer().blockSize(config.blockSize()))
-                .optDropProb(config.schedule() == TrainConfig.Schedule.LINEAR
-                        ? 0f : config.dropProb())
-                .optDropBlockOnShortcut(config.shortcut());
+        ResNetDropBlock.Builder builder =
+                ResNetDropBlock.builder()
+                        .setNumLayers(config.depth())
+                        .setOutSize(classes)
+                        .setImageShape(imageShape)
+                        .optBlockSize(config.regularizer().blockSize(config.blockSize()))
+                        .optDropProb(
+                                config.schedule() == TrainConfig.Schedule.LINEAR
+                                        ? 0f
+                                        : config.dropProb())
+                        .optDropBlockOnShortcut(config.shortcut());
         if (config.regularizer() == Regularizer.NONE) {
             builder.optDropBlockStages();
         } else if (config.stages() != null) {
@@ -125,8 +134,8 @@ public final class TrainingRun {
         int firstEpoch = resumed == null ? 1 : resumed.epochsDone() + 1;
         PartialEpoch partial = resumed == null ? null : resumed.partial();
         double wall = resumed == null ? 0 : resumed.wallSeconds();
-        int stepsPerEpoch = (int) ((data.trainSize() + config.batchSize() - 1)
-                / config.batchSize());
+        int stepsPerEpoch =
+                (int) ((data.trainSize() + config.batchSize() - 1) / config.batchSize());
         int totalSteps = stepsPerEpoch * config.epochs();
         int stepsDone = resumed == null ? 0 : resumed.steps();
         Shape imageShape = data.imageShape();
@@ -138,22 +147,32 @@ public final class TrainingRun {
             if (resumed != null) {
                 dir.loadModel(model);
             }
-            DropBlockScheduler scheduler = config.schedule() == TrainConfig.Schedule.LINEAR
-                    ? DropBlockScheduler.linear(config.dropProb(), totalSteps)
-                    : DropBlockScheduler.of(Tracker.fixed(config.dropProb()));
-            Tracker cosine = CosineTracker.builder().setBaseValue(config.lr())
-                    .optFinalValue(0f).setMaxUpdates(totalSteps).build();
+            DropBlockScheduler scheduler =
+                    config.schedule() == TrainConfig.Schedule.LINEAR
+                            ? DropBlockScheduler.linear(config.dropProb(), totalSteps)
+                            : DropBlockScheduler.of(Tracker.fixed(config.dropProb()));
+            Tracker cosine =
+                    CosineTracker.builder()
+                            .setBaseValue(config.lr())
+                            .optFinalValue(0f)
+                            .setMaxUpdates(totalSteps)
+                            .build();
             // A new trainer counts optimizer updates from 0; continue the cosine where it was.
             int offset = stepsDone;
             Tracker learningRate = update -> cosine.getNewValue(update + offset);
             Accuracy accuracy = new Accuracy();
             DefaultTrainingConfig trainingConfig =
                     new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                            .optOptimizer(Optimizer.sgd().setLearningRateTracker(learningRate)
-                                    .optMomentum(MOMENTUM).optWeightDecays(config.weightDecay())
-                                    .build())
+                            .optOptimizer(
+                                    Optimizer.sgd()
+                                            .setLearningRateTracker(learningRate)
+                                            .optMomentum(MOMENTUM)
+                                            .optWeightDecays(config.weightDecay())
+                                            .build())
                             .addEvaluator(accuracy)
-                            .addTrainingListeners(new EvaluatorTrainingListener(), scheduler,
+                            .addTrainingListeners(
+                                    new EvaluatorTrainingListener(),
+                                    scheduler,
                                     new DivergenceCheck(config.lr(), stepsDone, stepsPerEpoch));
             try (Trainer trainer = model.newTrainer(trainingConfig);
                     NDManager dataManager = trainer.getManager().newSubManager()) {
@@ -161,73 +180,133 @@ public final class TrainingRun {
                 // (which has no parameters) start from the same weights.
                 Engine.getInstance().setRandomSeed(config.seed());
                 trainer.initialize(new Shape(config.batchSize()).addAll(imageShape));
-                ArrayDataset validation = data.validationSize() > 0
-                        ? data.validation(dataManager, config.batchSize()) : null;
+                ArrayDataset validation =
+                        data.validationSize() > 0
+                                ? data.validation(dataManager, config.batchSize())
+                                : null;
                 ArrayDataset test = data.test(dataManager, config.batchSize());
                 for (int epoch = firstEpoch; epoch <= config.epochs(); epoch++) {
                     long start = System.nanoTime();
                     Engine.getInstance().setRandomSeed(config.seed() * 10_007 + epoch);
-                    PartialEpoch done = partial != null && partial.epoch() == epoch
-                            ? partial : new PartialEpoch(epoch, 0, 0, Double.NaN, Double.NaN, 0);
+                    PartialEpoch done =
+                            partial != null && partial.epoch() == epoch
+                                    ? partial
+                                    : new PartialEpoch(epoch, 0, 0, Double.NaN, Double.NaN, 0);
                     PartialEpoch trained;
                     try (NDManager epochManager = dataManager.newSubManager()) {
-                        ArrayDataset trainSet =
-                                data.train(epochManager, config.batchSize(), epoch);
-                        trained = trainEpoch(trainer, accuracy, trainSet, scheduler, done,
-                                stepsPerEpoch, start);
+                        ArrayDataset trainSet = data.train(epochManager, config.batchSize(), epoch);
+                        trained =
+                                trainEpoch(
+                                        trainer,
+                                        accuracy,
+                                        trainSet,
+                                        scheduler,
+                                        done,
+                                        stepsPerEpoch,
+                                        start);
                     }
                     if (trained.batches() < stepsPerEpoch) {
-                        stopInside(dir, model, trained, scheduler, history,
+                        throw stopInside(
+                                dir,
+                                model,
+                                trained,
+                                scheduler,
+                                history,
                                 wall + (System.nanoTime() - start) / 1e9);
                     }
-                    double[] val = heldOut(trainer, accuracy, validation,
-                            EvaluatorTrainingListener.VALIDATE_EPOCH);
+                    double[] val =
+                            heldOut(
+                                    trainer,
+                                    accuracy,
+                                    validation,
+                                    EvaluatorTrainingListener.VALIDATE_EPOCH);
                     boolean testNow = epoch % config.testEvery() == 0 || epoch == config.epochs();
-                    double[] tested = testNow ? heldOut(trainer, accuracy, test, TEST)
-                            : new double[] {Double.NaN, Double.NaN};
+                    double[] tested =
+                            testNow
+                                    ? heldOut(trainer, accuracy, test, TEST)
+                                    : new double[] {Double.NaN, Double.NaN};
                     if (val == null || tested == null) {
-                        stopInside(dir, model, trained, scheduler, history,
+                        throw stopInside(
+                                dir,
+                                model,
+                                trained,
+                                scheduler,
+                                history,
                                 wall + (System.nanoTime() - start) / 1e9);
                     }
                     trainer.notifyListeners(listener -> listener.onEpoch(trainer));
                     stepsDone = scheduler.getStep();
-                    EpochMetrics m = new EpochMetrics(epoch, stepsDone, trained.trainLoss(),
-                            trained.trainAccuracy(), tested[0], tested[1], val[0], val[1],
-                            regularized ? scheduler.dropProbAt(stepsDone) : 0,
-                            learningRate.getNewValue(stepsDone - offset), trained.seconds(),
-                            data.trainSize() / trained.seconds(), ResidentMemory.megabytes());
+                    EpochMetrics m =
+                            new EpochMetrics(
+                                    epoch,
+                                    stepsDone,
+                                    trained.trainLoss(),
+                                    trained.trainAccuracy(),
+                                    tested[0],
+                                    tested[1],
+                                    val[0],
+                                    val[1],
+                                    regularized ? scheduler.dropProbAt(stepsDone) : 0,
+                                    learningRate.getNewValue(stepsDone - offset),
+                                    trained.seconds(),
+                                    data.trainSize() / trained.seconds(),
+                                    ResidentMemory.megabytes());
                     history.add(m);
                     print(m, validation != null, testNow);
                     wall += (System.nanoTime() - start) / 1e9;
-                    dir.saveCheckpoint(path -> model.save(path, RunDirectory.MODEL),
+                    dir.saveCheckpoint(
+                            path -> model.save(path, RunDirectory.MODEL),
                             new State(config, epoch, stepsDone, history, wall, null));
                     if (stop.isRequested() && epoch < config.epochs()) {
-                        throw new RunStoppedException("stopped after epoch " + epoch + " of "
-                                + config.epochs() + "; checkpoint in " + dir.partial());
+                        throw new RunStoppedException(
+                                "stopped after epoch "
+                                        + epoch
+                                        + " of "
+                                        + config.epochs()
+                                        + "; checkpoint in "
+                                        + dir.partial());
                     }
                 }
             }
             EpochMetrics last = history.get(history.size() - 1);
             double trainSeconds = history.stream().mapToDouble(EpochMetrics::seconds).sum();
-            RunSummary summary = new RunSummary(config, history, last.testAccuracy(),
-                    last.testLoss(), last.validationAccuracy(), wall,
-                    data.trainSize() * history.size() / trainSeconds, stepsDone);
-            dir.finish(summary, path -> model.save(path, RunDirectory.MODEL),
-                    png -> CurvesPlot.write(history, config.model() + ", "
-                            + config.regularizer().optionValue(), png));
+            RunSummary summary =
+                    new RunSummary(
+                            config,
+                            history,
+                            last.testAccuracy(),
+                            last.testLoss(),
+                            last.validationAccuracy(),
+                            wall,
+                            data.trainSize() * history.size() / trainSeconds,
+                            stepsDone);
+            dir.finish(
+                    summary,
+                    path -> model.save(path, RunDirectory.MODEL),
+                    png ->
+                            CurvesPlot.write(
+                                    history,
+                                    config.model() + ", " + config.regularizer().optionValue(),
+                                    png));
             return summary;
         }
     }
 
     /**
-     * Trains one epoch's batches after those already done, until they are all done or a stop
-     * is requested.
+     * Trains one epoch's batches after those already done, until they are all done or a stop is
+     * requested.
      *
      * @param start when the epoch started, by {@link System#nanoTime()}
      * @return the epoch's training so far, {@code done} included
      */
-    private PartialEpoch trainEpoch(Trainer trainer, Accuracy accuracy, ArrayDataset train,
-            DropBlockScheduler scheduler, PartialEpoch done, int batches, long start) {
+    private PartialEpoch trainEpoch(
+            Trainer trainer,
+            Accuracy accuracy,
+            ArrayDataset train,
+            DropBlockScheduler scheduler,
+            PartialEpoch done,
+            int batches,
+            long start) {
         Loss loss = trainer.getLoss();
         String key = EvaluatorTrainingListener.TRAIN_EPOCH;
         int index = 0;
@@ -242,8 +321,13 @@ public final class TrainingRun {
                 trainer.step();
                 samples += batch.getSize();
                 double elapsed = (System.nanoTime() - start) / 1e9;
-                progress.update(done.epoch(), config.epochs(), index, batches,
-                        loss.getAccumulator(key), samples / elapsed,
+                progress.update(
+                        done.epoch(),
+                        config.epochs(),
+                        index,
+                        batches,
+                        loss.getAccumulator(key),
+                        samples / elapsed,
                         scheduler.dropProbAt(scheduler.getStep()));
             }
             if (stop.isRequested() && index < batches) {
@@ -254,16 +338,28 @@ public final class TrainingRun {
         int newBatches = index - done.batches();
         double seconds = done.seconds() + (System.nanoTime() - start) / 1e9;
         if (newBatches == 0) {
-            return new PartialEpoch(done.epoch(), index, done.samples(), done.trainLoss(),
-                    done.trainAccuracy(), seconds);
+            return new PartialEpoch(
+                    done.epoch(),
+                    index,
+                    done.samples(),
+                    done.trainLoss(),
+                    done.trainAccuracy(),
+                    seconds);
         }
         // Weighted as DJL's evaluators weight: the loss by batches, the accuracy by images.
-        double lossSum = loss.getAccumulator(key) * newBatches
-                + (done.batches() == 0 ? 0 : done.trainLoss() * done.batches());
-        double correct = accuracy.getAccumulator(key) * samples
-                + (done.samples() == 0 ? 0 : done.trainAccuracy() * done.samples());
-        return new PartialEpoch(done.epoch(), index, done.samples() + samples, lossSum / index,
-                correct / (done.samples() + samples), seconds);
+        double lossSum =
+                loss.getAccumulator(key) * newBatches
+                        + (done.batches() == 0 ? 0 : done.trainLoss() * done.batches());
+        double correct =
+                accuracy.getAccumulator(key) * samples
+                        + (done.samples() == 0 ? 0 : done.trainAccuracy() * done.samples());
+        return new PartialEpoch(
+                done.epoch(),
+                index,
+                done.samples() + samples,
+                lossSum / index,
+                correct / (done.samples() + samples),
+                seconds);
     }
 
     /**
@@ -299,27 +395,61 @@ public final class TrainingRun {
         return new double[] {trainer.getLoss().getAccumulator(key), accuracy.getAccumulator(key)};
     }
 
-    /** Writes a checkpoint inside an epoch and stops. */
-    private void stopInside(RunDirectory dir, Model model, PartialEpoch trained,
-            DropBlockScheduler scheduler, List<EpochMetrics> history, double wall)
+    /**
+     * Writes a checkpoint inside an epoch.
+     *
+     * @return the exception that stops the run, for the caller to throw
+     */
+    private RunStoppedException stopInside(
+            RunDirectory dir,
+            Model model,
+            PartialEpoch trained,
+            DropBlockScheduler scheduler,
+            List<EpochMetrics> history,
+            double wall)
             throws IOException {
-        dir.saveCheckpoint(path -> model.save(path, RunDirectory.MODEL),
-                new State(config, trained.epoch() - 1, scheduler.getStep(), history, wall,
-                        trained));
-        throw new RunStoppedException("stopped in epoch " + trained.epoch() + " of "
-                + config.epochs() + " after batch " + trained.batches() + "; checkpoint in "
-                + dir.partial());
+        dir.saveCheckpoint(
+                path -> model.save(path, RunDirectory.MODEL),
+                new State(
+                        config, trained.epoch() - 1, scheduler.getStep(), history, wall, trained));
+        return new RunStoppedException(
+                "stopped in epoch "
+                        + trained.epoch()
+                        + " of "
+                        + config.epochs()
+                        + " after batch "
+                        + trained.batches()
+                        + "; checkpoint in "
+                        + dir.partial());
     }
 
     private void print(EpochMetrics m, boolean validated, boolean tested) {
-        out.printf(Locale.ROOT, "epoch %d/%d  train loss %.4f  train acc %.4f%s%s  drop %.4f"
+        out.printf(
+                Locale.ROOT,
+                "epoch %d/%d  train loss %.4f  train acc %.4f%s%s  drop %.4f"
                         + "  %.1f s  %.0f img/s  rss %.0f MiB%n",
-                m.epoch(), config.epochs(), m.trainLoss(), m.trainAccuracy(),
-                validated ? String.format(Locale.ROOT, "  val loss %.4f  val acc %.4f",
-                        m.validationLoss(), m.validationAccuracy()) : "",
-                tested ? String.format(Locale.ROOT, "  test loss %.4f  test acc %.4f",
-                        m.testLoss(), m.testAccuracy()) : "",
-                m.dropProb(), m.seconds(), m.samplesPerSecond(), m.residentMb());
+                m.epoch(),
+                config.epochs(),
+                m.trainLoss(),
+                m.trainAccuracy(),
+                validated
+                        ? String.format(
+                                Locale.ROOT,
+                                "  val loss %.4f  val acc %.4f",
+                                m.validationLoss(),
+                                m.validationAccuracy())
+                        : "",
+                tested
+                        ? String.format(
+                                Locale.ROOT,
+                                "  test loss %.4f  test acc %.4f",
+                                m.testLoss(),
+                                m.testAccuracy())
+                        : "",
+                m.dropProb(),
+                m.seconds(),
+                m.samplesPerSecond(),
+                m.residentMb());
         out.flush();
     }
 

@@ -4,12 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dropblock4j.cli.CliRunner;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
+
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 class MaskCommandTest {
 
@@ -35,17 +38,20 @@ class MaskCommandTest {
 
     @Test
     void blockSizesMustBeTwo(@TempDir Path tmp) {
-        CliRunner.Result r = CliRunner.run("mask", "--out", tmp.resolve("m.png").toString(),
-                "--block-sizes", "3");
+        CliRunner.Result r =
+                CliRunner.run(
+                        "mask", "--out", tmp.resolve("m.png").toString(), "--block-sizes", "3");
         assertEquals(2, r.exitCode());
-        assertTrue(r.err().startsWith("dropblock4j: --block-sizes must be two sizes, got [3]"),
+        assertTrue(
+                r.err().startsWith("dropblock4j: --block-sizes must be two sizes, got [3]"),
                 r.err());
     }
 
     @Test
     void blockSizeBelowOneIsRefusedAsEverywhere(@TempDir Path tmp) {
-        CliRunner.Result r = CliRunner.run("mask", "--out", tmp.resolve("m.png").toString(),
-                "--block-sizes", "3,0");
+        CliRunner.Result r =
+                CliRunner.run(
+                        "mask", "--out", tmp.resolve("m.png").toString(), "--block-sizes", "3,0");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("'--block-sizes' (A,B): must be >= 1, got 0"), r.err());
     }

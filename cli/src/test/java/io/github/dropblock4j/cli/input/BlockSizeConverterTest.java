@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+
 import picocli.CommandLine.TypeConversionException;
 
 class BlockSizeConverterTest {
@@ -19,10 +20,16 @@ class BlockSizeConverterTest {
     @ParameterizedTest
     @CsvSource(
             delimiter = ';',
-            value = {"0; must be >= 1, got 0", "-3; must be >= 1, got -3", "7.5; '7.5' is not an int"})
+            value = {
+                "0; must be >= 1, got 0",
+                "-3; must be >= 1, got -3",
+                "7.5; '7.5' is not an int"
+            })
     void everythingElseIsRefusedNamingTheValue(String value, String message) {
-        TypeConversionException e = assertThrows(TypeConversionException.class,
-                () -> new BlockSizeConverter().convert(value));
+        TypeConversionException e =
+                assertThrows(
+                        TypeConversionException.class,
+                        () -> new BlockSizeConverter().convert(value));
         assertEquals(message, e.getMessage());
     }
 }

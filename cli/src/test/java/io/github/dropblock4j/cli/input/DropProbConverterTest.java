@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+
 import picocli.CommandLine.TypeConversionException;
 
 class DropProbConverterTest {
@@ -26,8 +27,10 @@ class DropProbConverterTest {
                 "x; 'x' is not a float"
             })
     void everythingElseIsRefusedNamingTheValue(String value, String message) {
-        TypeConversionException e = assertThrows(TypeConversionException.class,
-                () -> new DropProbConverter().convert(value));
+        TypeConversionException e =
+                assertThrows(
+                        TypeConversionException.class,
+                        () -> new DropProbConverter().convert(value));
         assertEquals(message, e.getMessage());
     }
 }

@@ -5,14 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.github.dropblock4j.djl.ResNetDropBlock;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 class TrainConfigTest {
 
@@ -39,15 +41,19 @@ class TrainConfigTest {
     void modelsAreEveryDepthResNetDropBlockBuilds() {
         assertEquals(ResNetDropBlock.DEPTHS.size(), TrainConfig.MODELS.size());
         for (int depth : ResNetDropBlock.DEPTHS) {
-            assertEquals(depth,
-                    TrainConfig.builder().optModel("resnet" + depth).build().depth());
+            assertEquals(depth, TrainConfig.builder().optModel("resnet" + depth).build().depth());
         }
     }
 
     @Test
     void toBuilderRebuildsAnEqualConfigAndChangesOnlyWhatIsSet() {
-        TrainConfig c = TrainConfig.builder().optModel("resnet50").optStages(List.of(3, 4))
-                .optSeed(9).optAugment(true).build();
+        TrainConfig c =
+                TrainConfig.builder()
+                        .optModel("resnet50")
+                        .optStages(List.of(3, 4))
+                        .optSeed(9)
+                        .optAugment(true)
+                        .build();
         assertEquals(c, c.toBuilder().build());
         assertEquals(c.hashCode(), c.toBuilder().build().hashCode());
         TrainConfig other = c.toBuilder().optSeed(10).build();
@@ -66,8 +72,9 @@ class TrainConfigTest {
 
     static Stream<Arguments> badSettings() {
         return Stream.of(
-                bad(b -> b.optModel("resnet21"), "--model must be one of " + TrainConfig.MODELS
-                        + ", got resnet21"),
+                bad(
+                        b -> b.optModel("resnet21"),
+                        "--model must be one of " + TrainConfig.MODELS + ", got resnet21"),
                 bad(b -> b.optEpochs(10_001), "--epochs must be in [1, 10000], got 10001"),
                 bad(b -> b.optBatchSize(0), "--batch-size must be in [1, 4096], got 0"),
                 bad(b -> b.optLr(Float.NaN), "--lr must be in (0, 10], got NaN"),
@@ -76,11 +83,16 @@ class TrainConfigTest {
                 bad(b -> b.optDropProb(1f), "--drop-prob must be in [0, 1), got 1.0"),
                 bad(b -> b.optTrainLimit(-1), "--train-limit must be >= 0 (0: no limit), got -1"),
                 bad(b -> b.optTestLimit(-1), "--test-limit must be >= 0 (0: no limit), got -1"),
-                bad(b -> b.optValSplit(-1), "--val-split must be >= 0 (0: no validation set), got -1"),
+                bad(
+                        b -> b.optValSplit(-1),
+                        "--val-split must be >= 0 (0: no validation set), got -1"),
                 bad(b -> b.optTestEvery(0), "--test-every must be >= 1, got 0"),
-                bad(b -> b.optModel("resnet18").optStages(List.of(5)),
+                bad(
+                        b -> b.optModel("resnet18").optStages(List.of(5)),
                         "--stages must be in [1, 4] for resnet18, got [5]"),
-                bad(b -> b.optStages(List.of()), "--stages must be in [1, 3] for resnet20, got []"));
+                bad(
+                        b -> b.optStages(List.of()),
+                        "--stages must be in [1, 3] for resnet20, got []"));
     }
 
     private static Arguments bad(UnaryOperator<TrainConfig.Builder> change, String message) {
@@ -91,8 +103,10 @@ class TrainConfigTest {
     @MethodSource("badSettings")
     void badSettingsAreRefusedNamingOptionRuleAndValue(
             UnaryOperator<TrainConfig.Builder> change, String message) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> change.apply(TrainConfig.builder()).build());
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> change.apply(TrainConfig.builder()).build());
         assertEquals(message, e.getMessage());
     }
 }

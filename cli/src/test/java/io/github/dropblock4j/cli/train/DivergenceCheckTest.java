@@ -16,6 +16,7 @@ import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.EvaluatorTrainingListener;
 import ai.djl.training.loss.Loss;
+
 import org.junit.jupiter.api.Test;
 
 class DivergenceCheckTest {
@@ -29,15 +30,17 @@ class DivergenceCheckTest {
             // Two finite batches, then one whose inputs (and so loss) are NaN.
             float[] x = new float[12];
             x[8] = Float.NaN;
-            ArrayDataset data = new ArrayDataset.Builder()
-                    .setData(manager.create(x, new Shape(6, 2)))
-                    .optLabels(manager.zeros(new Shape(6)))
-                    .setSampling(2, false)
-                    .build();
+            ArrayDataset data =
+                    new ArrayDataset.Builder()
+                            .setData(manager.create(x, new Shape(6, 2)))
+                            .optLabels(manager.zeros(new Shape(6)))
+                            .setSampling(2, false)
+                            .build();
             // Steps 1-9 were done before this trainer (a resumed run), 4 steps an epoch.
             DefaultTrainingConfig config =
                     new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                            .addTrainingListeners(new EvaluatorTrainingListener(),
+                            .addTrainingListeners(
+                                    new EvaluatorTrainingListener(),
                                     new DivergenceCheck(0.5f, 9, 4));
             try (Trainer trainer = model.newTrainer(config)) {
                 trainer.initialize(new Shape(2, 2));
@@ -54,8 +57,10 @@ class DivergenceCheckTest {
                 }
                 assertEquals(2, trained);
                 assertNotNull(e, "the NaN batch went through");
-                assertEquals("training diverged: loss NaN at epoch 3, step 12 (--lr 0.5); try a"
-                        + " smaller --lr", e.getMessage());
+                assertEquals(
+                        "training diverged: loss NaN at epoch 3, step 12 (--lr 0.5); try a"
+                                + " smaller --lr",
+                        e.getMessage());
             }
         }
     }

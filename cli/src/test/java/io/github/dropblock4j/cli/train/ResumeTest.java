@@ -8,6 +8,10 @@ import io.github.dropblock4j.cli.ChildCli;
 import io.github.dropblock4j.cli.CliRunner;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,14 +20,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A training process killed with SIGKILL after its first epoch is resumed with --resume. */
 class ResumeTest {
 
-    private static final String[] RUN = {"--epochs", "3", "--train-limit", "300", "--test-limit",
-        "100", "--batch-size", "50"};
+    private static final String[] RUN = {
+        "--epochs", "3", "--train-limit", "300", "--test-limit", "100", "--batch-size", "50"
+    };
 
     @Test
     void killedRunResumesAfterItsLastEpochToTheSameStepsAndSchedule(@TempDir Path tmp)
@@ -36,7 +39,8 @@ class ResumeTest {
             process.destroyForcibly();
             process.waitFor(30, TimeUnit.SECONDS);
         }
-        assertFalse(Files.exists(out.resolve("summary.json")), "the killed run must look unfinished");
+        assertFalse(
+                Files.exists(out.resolve("summary.json")), "the killed run must look unfinished");
         RunDirectory.State checkpoint = RunDirectory.resume(out).loadState().orElseThrow();
 
         CliRunner.Result resumed = CliRunner.run("train", "--resume", out.toString());
@@ -55,8 +59,8 @@ class ResumeTest {
         assertEquals(3, summary.epochs().size());
         for (int e = 0; e < 3; e++) {
             assertEquals(e + 1, summary.epochs().get(e).epoch());
-            assertEquals(reference.epochs().get(e).dropProb(), summary.epochs().get(e).dropProb(),
-                    1e-7);
+            assertEquals(
+                    reference.epochs().get(e).dropProb(), summary.epochs().get(e).dropProb(), 1e-7);
             assertEquals(reference.epochs().get(e).step(), summary.epochs().get(e).step());
         }
         assertFalse(Files.exists(tmp.resolve("run.partial")));
@@ -92,7 +96,7 @@ class ResumeTest {
     private static Process start(Path out) throws IOException {
         List<String> args = new ArrayList<>(List.of("train", "--out", out.toString()));
         args.addAll(List.of(RUN));
-        return ChildCli.start(out.resolveSibling("child.log"), List.of(),
-                args.toArray(String[]::new));
+        return ChildCli.start(
+                out.resolveSibling("child.log"), List.of(), args.toArray(String[]::new));
     }
 }
