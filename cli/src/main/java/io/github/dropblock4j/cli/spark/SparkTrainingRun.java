@@ -21,7 +21,6 @@ import java.util.Random;
 import java.util.TreeMap;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
@@ -57,9 +56,11 @@ import org.nd4j.linalg.schedule.ScheduleType;
  * their last minibatch of the round (what DL4J's parameter averaging reports); the training
  * accuracy, over all training images in evaluation mode after the epoch; the test loss and
  * accuracy, in evaluation mode; and the drop probability and learning rate of the epoch's last
- * step. Images are normalised by the training images' per-channel mean and standard deviation, as
- * in {@code train}. The seed fixes the initial weights and the data order; the masks are drawn in
- * Spark's worker threads, which it does not seed. Not thread safe.
+ * step. Losses are cross-entropies, as {@code train}'s: DL4J's scores add the weight-decay term,
+ * which is taken off again, that of the averaged weights for the workers' losses. Images are
+ * normalised by the training images' per-channel mean and standard deviation, as in {@code train}.
+ * The seed fixes the initial weights and the data order; the masks are drawn in Spark's worker
+ * threads, which it does not seed. Not thread safe.
  */
 public final class SparkTrainingRun {
 
@@ -206,7 +207,7 @@ public final class SparkTrainingRun {
                                 .saveUpdater(true)
                                 .rddTrainingApproach(RDDTrainingApproach.Direct)
                                 // parallelizeEvenly gives each worker a partition of its own, and
-                                // the run caches each epoch's data itself and drops it after.
+                                // the run keeps each epoch's data itself and drops it after.
                                 .repartionData(Repartition.Never)
                                 .storageLevel(null)
                                 .rngSeed(config.seed()));
@@ -228,7 +229,7 @@ public final class SparkTrainingRun {
             int current = epoch;
             master.setRoundListener(
                     (round, rounds, steps, score) -> {
-                        roundLosses.add(score);
+                        roundLosses.add(score - weightDecayTerm(net));
                         double seconds = (System.nanoTime() - start) / 1e9;
                         progress.update(
                                 current,
@@ -247,7 +248,7 @@ public final class SparkTrainingRun {
             int lastStep = net.getNetwork().getIterationCount() - 1;
             Evaluation trained = net.evaluate(trainImages);
             Evaluation tested = net.evaluate(testImages);
-            double testLoss = net.calculateScore(testImages, true);
+            double testLoss = net.calculateScore(testImages, true) - weightDecayTerm(net);
             EpochMetrics m =
                     new EpochMetrics(
                             epoch,
@@ -295,8 +296,18 @@ public final class SparkTrainingRun {
         return summary;
     }
 
+    // Kept by the executors and cut loose from the driver's list before any use: a partition of
+    // a parallelized list carries its images, and every task of every round would ship them again.
+    // An executor lost mid-epoch then fails the run instead of recomputing from the driver.
     private static JavaRDD<DataSet> cached(JavaRDD<DataSet> rdd) {
-        return rdd.persist(StorageLevel.MEMORY_ONLY_SER());
+        rdd.rdd().localCheckpoint();
+        rdd.count();
+        return rdd;
+    }
+
+    // What DL4J adds to every minibatch's mean loss in its scores, for the driver's weights.
+    private static double weightDecayTerm(SparkComputationGraph net) {
+        return net.getNetwork().calcRegularizationScore(true);
     }
 
     private static double mean(List<Double> values) {
