@@ -100,10 +100,37 @@ final class ImageTrainingData implements TrainingData {
 
     @Override
     public ArrayDataset train(NDManager manager, int batchSize, int epoch) {
-        LabeledImages images = augment
-                ? train.augmented(CROP_PADDING, new Random(seed * 1_000_003L + epoch))
-                : train;
-        return images.toArrayDataset(manager, mean, std, batchSize, true);
+        return trainImages(epoch).toArrayDataset(manager, mean, std, batchSize, true);
+    }
+
+    /**
+     * Returns one epoch's training images, augmented afresh for the epoch when augmentation is on.
+     *
+     * @param epoch the epoch, 1-based: with the seed it fixes the augmentation
+     * @return the images, not standardised
+     */
+    LabeledImages trainImages(int epoch) {
+        return augment ? train.augmented(CROP_PADDING, new Random(seed * 1_000_003L + epoch)) : train;
+    }
+
+    /** Returns the validation images, not standardised, or null without a validation set. */
+    LabeledImages validationImages() {
+        return validation;
+    }
+
+    /** Returns the test images, not standardised. */
+    LabeledImages testImages() {
+        return test;
+    }
+
+    /** Returns the per-channel mean that standardises every set, the training images'. */
+    float[] mean() {
+        return mean.clone();
+    }
+
+    /** Returns the per-channel standard deviation that standardises every set. */
+    float[] std() {
+        return std.clone();
     }
 
     @Override

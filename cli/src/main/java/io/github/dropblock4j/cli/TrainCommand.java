@@ -58,6 +58,10 @@ final class TrainCommand implements Callable<Integer> {
             description = "dropblock, dropout, spatial-dropout or none (default: dropblock).")
     Regularizer regularizer = Regularizer.DROPBLOCK;
 
+    @Option(names = "--framework", paramLabel = "NAME",
+            description = "djl (Deep Java Library on PyTorch) or dl4j (Deeplearning4j on ND4J) (default: ${DEFAULT-VALUE}).")
+    String framework = "djl";
+
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory to create (default: runs/<model>-<time>).")
     Path out;
 
@@ -75,7 +79,7 @@ final class TrainCommand implements Callable<Integer> {
         } else {
             TrainConfig config = toConfig().validate();
             // Read the data before creating anything, so bad data leaves nothing behind.
-            TrainingData trainingData = load(config);
+            ImageTrainingData trainingData = load(config);
             Path target = out != null ? out
                     : Path.of("runs", config.model + "-" + LocalDateTime.now().format(
                             DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -84,12 +88,14 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    RunSummary run(TrainConfig config, TrainingData trainingData, RunDirectory dir) throws IOException {
+    RunSummary run(TrainConfig config, ImageTrainingData trainingData, RunDirectory dir) throws IOException {
         var out = spec.commandLine().getOut();
         out.println("training " + config);
         out.println("data: " + trainingData);
-        RunSummary summary = new TrainingRun(config, trainingData, out, spec.commandLine().getErr(),
-                System.console() != null).run(dir);
+        boolean live = System.console() != null;
+        RunSummary summary = "dl4j".equals(config.framework)
+                ? new Dl4jTrainingRun(config, trainingData, out, spec.commandLine().getErr(), live).run(dir)
+                : new TrainingRun(config, trainingData, out, spec.commandLine().getErr(), live).run(dir);
         out.printf(java.util.Locale.ROOT, "final test accuracy %.4f, test loss %.4f, %.0f s, %.0f img/s%nresults in %s%n",
                 summary.finalTestAccuracy(), summary.finalTestLoss(), summary.wallSeconds(),
                 summary.samplesPerSecond(), dir.out());
@@ -97,13 +103,14 @@ final class TrainCommand implements Callable<Integer> {
         return summary;
     }
 
-    static TrainingData load(TrainConfig config) {
+    static ImageTrainingData load(TrainConfig config) {
         DataSource source = DataSource.resolve(config.data);
         return new ImageTrainingData(source.train(), source.test(), config);
     }
 
     TrainConfig toConfig() {
         TrainConfig c = shared.applyTo(new TrainConfig());
+        c.framework = framework;
         c.weightDecay = weightDecay;
         c.seed = seed;
         c.blockSize = blockSize;

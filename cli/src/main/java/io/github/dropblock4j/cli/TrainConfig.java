@@ -19,6 +19,9 @@ public final class TrainConfig {
             List.of("resnet20", "resnet32", "resnet44", "resnet56", "resnet110", "resnet18", "resnet34",
                     "resnet50", "resnet101", "resnet152");
 
+    /** Frameworks {@code --framework} accepts: the one that trains the network. */
+    public static final List<String> FRAMEWORKS = List.of("djl", "dl4j");
+
     /** How the drop probability moves over training. */
     public enum Schedule {
         /** From 0 to the target linearly over the whole run, as the paper recommends. */
@@ -27,6 +30,7 @@ public final class TrainConfig {
         CONSTANT
     }
 
+    String framework = "djl";
     String data = "embedded";
     String model = "resnet20";
     int epochs = 3;
@@ -53,6 +57,10 @@ public final class TrainConfig {
      * @throws IllegalArgumentException naming the first bad option and its value
      */
     public TrainConfig validate() {
+        if (!FRAMEWORKS.contains(framework)) {
+            throw new IllegalArgumentException(
+                    "--framework must be one of " + FRAMEWORKS + ", got " + framework);
+        }
         if (!MODELS.contains(model)) {
             throw new IllegalArgumentException("--model must be one of " + MODELS + ", got " + model);
         }
@@ -138,7 +146,8 @@ public final class TrainConfig {
                 + (testLimit > 0 ? " test-limit=" + testLimit : "")
                 + (valSplit > 0 ? " val-split=" + valSplit : "")
                 + (augment ? " augment" : "")
-                + (testEvery > 1 ? " test-every=" + testEvery : "");
+                + (testEvery > 1 ? " test-every=" + testEvery : "")
+                + ("djl".equals(framework) ? "" : " framework=" + framework);
     }
 
     /**
@@ -148,6 +157,7 @@ public final class TrainConfig {
      */
     public TrainConfig copy() {
         TrainConfig c = new TrainConfig();
+        c.framework = framework;
         c.data = data;
         c.model = model;
         c.epochs = epochs;
@@ -176,7 +186,8 @@ public final class TrainConfig {
             return false;
         }
         TrainConfig c = (TrainConfig) o;
-        return Objects.equals(data, c.data)
+        return Objects.equals(framework, c.framework)
+                && Objects.equals(data, c.data)
                 && Objects.equals(model, c.model)
                 && epochs == c.epochs
                 && batchSize == c.batchSize
@@ -199,7 +210,7 @@ public final class TrainConfig {
     /** {@inheritDoc} */
     @Override
     public int hashCode() {
-        return 31 * Objects.hash(data, model, epochs, batchSize, lr, weightDecay, seed, blockSize, dropProb,
+        return 31 * Objects.hash(framework, data, model, epochs, batchSize, lr, weightDecay, seed, blockSize, dropProb,
                 schedule, shortcut, regularizer, trainLimit, testLimit, valSplit, augment, testEvery) + Arrays.hashCode(stages);
     }
 }

@@ -1,0 +1,61 @@
+package io.github.dropblock4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+class Dl4jTrainingRunTest {
+
+    @Test
+    void dl4jTrainsTheResNetAndWritesTheSameRunDirectory(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("run");
+        CliRunner.Result r =
+                CliRunner.run(TrainCommandTest.args(out, "--framework", "dl4j", "--epochs", "2"));
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("framework=dl4j"), r.out());
+        assertTrue(r.out().contains("epoch 2/2"), r.out());
+        for (String file : List.of("metrics.csv", "summary.json", "curves.png", "config.json")) {
+            assertTrue(Files.size(out.resolve(file)) > 0, file);
+        }
+        assertFalse(Files.exists(tmp.resolve("run.partial")));
+        List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
+        assertEquals(3, csv.size());
+        assertEquals(EpochMetrics.CSV_HEADER, csv.get(0));
+        RunSummary summary = RunDirectory.readSummary(out).orElseThrow();
+        assertEquals("dl4j", summary.config().framework);
+        // 200 images in batches of 50, two epochs.
+        assertEquals(8, summary.steps());
+        // The linear schedule ends at the target.
+        assertEquals(0.1, summary.epochs().get(1).dropProb(), 1e-6);
+        assertTrue(summary.epochs().get(0).dropProb() < 0.1);
+        for (EpochMetrics m : summary.epochs()) {
+            assertTrue(m.trainLoss() > 0 && Double.isFinite(m.trainLoss()), m.toString());
+            assertTrue(m.testAccuracy() >= 0 && m.testAccuracy() <= 1, m.toString());
+        }
+        // The saved model is the trained ResNet-20 with its DropBlocks and iteration count.
+        ComputationGraph net =
+                ModelSerializer.restoreComputationGraph(
+                        out.resolve("model").resolve(Dl4jTrainingRun.MODEL_FILE).toFile(), true);
+        assertEquals(8, net.getIterationCount());
+        assertTrue(net.getConfiguration().getVertices().containsKey("s3u2_shortcut_drop"));
+    }
+
+    @Test
+    void unknownFrameworkExitsTwoNamingIt(@TempDir Path tmp) {
+        Path out = tmp.resolve("run");
+        CliRunner.Result r = CliRunner.run(TrainCommandTest.args(out, "--framework", "tf"));
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains("--framework must be one of [djl, dl4j], got tf"), r.err());
+        assertFalse(Files.exists(out));
+    }
+}
