@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 class Dl4jTrainingRunTest {
 
@@ -48,6 +49,56 @@ class Dl4jTrainingRunTest {
                         out.resolve("model").resolve(Dl4jTrainingRun.MODEL_FILE).toFile(), true);
         assertEquals(8, net.getIterationCount());
         assertTrue(net.getConfiguration().getVertices().containsKey("s3u2_shortcut_drop"));
+    }
+
+    @Test
+    void killedRunResumesWithItsScheduleAndIterationCount(@TempDir Path tmp) throws Exception {
+        // 100 images in batches of 50: two steps an epoch.
+        Path out = tmp.resolve("run");
+        Path state = tmp.resolve("run.partial").resolve("checkpoint").resolve("state.json");
+        Process process =
+                ChildCli.start(
+                        tmp.resolve("child.log"),
+                        List.of(),
+                        "train",
+                        "--out",
+                        out.toString(),
+                        "--framework",
+                        "dl4j",
+                        "--epochs",
+                        "3",
+                        "--train-limit",
+                        "100",
+                        "--test-limit",
+                        "50",
+                        "--batch-size",
+                        "50");
+        try {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while (!Files.exists(state) && process.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(Files.exists(state), "the first epoch's checkpoint never appeared");
+        } finally {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+        assertFalse(Files.exists(out.resolve("summary.json")), "the killed run must not look finished");
+
+        CliRunner.Result resumed = CliRunner.run("train", "--resume", out.toString());
+        assertEquals(0, resumed.exitCode(), resumed.err());
+        RunSummary summary = RunDirectory.readSummary(out).orElseThrow();
+        assertEquals(6, summary.steps());
+        assertEquals(3, summary.epochs().size());
+        // The linear schedule over 6 steps, continued where the checkpoint left it.
+        for (int e = 0; e < 3; e++) {
+            assertEquals(2 * (e + 1), summary.epochs().get(e).step());
+            assertEquals(0.1 * (e + 1) / 3, summary.epochs().get(e).dropProb(), 1e-9);
+        }
+        ComputationGraph net =
+                ModelSerializer.restoreComputationGraph(
+                        out.resolve("model").resolve(Dl4jTrainingRun.MODEL_FILE).toFile(), true);
+        assertEquals(6, net.getIterationCount());
     }
 
     @Test
