@@ -1,0 +1,137 @@
+package io.github.dropblock4j.cli.train;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.dataset.ArrayDataset;
+import io.github.dropblock4j.cli.data.LabeledImages;
+import io.github.dropblock4j.cli.input.BadInputException;
+import io.github.dropblock4j.cli.run.TrainConfig;
+import java.util.Random;
+
+/**
+ * {@link TrainingData} over a training and a test {@link LabeledImages}, all standardised with the
+ * training images' per-channel mean and standard deviation.
+ *
+ * <p>The validation set is split off the training images first (stratified), and the training
+ * subset is then drawn from the rest, so the two never share an image. Augmentation (random crop
+ * with 4 pixels of zero padding, horizontal flip) touches the training images only and is drawn
+ * from a stream seeded by the run's seed and the epoch.
+ */
+public final class ImageTrainingData implements TrainingData {
+
+    /** The largest shift of the random crop, in pixels: the CIFAR standard. */
+    static final int CROP_PADDING = 4;
+
+    private final LabeledImages train;
+    private final LabeledImages validation;
+    private final LabeledImages test;
+    private final boolean augment;
+    private final long seed;
+    private final float[] mean;
+    private final float[] std;
+
+    /**
+     * Splits and cuts the images as a config asks.
+     *
+     * @param train the training images
+     * @param test the test images
+     * @param config the run's settings: {@code trainLimit}, {@code testLimit}, {@code valSplit},
+     *     {@code augment} and {@code seed}
+     * @throws BadInputException if the two sets differ in shape or classes, or the training set is
+     *     too small for the validation split
+     */
+    public ImageTrainingData(LabeledImages train, LabeledImages test, TrainConfig config) {
+        if (train.channels() != test.channels() || train.height() != test.height()
+                || train.width() != test.width() || train.numClasses() != test.numClasses()) {
+            throw new BadInputException("training images " + train + " and test images " + test
+                    + " differ in shape or classes");
+        }
+        LabeledImages pool = train;
+        if (config.valSplit() > 0) {
+            int perClass = config.valSplit() / train.numClasses();
+            if (perClass < 1) {
+                throw new BadInputException("--val-split must be at least the number of classes ("
+                        + train.numClasses() + "), got " + config.valSplit());
+            }
+            try {
+                LabeledImages.Split split = train.stratifiedSplit(perClass, config.seed() + 2);
+                this.validation = split.chosen();
+                pool = split.rest();
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException("--val-split " + config.valSplit() + " does not fit " + train + ": "
+                        + e.getMessage(), e);
+            }
+        } else {
+            this.validation = null;
+        }
+        this.train = limit(pool, config.trainLimit(), config.seed());
+        this.test = limit(test, config.testLimit(), config.seed() + 1);
+        this.augment = config.augment();
+        this.seed = config.seed();
+        this.mean = this.train.channelMeans();
+        this.std = this.train.channelStds();
+    }
+
+    private static LabeledImages limit(LabeledImages images, int limit, long seed) {
+        if (limit <= 0 || limit >= images.size()) {
+            return images;
+        }
+        int perClass = Math.max(1, limit / images.numClasses());
+        return images.stratifiedSubset(perClass, seed);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public long trainSize() {
+        return train.size();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public long validationSize() {
+        return validation == null ? 0 : validation.size();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape imageShape() {
+        return new Shape(train.channels(), train.height(), train.width());
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int classes() {
+        return train.numClasses();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public ArrayDataset train(NDManager manager, int batchSize, int epoch) {
+        LabeledImages images = augment
+                ? train.augmented(CROP_PADDING, new Random(seed * 1_000_003L + epoch))
+                : train;
+        return images.toArrayDataset(manager, mean, std, batchSize, true);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public ArrayDataset validation(NDManager manager, int batchSize) {
+        if (validation == null) {
+            throw new IllegalStateException("no validation set: --val-split is 0");
+        }
+        return validation.toArrayDataset(manager, mean, std, batchSize, false);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public ArrayDataset test(NDManager manager, int batchSize) {
+        return test.toArrayDataset(manager, mean, std, batchSize, false);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return train + (validation == null ? "" : " / validation " + validation) + " / " + test
+                + (augment ? " (augmented: random crop, padding " + CROP_PADDING + ", horizontal flip)" : "");
+    }
+}
