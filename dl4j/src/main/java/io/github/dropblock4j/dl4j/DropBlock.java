@@ -1,0 +1,668 @@
+package io.github.dropblock4j.dl4j;
+
+import io.github.dropblock4j.core.BlockGeometry;
+import io.github.dropblock4j.core.BlockSeeds;
+import io.github.dropblock4j.core.DropBlockGamma;
+import io.github.dropblock4j.core.GammaMode;
+import io.github.dropblock4j.core.MaskSharing;
+import io.github.dropblock4j.core.ScaleMode;
+
+import org.deeplearning4j.nn.conf.dropout.IDropout;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.shade.jackson.annotation.JsonCreator;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.SplittableRandom;
+
+/**
+ * DropBlock (Ghiasi, Lin and Le, "DropBlock: A regularization method for convolutional networks",
+ * NeurIPS 2018, arXiv 1810.12890) as a Deeplearning4j {@link IDropout}: during training, zeroes
+ * contiguous blocks of a feature map instead of single units, and rescales what is kept.
+ *
+ * <p>As in DL4J's {@code Dropout} and {@code SpatialDropout} and the paper's {@code keep_prob}, the
+ * probability is the probability of <em>keeping</em> a unit: {@code new DropBlock(0.9, 7)} drops
+ * 10% of the units in blocks of 7 x 7. Use it as a layer's dropout, {@code .dropOut(new
+ * DropBlock(0.9, 7))} on a convolution layer (DL4J applies a layer's dropout to that layer's
+ * input), or in a {@code DropoutLayer} after a {@code BatchNormalization}, the paper's placement;
+ * {@link DropoutPlacement} reports the layers where DL4J would silently ignore it.
+ *
+ * <p>The semantics are those of the DJL block, from {@code dropblock4j-core}: activations of rank
+ * 3, 4 or 5 with channels in dimension 1 (NCW, NCHW, NCDHW; {@link #withChannelsLast(boolean)} for
+ * NWC, NHWC, NDHWC), seeds drawn as Bernoulli(gamma) only where a whole block fits, a seed at
+ * {@code s} zeroing {@code [s, s + block)} in every spatial dimension, the block clipped to the
+ * feature map per dimension. With {@link GammaMode#CALIBRATED} (the default) gamma solves {@code
+ * mean_x(1 - (1 - gamma)^k(x)) = 1 - keep_prob}, so the expected fraction of dropped units is
+ * exactly {@code 1 - keep_prob} ({@link DropBlockGamma}); {@link GammaMode#PAPER} is equation (1)
+ * of the paper, {@code gamma = (1 - keep_prob) / block^2 * feat^2 / (feat - block + 1)^2}. Kept
+ * units are multiplied by {@code count(M) / count_ones(M)} ({@link ScaleMode#BATCH}, the default; 0
+ * when nothing is kept), and every channel of every sample draws its own mask ({@link
+ * MaskSharing#PER_CHANNEL}, Algorithm 1 of the paper).
+ *
+ * <p>Evaluation is the identity: DL4J calls a dropout only in training. A keep probability of 1
+ * passes the input through. The gradient is {@code dL/dx = dL/dy * mask * scale}, with the mask of
+ * the forward. The mask is drawn on the host ({@link BlockSeeds}: geometric gaps between seeds, one
+ * random draw per seed) and written once, scale and zeros together, straight into ND4J's memory, in
+ * the workspace DL4J gives a dropout for it ({@link ArrayType#INPUT}, as {@code SpatialDropout}
+ * does), so it lives until the layer's backward and is reused with the workspace. The generator is
+ * seeded from ND4J's, so {@code Nd4j.getRandom().setSeed(s)} reproduces the masks. float32
+ * activations get a float32 mask; float64 a float64 mask with the exact scale; float16 and bfloat16
+ * keep a float32 mask, so that a scale above float16's range does not overflow before the product.
+ *
+ * <p>DropBlock never writes into its input, even when DL4J offers the input as the result array: in
+ * a {@code ComputationGraph} the last consumer of a shared activation (an identity shortcut) gets
+ * it for in-place use, while another consumer (the residual branch's convolution) still needs it
+ * for its backward; writing into it corrupts that convolution's weight gradient. The output is a
+ * new array in the same workspace; the cost is memory, not time.
+ *
+ * <p>Layouts: DL4J's {@code ConvolutionLayer} with {@code CNN2DFormat.NHWC} applies its dropout to
+ * the NHWC input but back-propagates it through an NCHW gradient, and {@code Convolution1DLayer},
+ * {@code Convolution3D} and {@code Deconvolution2D} apply it in the forward but never to the
+ * gradient. In NHWC networks put DropBlock in a {@code DropoutLayer} with {@code
+ * withChannelsLast(true)}: a {@code DropoutLayer} sees the same layout both ways. {@link #backprop}
+ * rejects a gradient whose shape differs from the forward's input; the one case it cannot see, an
+ * NHWC map with as many channels as rows and columns, {@link DropoutPlacement} reports from the
+ * configuration.
+ *
+ * <p>Not thread safe, like DL4J's own dropouts: an instance holds the mask of its layer's last
+ * forward until the backward. DL4J clones the configured dropout for every layer; {@link #clone()}
+ * shares no mask. Equality and hash code cover the configuration, not the mask.
+ */
+public final class DropBlock implements IDropout {
+
+    private static final long serialVersionUID = 1L;
+    // The largest finite float16.
+    private static final float FLOAT16_MAX = 65504f;
+
+    @JsonProperty private final double keepProb;
+    @JsonProperty private final ISchedule keepProbSchedule;
+    @JsonProperty private final int[] blockSize;
+    @JsonProperty private final GammaMode gammaMode;
+    @JsonProperty private final ScaleMode scaleMode;
+    @JsonProperty private final MaskSharing maskSharing;
+    @JsonProperty private final boolean channelsLast;
+
+    // What the last training forward left for the backward; null before it and after backward.
+    private transient Forward forward;
+
+    /**
+     * Creates a DropBlock with a fixed keep probability and the default gamma, scale and mask
+     * sharing ({@link GammaMode#CALIBRATED}, {@link ScaleMode#BATCH}, {@link
+     * MaskSharing#PER_CHANNEL}), for channels in dimension 1.
+     *
+     * @param keepProb the probability of keeping a unit, {@code keep_prob}, in (0, 1]; 0.9 is the
+     *     paper's best on ImageNet
+     * @param blockSize the block size in every spatial dimension, at least 1; 7 is the paper's best
+     *     on ResNet-50
+     * @throws IllegalArgumentException if an argument is out of range
+     */
+    public DropBlock(double keepProb, int blockSize) {
+        this(
+                keepProb,
+                null,
+                new int[] {blockSize},
+                GammaMode.CALIBRATED,
+                ScaleMode.BATCH,
+                MaskSharing.PER_CHANNEL,
+                false);
+    }
+
+    /**
+     * Creates a DropBlock whose keep probability follows a schedule, such as {@link
+     * KeepProbSchedule#linear(double, int)}, with the default gamma, scale and mask sharing.
+     *
+     * @param keepProbSchedule gives the keep probability at each iteration and epoch; its values
+     *     must be in (0, 1]
+     * @param blockSize the block size in every spatial dimension, at least 1
+     * @throws IllegalArgumentException if the schedule is null or the block size is out of range
+     */
+    public DropBlock(ISchedule keepProbSchedule, int blockSize) {
+        this(
+                Double.NaN,
+                requireSchedule(keepProbSchedule),
+                new int[] {blockSize},
+                GammaMode.CALIBRATED,
+                ScaleMode.BATCH,
+                MaskSharing.PER_CHANNEL,
+                false);
+    }
+
+    @JsonCreator
+    private DropBlock(
+            @JsonProperty("keepProb") double keepProb,
+            @JsonProperty("keepProbSchedule") ISchedule keepProbSchedule,
+            @JsonProperty("blockSize") int[] blockSize,
+            @JsonProperty("gammaMode") GammaMode gammaMode,
+            @JsonProperty("scaleMode") ScaleMode scaleMode,
+            @JsonProperty("maskSharing") MaskSharing maskSharing,
+            @JsonProperty("channelsLast") boolean channelsLast) {
+        if (keepProbSchedule == null) {
+            checkKeepProb(keepProb);
+        }
+        BlockGeometry.checkBlockSize(blockSize);
+        if (blockSize.length > 3) {
+            throw new IllegalArgumentException(
+                    "blockSize must have at most 3 entries (1D, 2D or 3D), got "
+                            + Arrays.toString(blockSize));
+        }
+        if (gammaMode == null || scaleMode == null || maskSharing == null) {
+            throw new IllegalArgumentException(
+                    "gammaMode, scaleMode and maskSharing must not be null, got "
+                            + gammaMode
+                            + ", "
+                            + scaleMode
+                            + ", "
+                            + maskSharing);
+        }
+        this.keepProb = keepProbSchedule == null ? keepProb : Double.NaN;
+        this.keepProbSchedule = keepProbSchedule;
+        this.blockSize = blockSize.clone();
+        this.gammaMode = gammaMode;
+        this.scaleMode = scaleMode;
+        this.maskSharing = maskSharing;
+        this.channelsLast = channelsLast;
+    }
+
+    /**
+     * Checks a keep probability: it must be a number in (0, 1].
+     *
+     * @param keepProb the probability of keeping a unit
+     * @throws IllegalArgumentException naming the value when it is NaN or out of range
+     */
+    static void checkKeepProb(double keepProb) {
+        if (!(keepProb > 0 && keepProb <= 1)) {
+            throw new IllegalArgumentException("keepProb must be in (0, 1], got " + keepProb);
+        }
+    }
+
+    private static ISchedule requireSchedule(ISchedule keepProbSchedule) {
+        if (keepProbSchedule == null) {
+            throw new IllegalArgumentException("keepProbSchedule must not be null, got null");
+        }
+        return keepProbSchedule;
+    }
+
+    /**
+     * Returns a copy with one block size per spatial dimension, e.g. {@code (height, width)}. The
+     * constructors' block size applies to every dimension.
+     *
+     * @param perSpatialDim one block size per spatial dimension, or a single one for all; each at
+     *     least 1, at most 3 entries
+     * @return the copy
+     * @throws IllegalArgumentException if a block size is out of range
+     */
+    public DropBlock withBlockSize(int... perSpatialDim) {
+        return new DropBlock(
+                keepProb,
+                keepProbSchedule,
+                perSpatialDim,
+                gammaMode,
+                scaleMode,
+                maskSharing,
+                channelsLast);
+    }
+
+    /**
+     * Returns a copy that derives gamma as the given mode says. Defaults to {@link
+     * GammaMode#CALIBRATED}.
+     *
+     * @param gammaMode the gamma mode
+     * @return the copy
+     * @throws IllegalArgumentException if the mode is null
+     */
+    public DropBlock withGamma(GammaMode gammaMode) {
+        return new DropBlock(
+                keepProb,
+                keepProbSchedule,
+                blockSize,
+                gammaMode,
+                scaleMode,
+                maskSharing,
+                channelsLast);
+    }
+
+    /**
+     * Returns a copy that scales kept units as the given mode says. Defaults to {@link
+     * ScaleMode#BATCH}.
+     *
+     * @param scaleMode the scale mode
+     * @return the copy
+     * @throws IllegalArgumentException if the mode is null
+     */
+    public DropBlock withScale(ScaleMode scaleMode) {
+        return new DropBlock(
+                keepProb,
+                keepProbSchedule,
+                blockSize,
+                gammaMode,
+                scaleMode,
+                maskSharing,
+                channelsLast);
+    }
+
+    /**
+     * Returns a copy whose units share masks as the given mode says. Defaults to {@link
+     * MaskSharing#PER_CHANNEL}.
+     *
+     * @param maskSharing the mask sharing
+     * @return the copy
+     * @throws IllegalArgumentException if the mode is null
+     */
+    public DropBlock withMask(MaskSharing maskSharing) {
+        return new DropBlock(
+                keepProb,
+                keepProbSchedule,
+                blockSize,
+                gammaMode,
+                scaleMode,
+                maskSharing,
+                channelsLast);
+    }
+
+    /**
+     * Returns a copy for activations with channels last (NWC, NHWC, NDHWC) or first (NCW, NCHW,
+     * NCDHW, the default). In a channels-last network use it in a {@code DropoutLayer}, which
+     * back-propagates in the layout it forwards; see the class comment.
+     *
+     * @param channelsLast whether the channels are the last dimension
+     * @return the copy
+     */
+    public DropBlock withChannelsLast(boolean channelsLast) {
+        return new DropBlock(
+                keepProb,
+                keepProbSchedule,
+                blockSize,
+                gammaMode,
+                scaleMode,
+                maskSharing,
+                channelsLast);
+    }
+
+    /**
+     * Returns the fixed keep probability.
+     *
+     * @return the keep probability, or NaN when a schedule gives it, as in DL4J's {@code Dropout}
+     */
+    public double getKeepProb() {
+        return keepProb;
+    }
+
+    /**
+     * Returns the schedule of the keep probability.
+     *
+     * @return the schedule, or null when the keep probability is fixed
+     */
+    public ISchedule getKeepProbSchedule() {
+        return keepProbSchedule;
+    }
+
+    /**
+     * Returns the keep probability used at an iteration and epoch.
+     *
+     * @param iteration the iteration, from 0
+     * @param epoch the epoch, from 0
+     * @return the fixed keep probability, or the schedule's value
+     * @throws IllegalArgumentException if the schedule's value is not in (0, 1]
+     */
+    public double keepProbAt(int iteration, int epoch) {
+        if (keepProbSchedule == null) {
+            return keepProb;
+        }
+        double value = keepProbSchedule.valueAt(iteration, epoch);
+        if (!(value > 0 && value <= 1)) {
+            throw new IllegalArgumentException(
+                    "keepProbSchedule must give a keepProb in (0, 1], got "
+                            + value
+                            + " at iteration "
+                            + iteration
+                            + ", epoch "
+                            + epoch);
+        }
+        return value;
+    }
+
+    /**
+     * Returns the block size: one entry for every spatial dimension, or one per dimension.
+     *
+     * @return a copy of the block size
+     */
+    public int[] getBlockSize() {
+        return blockSize.clone();
+    }
+
+    /**
+     * Returns how gamma is derived.
+     *
+     * @return the gamma mode
+     */
+    public GammaMode getGammaMode() {
+        return gammaMode;
+    }
+
+    /**
+     * Returns how kept units are scaled.
+     *
+     * @return the scale mode
+     */
+    public ScaleMode getScaleMode() {
+        return scaleMode;
+    }
+
+    /**
+     * Returns which units share a mask.
+     *
+     * @return the mask sharing
+     */
+    public MaskSharing getMaskSharing() {
+        return maskSharing;
+    }
+
+    /**
+     * Returns whether the channels are the last dimension of the activations.
+     *
+     * @return true for NWC, NHWC, NDHWC; false for NCW, NCHW, NCDHW
+     */
+    public boolean isChannelsLast() {
+        return channelsLast;
+    }
+
+    /**
+     * Applies DropBlock for a training forward and keeps the mask for {@link #backprop}.
+     *
+     * @param inputActivations an activation of rank 3, 4 or 5, floating point
+     * @param resultArray an array of the input's shape; used for the output unless it is the input
+     *     itself, which DropBlock never writes into
+     * @param iteration the current iteration, for the schedule
+     * @param epoch the current epoch, for the schedule
+     * @param workspaceMgr where the mask and, when needed, the output are created ({@link
+     *     ArrayType#INPUT})
+     * @return the output, {@code input * mask * scale}; the input itself when the keep probability
+     *     is 1 or the input is empty
+     * @throws IllegalArgumentException if the input's rank, shape or data type does not fit, or the
+     *     schedule's value is out of range
+     */
+    @Override
+    public INDArray applyDropout(
+            INDArray inputActivations,
+            INDArray resultArray,
+            int iteration,
+            int epoch,
+            LayerWorkspaceMgr workspaceMgr) {
+        long[] shape = inputActivations.shape();
+        checkInput(shape, resultArray);
+        double dropProb = 1.0 - keepProbAt(iteration, epoch);
+        forward = null;
+        if (dropProb == 0 || inputActivations.length() == 0) {
+            forward = new Forward(shape, null);
+            return inputActivations;
+        }
+        long[] channelsFirst = channelsLast ? toChannelsFirst(shape) : shape;
+        int[] spatial = new int[shape.length - 2];
+        for (int i = 0; i < spatial.length; i++) {
+            spatial[i] = Math.toIntExact(channelsFirst[i + 2]);
+        }
+        BlockGeometry geometry = BlockGeometry.of(spatial, blockSize);
+        double gamma = DropBlockGamma.gamma(geometry, dropProb, gammaMode);
+        long[] maskShape = maskSharing.maskShape(channelsFirst);
+        INDArray mask =
+                sampleMask(
+                        maskShape, geometry, gamma, dropProb, resultArray.dataType(), workspaceMgr);
+        INDArray maskView = channelsLast ? toChannelsLast(mask) : mask;
+        INDArray output =
+                resultArray == inputActivations
+                        ? workspaceMgr.createUninitialized(
+                                ArrayType.INPUT,
+                                resultArray.dataType(),
+                                shape,
+                                resultArray.ordering())
+                        : resultArray;
+        INDArray input =
+                inputActivations.dataType() == output.dataType()
+                        ? inputActivations
+                        : inputActivations.castTo(output.dataType());
+        Nd4j.getExecutioner().exec(new MulOp(input, maskView, output));
+        forward = new Forward(shape, maskView);
+        return output;
+    }
+
+    private void checkInput(long[] shape, INDArray resultArray) {
+        int rank = shape.length;
+        if (rank < 3 || rank > 5) {
+            throw new IllegalArgumentException(
+                    "input must have rank 3, 4 or 5 (N, C, spatial...), got rank "
+                            + rank
+                            + " with shape "
+                            + Arrays.toString(shape));
+        }
+        if (!resultArray.dataType().isFPType()) {
+            throw new IllegalArgumentException(
+                    "resultArray must have a floating-point data type, got "
+                            + resultArray.dataType());
+        }
+        if (!Arrays.equals(shape, resultArray.shape())) {
+            throw new IllegalArgumentException(
+                    "resultArray must have the input's shape "
+                            + Arrays.toString(shape)
+                            + ", got "
+                            + Arrays.toString(resultArray.shape()));
+        }
+        if (blockSize.length != 1 && blockSize.length != rank - 2) {
+            throw new IllegalArgumentException(
+                    "blockSize must have 1 entry or one per spatial dimension ("
+                            + (rank - 2)
+                            + " for input shape "
+                            + Arrays.toString(shape)
+                            + "), got "
+                            + Arrays.toString(blockSize));
+        }
+    }
+
+    /**
+     * Draws the seeds, then writes the mask once into a new float32 array of the workspace: the
+     * scale where a unit is kept, 0 inside a block. float64 gets a float64 copy with the exact
+     * scale; float16 and bfloat16 keep the float32 mask.
+     */
+    private INDArray sampleMask(
+            long[] maskShape,
+            BlockGeometry geometry,
+            double gamma,
+            double dropProb,
+            DataType dataType,
+            LayerWorkspaceMgr workspaceMgr) {
+        long total = 1;
+        for (long s : maskShape) {
+            total *= s;
+        }
+        if (total > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(
+                    "mask must have at most "
+                            + Integer.MAX_VALUE
+                            + " units, got "
+                            + total
+                            + " for shape "
+                            + Arrays.toString(maskShape));
+        }
+        SplittableRandom random = new SplittableRandom(Nd4j.getRandom().nextLong());
+        // Count the drops before touching the mask, so that it is written once, scale and zeros
+        // together, into memory the workspace has not initialised.
+        BlockSeeds seeds = BlockSeeds.draw(total / geometry.area(), geometry, gamma, random);
+        double scale = scaleMode.scale(total, total - seeds.dropped(), dropProb);
+        boolean exact = dataType == DataType.DOUBLE;
+        INDArray mask =
+                workspaceMgr.createUninitialized(ArrayType.INPUT, DataType.FLOAT, maskShape, 'c');
+        seeds.write(mask.data().asNioFloat(), exact ? 1f : (float) scale);
+        if (!exact) {
+            return mask;
+        }
+        INDArray typed =
+                workspaceMgr.createUninitialized(ArrayType.INPUT, dataType, maskShape, 'c');
+        return typed.assign(mask).muli(scale);
+    }
+
+    private static long[] toChannelsFirst(long[] shape) {
+        long[] out = new long[shape.length];
+        out[0] = shape[0];
+        out[1] = shape[shape.length - 1];
+        System.arraycopy(shape, 1, out, 2, shape.length - 2);
+        return out;
+    }
+
+    private static INDArray toChannelsLast(INDArray channelsFirst) {
+        int rank = channelsFirst.rank();
+        int[] order = new int[rank];
+        for (int i = 1; i < rank - 1; i++) {
+            order[i] = i + 1;
+        }
+        order[rank - 1] = 1;
+        return channelsFirst.permute(order);
+    }
+
+    /**
+     * Back-propagates through the last forward's mask: {@code dL/dIn = dL/dOut * mask * scale},
+     * then forgets the mask.
+     *
+     * @param gradAtOutput the gradient at the output, of the forward input's shape
+     * @param gradAtInput where the gradient at the input goes; may be {@code gradAtOutput}
+     * @param iteration the current iteration
+     * @param epoch the current epoch
+     * @return {@code gradAtInput}
+     * @throws IllegalStateException if no training forward preceded, or the gradient's shape is not
+     *     the forward input's (DL4J's NHWC {@code ConvolutionLayer} passes an NCHW gradient)
+     */
+    @Override
+    public INDArray backprop(
+            INDArray gradAtOutput, INDArray gradAtInput, int iteration, int epoch) {
+        Forward last = forward;
+        if (last == null) {
+            throw new IllegalStateException(
+                    "Cannot back-propagate DropBlock: no mask from a training forward (already"
+                            + " cleared?)");
+        }
+        if (!Arrays.equals(last.shape, gradAtOutput.shape())) {
+            throw new IllegalStateException(
+                    "DropBlock's gradient must have the shape of its forward input "
+                            + Arrays.toString(last.shape)
+                            + ", got "
+                            + Arrays.toString(gradAtOutput.shape())
+                            + ": DL4J's ConvolutionLayer with CNN2DFormat.NHWC back-propagates its"
+                            + " dropout in NCHW; put DropBlock in a DropoutLayer with"
+                            + " withChannelsLast(true) instead");
+        }
+        forward = null;
+        if (last.mask == null) {
+            return gradAtInput == gradAtOutput ? gradAtInput : gradAtInput.assign(gradAtOutput);
+        }
+        Nd4j.getExecutioner().exec(new MulOp(gradAtOutput, last.mask, gradAtInput));
+        return gradAtInput;
+    }
+
+    /** Forgets the mask of the last forward. */
+    @Override
+    public void clear() {
+        forward = null;
+    }
+
+    /**
+     * Returns a DropBlock of the same configuration, with the schedule cloned and no mask.
+     *
+     * @return the copy
+     */
+    @Override
+    public DropBlock clone() {
+        return new DropBlock(
+                keepProb,
+                keepProbSchedule == null ? null : keepProbSchedule.clone(),
+                blockSize,
+                gammaMode,
+                scaleMode,
+                maskSharing,
+                channelsLast);
+    }
+
+    /**
+     * Validates a deserialised instance through the constructor, which also leaves it without a
+     * mask.
+     *
+     * @return the validated instance
+     */
+    private Object readResolve() {
+        return new DropBlock(
+                keepProb,
+                keepProbSchedule,
+                blockSize,
+                gammaMode,
+                scaleMode,
+                maskSharing,
+                channelsLast);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof DropBlock)) {
+            return false;
+        }
+        DropBlock other = (DropBlock) o;
+        return Double.compare(keepProb, other.keepProb) == 0
+                && Objects.equals(keepProbSchedule, other.keepProbSchedule)
+                && Arrays.equals(blockSize, other.blockSize)
+                && gammaMode == other.gammaMode
+                && scaleMode == other.scaleMode
+                && maskSharing == other.maskSharing
+                && channelsLast == other.channelsLast;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int hashCode() {
+        return Objects.hash(
+                                keepProb,
+                                keepProbSchedule,
+                                gammaMode,
+                                scaleMode,
+                                maskSharing,
+                                channelsLast)
+                        * 31
+                + Arrays.hashCode(blockSize);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return "DropBlock("
+                + (keepProbSchedule == null
+                        ? "keepProb=" + keepProb
+                        : "keepProbSchedule=" + keepProbSchedule)
+                + ", blockSize="
+                + Arrays.toString(blockSize)
+                + ", gamma="
+                + gammaMode
+                + ", scale="
+                + scaleMode
+                + ", mask="
+                + maskSharing
+                + (channelsLast ? ", channelsLast=true" : "")
+                + ")";
+    }
+
+    /** The last training forward: the input's shape and the mask view, null for the identity. */
+    private static final class Forward {
+        final long[] shape;
+        final INDArray mask;
+
+        Forward(long[] shape, INDArray mask) {
+            this.shape = shape;
+            this.mask = mask;
+        }
+    }
+}

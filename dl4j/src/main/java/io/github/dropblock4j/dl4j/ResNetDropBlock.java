@@ -1,0 +1,525 @@
+package io.github.dropblock4j.dl4j;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DropoutLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.schedule.ISchedule;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Residual networks (He et al., arXiv 1512.03385) for Deeplearning4j with DropBlock where the
+ * DropBlock paper (Ghiasi, Lin and Le, arXiv 1810.12890) found it works best: after every batch
+ * norm of the residual branch in the last stages (groups 3 and 4 of ResNet-50), and on the shortcut
+ * as well. The DL4J twin of the DJL module's builder of the same name, with the same options and
+ * defaults; it builds a {@link ComputationGraphConfiguration}.
+ *
+ * <p>The depth picks the family:
+ *
+ * <ul>
+ *   <li>18, 34 (basic blocks) and 50, 101, 152 (bottleneck blocks): the ImageNet family, four
+ *       stages of 64/128/256/512 filters (times 4 at the output of a bottleneck).
+ *   <li>20, 32, 44, 56, 110 ({@code 6n + 2}): the CIFAR family, three stages of 16/32/64 filters
+ *       with {@code n} basic blocks each, for small images such as 28x28 and 32x32.
+ * </ul>
+ *
+ * <p>The stem is the 7x7 stride-2 convolution with a 3x3 max pool when the image is larger than 32
+ * pixels in height or width; otherwise a 3x3 stride-1 convolution. Shortcuts are identities, or a
+ * 1x1 convolution with batch norm where the shape changes. Activations are NCHW.
+ *
+ * <p>Placement, as in the TF reference implementation of the paper: in a chosen stage, a {@code
+ * DropoutLayer} holding a {@link DropBlock} follows each batch norm of the residual branch (the
+ * inner batch norms carry the ReLU, as the reference's {@code batch_norm_relu} does; DropBlock's
+ * mask is non-negative, so dropping before or after the ReLU is the same) and, when enabled, the
+ * shortcut (after the projection's batch norm, or on the identity). A {@code DropoutLayer} because
+ * DL4J ignores dropout set on a {@code BatchNormalization} ({@link DropoutPlacement}, which {@link
+ * Builder#build()} runs on the result). The block size is clipped to each stage's feature map.
+ *
+ * <p>The last batch norm of every residual branch starts with gamma = 0 (DL4J's {@code
+ * BatchNormalization.Builder.gamma(0)}, which sets the initial value of the learned gamma), so each
+ * residual unit starts as its shortcut, as in the TF reference: without it, DropBlock's rescaled
+ * blocks on both branches add up through the identity paths and make the first steps of SGD with
+ * momentum diverge.
+ */
+public final class ResNetDropBlock {
+
+    private ResNetDropBlock() {}
+
+    /**
+     * Creates a builder.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The builder of a ResNet with DropBlock; names follow DJL's {@code ResNetV1}. */
+    public static final class Builder {
+
+        private static final List<Integer> IMAGENET_DEPTHS = List.of(18, 34, 50, 101, 152);
+        private static final List<Integer> CIFAR_DEPTHS = List.of(20, 32, 44, 56, 110);
+
+        private int numLayers = -1;
+        private int outSize = -1;
+        private int[] imageShape;
+        private double batchNormDecay = 0.9;
+        private int[] dropBlockStages;
+        private boolean dropBlockOnShortcut = true;
+        private int blockSize = 7;
+        private double keepProb = 0.9;
+        private ISchedule keepProbSchedule;
+        private boolean stageScaling;
+        private IUpdater updater = new Nesterovs(0.1, 0.9);
+        private double weightDecay = 1e-4;
+        private Long seed;
+
+        Builder() {}
+
+        /**
+         * Sets the depth: 18, 34, 50, 101 or 152 (ImageNet family), or 20, 32, 44, 56 or 110 (CIFAR
+         * family). Required.
+         *
+         * @param numLayers the depth
+         * @return this builder
+         */
+        public Builder setNumLayers(int numLayers) {
+            this.numLayers = numLayers;
+            return this;
+        }
+
+        /**
+         * Sets the number of classes. Required.
+         *
+         * @param outSize the size of the output layer, at least 1
+         * @return this builder
+         */
+        public Builder setOutSize(int outSize) {
+            this.outSize = outSize;
+            return this;
+        }
+
+        /**
+         * Sets the shape of one input image. Required.
+         *
+         * @param channels the number of channels, at least 1
+         * @param height the height in pixels, at least 1
+         * @param width the width in pixels, at least 1
+         * @return this builder
+         */
+        public Builder setImageShape(int channels, int height, int width) {
+            this.imageShape = new int[] {channels, height, width};
+            return this;
+        }
+
+        /**
+         * Sets the decay (momentum) of every batch norm's running statistics. Defaults to 0.9.
+         *
+         * @param batchNormDecay the decay, in [0, 1)
+         * @return this builder
+         */
+        public Builder optBatchNormDecay(double batchNormDecay) {
+            this.batchNormDecay = batchNormDecay;
+            return this;
+        }
+
+        /**
+         * Sets the stages (1-based) that get DropBlock. Defaults to the last two: groups 3 and 4 of
+         * a four-stage ResNet, stages 2 and 3 of a CIFAR ResNet. No stages turns DropBlock off.
+         *
+         * @param stages the stages, each in [1, number of stages]
+         * @return this builder
+         */
+        public Builder optDropBlockStages(int... stages) {
+            this.dropBlockStages = stages == null ? null : stages.clone();
+            return this;
+        }
+
+        /**
+         * Sets whether the shortcuts of the chosen stages get DropBlock too. Defaults to true, the
+         * paper's best.
+         *
+         * @param onShortcut whether to drop on the shortcut
+         * @return this builder
+         */
+        public Builder optDropBlockOnShortcut(boolean onShortcut) {
+            this.dropBlockOnShortcut = onShortcut;
+            return this;
+        }
+
+        /**
+         * Sets the block size. Defaults to 7, the paper's best; clipped to each stage's feature
+         * map.
+         *
+         * @param blockSize the block size, at least 1
+         * @return this builder
+         */
+        public Builder optBlockSize(int blockSize) {
+            this.blockSize = blockSize;
+            return this;
+        }
+
+        /**
+         * Sets a fixed keep probability for every DropBlock. Defaults to 0.9. A schedule set with
+         * {@link #optKeepProbSchedule(ISchedule)} takes its place.
+         *
+         * @param keepProb the probability of keeping a unit, in (0, 1]
+         * @return this builder
+         */
+        public Builder optKeepProb(double keepProb) {
+            this.keepProb = keepProb;
+            return this;
+        }
+
+        /**
+         * Sets the schedule of the keep probability, typically the paper's {@link
+         * KeepProbSchedule#linear(double, int)} over the whole training. Defaults to none: the
+         * fixed {@link #optKeepProb(double)}.
+         *
+         * @param keepProbSchedule the schedule, or null for the fixed keep probability
+         * @return this builder
+         */
+        public Builder optKeepProbSchedule(ISchedule keepProbSchedule) {
+            this.keepProbSchedule = keepProbSchedule;
+            return this;
+        }
+
+        /**
+         * Scales the drop probability per stage as the TF reference ResNet does: stage {@code g} of
+         * {@code S} drops {@code (1 - keep_prob) / 4^(S - g)}, so the last stage drops most;
+         * applied to the fixed keep probability and to a schedule ({@link
+         * KeepProbSchedule#dropScaled(ISchedule, double)}). Defaults to false.
+         *
+         * @param stageScaling whether to scale per stage
+         * @return this builder
+         */
+        public Builder optStageScaling(boolean stageScaling) {
+            this.stageScaling = stageScaling;
+            return this;
+        }
+
+        /**
+         * Sets the updater. Defaults to SGD with Nesterov momentum 0.9 and learning rate 0.1
+         * ({@code new Nesterovs(0.1, 0.9)}); an updater with a learning-rate schedule works too.
+         *
+         * @param updater the updater
+         * @return this builder
+         */
+        public Builder optUpdater(IUpdater updater) {
+            this.updater = updater;
+            return this;
+        }
+
+        /**
+         * Sets the weight decay of every layer (DL4J's {@code weightDecay}, applied with the
+         * learning rate). Defaults to 1e-4, the ResNet paper's.
+         *
+         * @param weightDecay the coefficient, at least 0
+         * @return this builder
+         */
+        public Builder optWeightDecay(double weightDecay) {
+            this.weightDecay = weightDecay;
+            return this;
+        }
+
+        /**
+         * Sets the seed of the parameters' initialisation. Defaults to DL4J's default.
+         *
+         * @param seed the seed
+         * @return this builder
+         */
+        public Builder optSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Builds the configuration: one input {@code "input"}, the stem, the residual units named
+         * {@code s<stage>u<unit>_...}, a global average pool and a softmax output {@code "output"}
+         * with cross-entropy loss.
+         *
+         * @return the configuration, checked by {@link DropoutPlacement#requireValid}
+         * @throws IllegalArgumentException if an option is not valid
+         */
+        public ComputationGraphConfiguration build() {
+            boolean imagenet = IMAGENET_DEPTHS.contains(numLayers);
+            if (!imagenet && !CIFAR_DEPTHS.contains(numLayers)) {
+                throw new IllegalArgumentException(
+                        "numLayers must be one of "
+                                + IMAGENET_DEPTHS
+                                + " (ImageNet family) or "
+                                + CIFAR_DEPTHS
+                                + " (CIFAR family), got "
+                                + numLayers);
+            }
+            if (outSize < 1) {
+                throw new IllegalArgumentException("outSize must be >= 1, got " + outSize);
+            }
+            if (imageShape == null || Arrays.stream(imageShape).anyMatch(s -> s < 1)) {
+                throw new IllegalArgumentException(
+                        "imageShape must be (channels, height, width) with positive sizes, got "
+                                + Arrays.toString(imageShape));
+            }
+            if (!(batchNormDecay >= 0 && batchNormDecay < 1)) {
+                throw new IllegalArgumentException(
+                        "batchNormDecay must be in [0, 1), got " + batchNormDecay);
+            }
+            if (blockSize < 1) {
+                throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
+            }
+            DropBlock.checkKeepProb(keepProb);
+            if (updater == null) {
+                throw new IllegalArgumentException("updater must not be null, got null");
+            }
+            if (!(weightDecay >= 0)) {
+                throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
+            }
+            int numStages = imagenet ? 4 : 3;
+            int[] stages =
+                    dropBlockStages == null
+                            ? new int[] {numStages - 1, numStages}
+                            : dropBlockStages;
+            for (int s : stages) {
+                if (s < 1 || s > numStages) {
+                    throw new IllegalArgumentException(
+                            "dropBlockStages must be in [1, "
+                                    + numStages
+                                    + "] for a "
+                                    + numLayers
+                                    + "-layer ResNet, got "
+                                    + Arrays.toString(stages));
+                }
+            }
+            return DropoutPlacement.requireValid(
+                    new Network(this, imagenet, numStages, stages).build());
+        }
+    }
+
+    /** Assembles the vertices of one configuration. */
+    private static final class Network {
+        private final Builder config;
+        private final boolean imagenet;
+        private final boolean bottleneck;
+        private final int numStages;
+        private final int[] stages;
+        private final ComputationGraphConfiguration.GraphBuilder graph;
+        private long height;
+        private long width;
+        // The vertex whose output the next vertex takes.
+        private String last = "input";
+
+        Network(Builder config, boolean imagenet, int numStages, int[] stages) {
+            this.config = config;
+            this.imagenet = imagenet;
+            this.bottleneck = config.numLayers >= 50 && imagenet;
+            this.numStages = numStages;
+            this.stages = stages;
+            height = config.imageShape[1];
+            width = config.imageShape[2];
+            NeuralNetConfiguration.Builder base =
+                    new NeuralNetConfiguration.Builder()
+                            .updater(config.updater)
+                            .weightInit(WeightInit.RELU)
+                            .convolutionMode(ConvolutionMode.Truncate);
+            if (config.weightDecay > 0) {
+                base.weightDecay(config.weightDecay);
+            }
+            if (config.seed != null) {
+                base.seed(config.seed);
+            }
+            graph = base.graphBuilder().addInputs("input");
+        }
+
+        ComputationGraphConfiguration build() {
+            stem();
+            int[] units = unitsPerStage();
+            int filters = imagenet ? 64 : 16;
+            for (int stage = 1; stage <= numStages; stage++) {
+                for (int unit = 0; unit < units[stage - 1]; unit++) {
+                    int stride = unit == 0 && stage > 1 ? 2 : 1;
+                    boolean project = unit == 0 && (stride != 1 || bottleneck);
+                    residualUnit("s" + stage + "u" + unit + "_", stage, filters, stride, project);
+                }
+                filters *= 2;
+            }
+            graph.addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), last)
+                    .addLayer(
+                            "output",
+                            new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                                    .nOut(config.outSize)
+                                    .activation(Activation.SOFTMAX)
+                                    .weightInit(WeightInit.XAVIER)
+                                    .build(),
+                            "pool")
+                    .setOutputs("output")
+                    .setInputTypes(
+                            InputType.convolutional(
+                                    config.imageShape[1],
+                                    config.imageShape[2],
+                                    config.imageShape[0]));
+            return graph.build();
+        }
+
+        private int[] unitsPerStage() {
+            switch (config.numLayers) {
+                case 18:
+                    return new int[] {2, 2, 2, 2};
+                case 34:
+                case 50:
+                    return new int[] {3, 4, 6, 3};
+                case 101:
+                    return new int[] {3, 4, 23, 3};
+                case 152:
+                    return new int[] {3, 8, 36, 3};
+                default:
+                    int n = (config.numLayers - 2) / 6;
+                    return new int[] {n, n, n};
+            }
+        }
+
+        private void stem() {
+            boolean large = height > 32 || width > 32;
+            if (large) {
+                last = add("stem_conv", conv(7, 64, 2), last);
+                last = add("stem_bn", batchNorm(true), last);
+                last =
+                        add(
+                                "stem_pool",
+                                new SubsamplingLayer.Builder(PoolingType.MAX)
+                                        .kernelSize(3, 3)
+                                        .stride(2, 2)
+                                        .padding(1, 1)
+                                        .build(),
+                                last);
+                height = outSize(outSize(height, 7, 2, 3), 3, 2, 1);
+                width = outSize(outSize(width, 7, 2, 3), 3, 2, 1);
+            } else {
+                last = add("stem_conv", conv(3, imagenet ? 64 : 16, 1), last);
+                last = add("stem_bn", batchNorm(true), last);
+            }
+        }
+
+        private void residualUnit(
+                String name, int stage, int filters, int stride, boolean project) {
+            if (stride != 1) {
+                height = outSize(height, 3, stride, 1);
+                width = outSize(width, 3, stride, 1);
+            }
+            boolean drop = Arrays.stream(stages).anyMatch(s -> s == stage);
+            int outFilters = bottleneck ? 4 * filters : filters;
+            String unitInput = last;
+            String branch;
+            if (bottleneck) {
+                branch = add(name + "conv1", conv(1, filters, 1), unitInput);
+                branch = add(name + "bn1", batchNorm(true), branch);
+                branch = dropBlock(name + "drop1", drop, stage, branch);
+                branch = add(name + "conv2", conv(3, filters, stride), branch);
+                branch = add(name + "bn2", batchNorm(true), branch);
+                branch = dropBlock(name + "drop2", drop, stage, branch);
+                branch = add(name + "conv3", conv(1, outFilters, 1), branch);
+                branch = add(name + "bn3", lastBatchNorm(), branch);
+                branch = dropBlock(name + "drop3", drop, stage, branch);
+            } else {
+                branch = add(name + "conv1", conv(3, filters, stride), unitInput);
+                branch = add(name + "bn1", batchNorm(true), branch);
+                branch = dropBlock(name + "drop1", drop, stage, branch);
+                branch = add(name + "conv2", conv(3, filters, 1), branch);
+                branch = add(name + "bn2", lastBatchNorm(), branch);
+                branch = dropBlock(name + "drop2", drop, stage, branch);
+            }
+            String shortcut = unitInput;
+            if (project) {
+                shortcut = add(name + "proj", conv(1, outFilters, stride), shortcut);
+                shortcut = add(name + "proj_bn", batchNorm(false), shortcut);
+            }
+            shortcut =
+                    dropBlock(
+                            name + "shortcut_drop",
+                            drop && config.dropBlockOnShortcut,
+                            stage,
+                            shortcut);
+            graph.addVertex(
+                    name + "add",
+                    new ElementWiseVertex(ElementWiseVertex.Op.Add),
+                    branch,
+                    shortcut);
+            last =
+                    add(
+                            name + "relu",
+                            new ActivationLayer.Builder().activation(Activation.RELU).build(),
+                            name + "add");
+        }
+
+        private String dropBlock(String name, boolean drop, int stage, String input) {
+            if (!drop) {
+                return input;
+            }
+            double weight = config.stageScaling ? Math.pow(4, -(numStages - stage)) : 1.0;
+            int clipped = (int) Math.max(1, Math.min(config.blockSize, Math.min(height, width)));
+            DropBlock dropBlock =
+                    config.keepProbSchedule == null
+                            ? new DropBlock(1 - weight * (1 - config.keepProb), clipped)
+                            : new DropBlock(
+                                    weight == 1.0
+                                            ? config.keepProbSchedule
+                                            : KeepProbSchedule.dropScaled(
+                                                    config.keepProbSchedule, weight),
+                                    clipped);
+            return add(name, new DropoutLayer.Builder(dropBlock).build(), input);
+        }
+
+        private String add(String name, Layer layer, String input) {
+            graph.addLayer(name, layer, input);
+            return name;
+        }
+
+        private BatchNormalization batchNorm(boolean relu) {
+            return new BatchNormalization.Builder()
+                    .decay(config.batchNormDecay)
+                    .eps(1e-5)
+                    .activation(relu ? Activation.RELU : Activation.IDENTITY)
+                    .build();
+        }
+
+        private BatchNormalization lastBatchNorm() {
+            // gamma is the initial value of the learned scale unless lockGammaBeta is set.
+            return new BatchNormalization.Builder()
+                    .decay(config.batchNormDecay)
+                    .eps(1e-5)
+                    .gamma(0.0)
+                    .activation(Activation.IDENTITY)
+                    .build();
+        }
+
+        private static ConvolutionLayer conv(int kernel, int filters, int stride) {
+            return new ConvolutionLayer.Builder(kernel, kernel)
+                    .stride(stride, stride)
+                    .padding(kernel / 2, kernel / 2)
+                    .nOut(filters)
+                    .hasBias(false)
+                    .activation(Activation.IDENTITY)
+                    .build();
+        }
+
+        private static long outSize(long size, int kernel, int stride, int pad) {
+            return (size + 2L * pad - kernel) / stride + 1;
+        }
+    }
+}
