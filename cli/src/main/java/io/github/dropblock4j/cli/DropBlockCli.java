@@ -5,6 +5,7 @@ import io.github.dropblock4j.cli.data.MakeEmbeddedCommand;
 import io.github.dropblock4j.cli.figure.DemoCommand;
 import io.github.dropblock4j.cli.figure.MaskCommand;
 import io.github.dropblock4j.cli.input.BadInputException;
+import io.github.dropblock4j.cli.spark.SparkTrainCommand;
 import io.github.dropblock4j.cli.train.StopRequest;
 import io.github.dropblock4j.cli.train.TrainCommand;
 
@@ -39,6 +40,7 @@ import java.util.Properties;
         description = "DropBlock (Ghiasi, Lin, Le, NeurIPS 2018) for the JVM: try it on real data.",
         subcommands = {
             TrainCommand.class,
+            SparkTrainCommand.class,
             AblateCommand.class,
             MaskCommand.class,
             DemoCommand.class,

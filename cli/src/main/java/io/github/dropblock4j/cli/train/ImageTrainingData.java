@@ -72,7 +72,17 @@ public final class ImageTrainingData implements TrainingData {
         this.std = this.train.channelStds();
     }
 
-    private static LabeledImages limit(LabeledImages images, int limit, long seed) {
+    /**
+     * Returns the stratified subset {@code --train-limit} and {@code --test-limit} choose: {@code
+     * limit / numClasses} images of every class, or all images when the limit is 0 or not below
+     * their number.
+     *
+     * @param images the images
+     * @param limit the limit, 0 for none
+     * @param seed the seed of the choice: the run's seed for training, plus 1 for test images
+     * @return the subset
+     */
+    public static LabeledImages limit(LabeledImages images, int limit, long seed) {
         if (limit <= 0 || limit >= images.size()) {
             return images;
         }

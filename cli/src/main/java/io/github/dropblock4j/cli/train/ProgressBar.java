@@ -8,7 +8,7 @@ import java.util.Locale;
  * probability. Redrawn in place with a carriage return; silent when the output is not a terminal,
  * so logs get only the per-epoch lines.
  */
-final class ProgressBar {
+public final class ProgressBar {
 
     private static final int WIDTH = 30;
     // Redraw at most this often, so a fast loop does not flood the terminal.
@@ -18,13 +18,30 @@ final class ProgressBar {
     private final boolean live;
     private long lastDraw;
 
-    ProgressBar(PrintWriter err, boolean live) {
+    /**
+     * Creates a bar.
+     *
+     * @param err where the bar is drawn
+     * @param live whether to draw it at all: true when the output is a terminal
+     */
+    public ProgressBar(PrintWriter err, boolean live) {
         this.err = err;
         this.live = live;
     }
 
-    void update(int epoch, int epochs, int batch, int batches, double loss, double imagesPerSecond,
-            double dropProb) {
+    /**
+     * Redraws the bar, at most five times a second and always for the last batch.
+     *
+     * @param epoch the epoch, 1-based
+     * @param epochs the epochs of the run
+     * @param batch the batches done in this epoch
+     * @param batches the batches of the epoch
+     * @param loss the training loss so far
+     * @param imagesPerSecond the training throughput
+     * @param dropProb the current drop probability
+     */
+    public void update(int epoch, int epochs, int batch, int batches, double loss,
+            double imagesPerSecond, double dropProb) {
         if (!live) {
             return;
         }
@@ -40,7 +57,8 @@ final class ProgressBar {
         err.flush();
     }
 
-    void finish() {
+    /** Clears the bar, so that the next line starts clean. */
+    public void finish() {
         if (live) {
             err.print("\r" + " ".repeat(100) + "\r");
             err.flush();
