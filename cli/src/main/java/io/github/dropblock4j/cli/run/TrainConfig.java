@@ -2,7 +2,6 @@ package io.github.dropblock4j.cli.run;
 
 import io.github.dropblock4j.core.DropBlockGamma;
 import io.github.dropblock4j.djl.ResNetDropBlock;
-
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;

@@ -113,7 +113,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
             names = "--lr",
             description =
                     "Initial learning rate of SGD with Nesterov momentum, divided by 10 at half of"
-                        + " the run and again at three quarters (default: ${DEFAULT-VALUE}).")
+                            + " the run and again at three quarters (default: ${DEFAULT-VALUE}).")
     private float lr = 0.1f;
 
     @Option(names = "--weight-decay", description = "Weight decay (default: ${DEFAULT-VALUE}).")
