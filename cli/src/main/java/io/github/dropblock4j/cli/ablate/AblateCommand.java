@@ -258,6 +258,10 @@ public final class AblateCommand implements Callable<Integer> {
             boolean announce)
             throws IOException {
         Path runDir = settings.runDirectory(job.arm(), job.dropProb(), job.seed());
+        // Between runs, and every few seconds while waiting for other processes' runs.
+        if (stop.isRequested()) {
+            throw new RunStoppedException("stopped before " + runDir.getFileName());
+        }
         TrainConfig config = job.arm().configure(settings.base(), job.dropProb(), job.seed());
         if (RunDirectory.readSummary(runDir).isPresent()) {
             if (announce) {
