@@ -76,15 +76,26 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
 public final class DropBlock implements IDropout {
 
     private static final long serialVersionUID = 1L;
-    // The largest finite float16.
-    private static final float FLOAT16_MAX = 65504f;
 
+    /** The fixed keep probability, in (0, 1]; NaN when {@link #keepProbSchedule} gives it. */
     @JsonProperty private final double keepProb;
+
+    /** The schedule of the keep probability, or null when it is fixed. */
     @JsonProperty private final ISchedule keepProbSchedule;
+
+    /** One block size for every spatial dimension, or one per dimension. */
     @JsonProperty private final int[] blockSize;
+
+    /** How gamma is derived from the drop probability. */
     @JsonProperty private final GammaMode gammaMode;
+
+    /** How kept units are scaled. */
     @JsonProperty private final ScaleMode scaleMode;
+
+    /** Which units share a mask. */
     @JsonProperty private final MaskSharing maskSharing;
+
+    /** Whether the channels are the last dimension of the activations. */
     @JsonProperty private final boolean channelsLast;
 
     // What the last training forward left for the backward; null before it and after backward.

@@ -119,6 +119,10 @@ public final class DropoutPlacement {
         /**
          * Creates an issue.
          *
+         * @param layer the layer's name
+         * @param layerType the simple name of the layer's configuration class
+         * @param dropout the layer's dropout
+         * @param kind what is wrong
          * @throws NullPointerException if an argument is null
          */
         public Issue {

@@ -23,7 +23,10 @@ public final class KeepProbSchedule implements ISchedule {
 
     private static final long serialVersionUID = 1L;
 
+    /** The keep probability the ramp ends at, in (0, 1]. */
     @JsonProperty private final double targetKeepProb;
+
+    /** The iterations of the ramp, at least 1. */
     @JsonProperty private final int totalIterations;
 
     @JsonCreator
@@ -154,7 +157,10 @@ public final class KeepProbSchedule implements ISchedule {
 
         private static final long serialVersionUID = 1L;
 
+        /** The schedule of the keep probability that is scaled. */
         @JsonProperty private final ISchedule base;
+
+        /** The factor on the base's drop probability, in [0, 1]. */
         @JsonProperty private final double dropFactor;
 
         @JsonCreator
