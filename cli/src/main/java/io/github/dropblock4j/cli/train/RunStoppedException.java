@@ -2,8 +2,8 @@ package io.github.dropblock4j.cli.train;
 
 /**
  * A command stopped on request ({@link StopRequest}): a training run after writing a checkpoint
- * from which {@code --resume} continues it, or an ablation between its runs. The message says
- * where it stopped.
+ * from which {@code --resume} continues it, or an ablation between its runs. The message says where
+ * it stopped.
  */
 public final class RunStoppedException extends RuntimeException {
 
