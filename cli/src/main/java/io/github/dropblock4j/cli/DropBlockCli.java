@@ -1,22 +1,44 @@
 package io.github.dropblock4j.cli;
 
+import io.github.dropblock4j.cli.ablate.AblateCommand;
+import io.github.dropblock4j.cli.data.MakeEmbeddedCommand;
+import io.github.dropblock4j.cli.figure.DemoCommand;
+import io.github.dropblock4j.cli.figure.MaskCommand;
+import io.github.dropblock4j.cli.input.BadInputException;
+import io.github.dropblock4j.cli.spark.SparkTrainCommand;
+import io.github.dropblock4j.cli.train.StopRequest;
+import io.github.dropblock4j.cli.train.TrainCommand;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ExitCode;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code dropblock4j} command: train, ablate and look at DropBlock (arXiv 1810.12890) on real
  * data.
  *
- * <p>Exit codes: 0 on success, 2 on bad usage or bad input data ({@link
- * IllegalArgumentException}, {@link BadInputException}), 1 on any other failure.
+ * <p>Exit codes: 0 on success; 2 on a usage error, that is a bad option ({@link
+ * ParameterException}) or bad input data ({@link BadInputException}), with one line naming the
+ * option or file; {@value StopRequest#EXIT_CODE} when Ctrl-C or SIGTERM stopped the command; 1 on
+ * any other failure, with one line saying what failed and, with {@code --verbose}, the stack trace.
  */
 @Command(
         name = "dropblock4j",
         mixinStandardHelpOptions = true,
-        version = "dropblock4j 0.1.0",
+        versionProvider = DropBlockCli.Version.class,
         description = "DropBlock (Ghiasi, Lin, Le, NeurIPS 2018) for the JVM: try it on real data.",
         subcommands = {
             TrainCommand.class,
+            SparkTrainCommand.class,
             AblateCommand.class,
             MaskCommand.class,
             DemoCommand.class,
@@ -25,8 +47,13 @@ import picocli.CommandLine.Command;
         })
 public final class DropBlockCli {
 
-    /** Exit code for bad usage or bad input data. */
-    public static final int EXIT_BAD_INPUT = 2;
+    private static final String NAME = "dropblock4j";
+
+    @Option(
+            names = "--verbose",
+            scope = ScopeType.INHERIT,
+            description = "On a failure, print the stack trace as well.")
+    private boolean verbose;
 
     private DropBlockCli() {}
 
@@ -37,17 +64,55 @@ public final class DropBlockCli {
      */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new DropBlockCli());
-        cli.setExecutionExceptionHandler(
-                (e, commandLine, parseResult) -> {
-                    if (e instanceof IllegalArgumentException || e instanceof BadInputException) {
-                        commandLine.getErr().println("dropblock4j: " + e.getMessage());
-                        return EXIT_BAD_INPUT;
-                    }
-                    commandLine.getErr().println("dropblock4j: failed: " + e);
-                    e.printStackTrace(commandLine.getErr());
-                    return 1;
-                });
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        cli.setParameterExceptionHandler(DropBlockCli::usageError);
+        cli.setExecutionExceptionHandler(DropBlockCli::failure);
         return cli;
+    }
+
+    private static int usageError(ParameterException e, String[] args) {
+        CommandLine command = e.getCommandLine();
+        PrintWriter err = command.getErr();
+        err.println(
+                NAME
+                        + ": "
+                        + e.getMessage()
+                        + " (see: "
+                        + command.getCommandSpec().qualifiedName()
+                        + " --help)");
+        UnmatchedArgumentException.printSuggestions(e, err);
+        return ExitCode.USAGE;
+    }
+
+    private static int failure(Exception e, CommandLine command, ParseResult parsed) {
+        PrintWriter err = command.getErr();
+        boolean verbose = ((DropBlockCli) command.getCommandSpec().root().userObject()).verbose;
+        boolean usage = e instanceof BadInputException || isOptionCheck(e, command);
+        if (usage) {
+            err.println(NAME + ": " + e.getMessage());
+        } else {
+            err.println(
+                    NAME
+                            + ": failed: "
+                            + e.toString().lines().findFirst().orElse("")
+                            + (verbose ? "" : " (--verbose prints the stack trace)"));
+        }
+        if (verbose) {
+            e.printStackTrace(err);
+        }
+        return usage ? ExitCode.USAGE : ExitCode.SOFTWARE;
+    }
+
+    /**
+     * Tells whether an exception is an {@link IllegalArgumentException} thrown by the command's own
+     * code, which checks its options that way (the {@code bench} command does), rather than from
+     * the libraries it calls, where it is a failure like any other.
+     */
+    private static boolean isOptionCheck(Exception e, CommandLine command) {
+        StackTraceElement[] trace = e.getStackTrace();
+        return e instanceof IllegalArgumentException
+                && trace.length > 0
+                && trace[0].getClassName().equals(command.getCommand().getClass().getName());
     }
 
     /**
@@ -57,5 +122,23 @@ public final class DropBlockCli {
      */
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
+    }
+
+    /** The version the build recorded in {@code version.properties}. */
+    static final class Version implements IVersionProvider {
+
+        /** {@inheritDoc} */
+        @Override
+        public String[] getVersion() throws IOException {
+            Properties properties = new Properties();
+            try (InputStream in = DropBlockCli.class.getResourceAsStream("version.properties")) {
+                if (in == null) {
+                    throw new IllegalStateException(
+                            "version.properties is missing from the class path");
+                }
+                properties.load(in);
+            }
+            return new String[] {NAME + " " + properties.getProperty("version")};
+        }
     }
 }

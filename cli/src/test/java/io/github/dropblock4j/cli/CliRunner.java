@@ -5,7 +5,7 @@ import java.io.StringWriter;
 import picocli.CommandLine;
 
 /** Test support: runs the command line in-process and captures what it prints. */
-final class CliRunner {
+public final class CliRunner {
 
     /**
      * What one run printed and returned.
@@ -14,11 +14,17 @@ final class CliRunner {
      * @param out standard output
      * @param err standard error
      */
-    record Result(int exitCode, String out, String err) {}
+    public record Result(int exitCode, String out, String err) {}
 
     private CliRunner() {}
 
-    static Result run(String... args) {
+    /**
+     * Runs the command line.
+     *
+     * @param args the arguments
+     * @return the exit code and what was printed
+     */
+    public static Result run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cli = DropBlockCli.commandLine();

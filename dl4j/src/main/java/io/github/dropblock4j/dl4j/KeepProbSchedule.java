@@ -1,10 +1,9 @@
 package io.github.dropblock4j.dl4j;
 
+import java.util.Objects;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
-
-import java.util.Objects;
 
 /**
  * The DropBlock paper's schedule of the keep probability as a DL4J {@link ISchedule}: {@code

@@ -1,7 +1,6 @@
 package io.github.dropblock4j.cli.data;
 
-import io.github.dropblock4j.cli.BadInputException;
-
+import io.github.dropblock4j.cli.input.BadInputException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -232,19 +231,26 @@ public final class DataSource {
     }
 
     private static DataSource readIdx(Path directory, String name, List<String> classNames) {
-        LabeledImages train =
-                IdxReader.read(
-                        idxFile(directory, IdxReader.TRAIN_IMAGES),
-                        idxFile(directory, IdxReader.TRAIN_LABELS),
+        return new DataSource(
+                name + " in " + directory,
+                readIdxSet(
+                        directory,
+                        IdxReader.TRAIN_IMAGES,
+                        IdxReader.TRAIN_LABELS,
                         name + " train",
-                        classNames);
-        LabeledImages test =
-                IdxReader.read(
-                        idxFile(directory, IdxReader.TEST_IMAGES),
-                        idxFile(directory, IdxReader.TEST_LABELS),
+                        classNames),
+                readIdxSet(
+                        directory,
+                        IdxReader.TEST_IMAGES,
+                        IdxReader.TEST_LABELS,
                         name + " test",
-                        classNames);
-        return new DataSource(name + " in " + directory, train, test);
+                        classNames));
+    }
+
+    private static LabeledImages readIdxSet(
+            Path directory, String images, String labels, String name, List<String> classNames) {
+        return IdxReader.read(
+                idxFile(directory, images), idxFile(directory, labels), name, classNames);
     }
 
     private static Path idxFile(Path directory, String base) {

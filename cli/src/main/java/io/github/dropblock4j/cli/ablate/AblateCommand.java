@@ -1,0 +1,326 @@
+package io.github.dropblock4j.cli.ablate;
+
+import io.github.dropblock4j.cli.data.DataSource;
+import io.github.dropblock4j.cli.input.BadInputException;
+import io.github.dropblock4j.cli.input.DropProbConverter;
+import io.github.dropblock4j.cli.run.RunDirectory;
+import io.github.dropblock4j.cli.run.TrainConfig;
+import io.github.dropblock4j.cli.train.ImageTrainingData;
+import io.github.dropblock4j.cli.train.RunStoppedException;
+import io.github.dropblock4j.cli.train.SharedTrainingOptions;
+import io.github.dropblock4j.cli.train.StopRequest;
+import io.github.dropblock4j.cli.train.TrainingData;
+import io.github.dropblock4j.cli.train.TrainingRun;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * Runs the ablation ({@link AblationPlan}): first each regularizer at every drop probability of a
+ * grid for a few seeds, to choose its drop probability on the validation set; then every arm at its
+ * chosen drop probability for every seed. Writes {@code report.md}, {@code report.png} and {@code
+ * overfitting.png} ({@link AblationReport}) after every finished run.
+ *
+ * <p>Each run has its own run directory under {@code <out>/runs}; finished runs are reused and
+ * interrupted ones resumed, so an ablation can be spread over several sessions. Runs are taken seed
+ * by seed, so a partial ablation has every arm at the same number of seeds. Two processes may share
+ * one {@code --out}: each run is locked ({@link RunLock}) while it trains, and a process that finds
+ * a run locked goes on with the next and waits for it at the end. Ctrl-C or SIGTERM stops the run
+ * in progress after its current batch with a checkpoint; the same command continues the ablation.
+ */
+@Command(
+        name = "ablate",
+        header = "Run the paper's comparisons over several seeds; write report.md and report.png.",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Compare DropBlock (the paper's recipe) with no regularization, dropout, spatial"
+                    + " dropout, block sizes 3 and 5, a constant schedule, the last stage only and"
+                    + " the residual branch only.",
+            "Each regularizer's drop probability is chosen from --drop-probs on a validation split"
+                    + " (--val-split), and arms are paired by seed. Writes report.md, report.png"
+                    + " and overfitting.png.",
+            "Finished runs are reused and interrupted ones resumed, so running the same command"
+                    + " again continues an ablation."
+        })
+public final class AblateCommand implements Callable<Integer> {
+
+    /**
+     * Validation images held out when {@code --val-split} is not given: the ablation chooses on
+     * them.
+     */
+    static final int DEFAULT_VAL_SPLIT = 1000;
+
+    /** How often a process waiting for runs locked by another looks again. */
+    private static final long WAIT_MILLIS = 5_000;
+
+    @Spec private CommandSpec spec;
+
+    @Mixin private SharedTrainingOptions shared;
+
+    @Option(
+            names = "--seeds",
+            description = "Seeds per arm in the main comparison (default: ${DEFAULT-VALUE}).")
+    private int seeds = 5;
+
+    @Option(
+            names = "--selection-seeds",
+            paramLabel = "N",
+            description =
+                    "Seeds per drop probability when choosing it" + " (default: ${DEFAULT-VALUE}).")
+    private int selectionSeeds = 2;
+
+    @Option(
+            names = "--drop-probs",
+            split = ",",
+            paramLabel = "P",
+            converter = DropProbConverter.class,
+            description =
+                    "Drop probabilities each regularizer chooses from on the validation set"
+                            + " (default: 0.05,0.15,0.3; --val-split defaults to "
+                            + DEFAULT_VAL_SPLIT
+                            + " here).")
+    private float[] dropProbs = {0.05f, 0.15f, 0.3f};
+
+    @Option(
+            names = "--only",
+            split = ",",
+            paramLabel = "ARM",
+            description = "Run only these arms (default: all).")
+    private List<String> only;
+
+    @Option(
+            names = "--quick",
+            description =
+                    "A small ablation that finishes in minutes: 1 epoch, 2 seeds and one"
+                            + " selection seed, on 500 training, 200 validation and 500 test images"
+                            + " unless those options are given.")
+    private boolean quick;
+
+    @Option(
+            names = "--report-only",
+            description = "Write the report from the finished runs; train nothing.")
+    private boolean reportOnly;
+
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
+            description = "Output directory (default: ${DEFAULT-VALUE}).")
+    private Path out = Path.of("runs", "ablation");
+
+    private DataSource source;
+
+    /** {@inheritDoc} */
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        AblationSettings settings = settings();
+        try {
+            Files.createDirectories(out.resolve("runs"));
+        } catch (IOException e) {
+            throw new BadInputException("--out " + out + ": cannot create directory: " + e, e);
+        }
+        if (!Files.isWritable(out)) {
+            throw new BadInputException("--out " + out + ": directory is not writable");
+        }
+        PrintWriter console = spec.commandLine().getOut();
+        AblationResults results = AblationResults.read(settings);
+        if (!reportOnly) {
+            source = DataSource.resolve(settings.base().data());
+            try (StopRequest stop = StopRequest.onSignal()) {
+                try {
+                    results = train(settings, console, stop);
+                } catch (RunStoppedException e) {
+                    console.println(e.getMessage() + "; continue with: " + settings.command());
+                    console.flush();
+                    return StopRequest.EXIT_CODE;
+                }
+            }
+        }
+        AblationReport.write(results);
+        console.println("wrote " + out.resolve("report.md") + ", report.png and overfitting.png");
+        return 0;
+    }
+
+    /** Trains the selection runs, then the main runs, and returns what they give. */
+    private AblationResults train(AblationSettings settings, PrintWriter console, StopRequest stop)
+            throws IOException, InterruptedException {
+        List<Job> waiting = new ArrayList<>();
+        for (int seed = 1; seed <= selectionSeeds; seed++) {
+            for (String name : settings.selectors()) {
+                for (float p : dropProbs) {
+                    runOrDefer(
+                            settings,
+                            new Job(AblationPlan.arm(name), p, seed),
+                            waiting,
+                            console,
+                            stop,
+                            true);
+                }
+            }
+        }
+        finishWaiting(settings, waiting, console, stop);
+        AblationResults results = AblationResults.read(settings);
+        for (int seed = 1; seed <= seeds; seed++) {
+            for (AblationPlan.Arm arm : settings.arms()) {
+                float p = results.dropProb(arm).orElseThrow();
+                runOrDefer(settings, new Job(arm, p, seed), waiting, console, stop, true);
+            }
+        }
+        finishWaiting(settings, waiting, console, stop);
+        return AblationResults.read(settings);
+    }
+
+    private AblationSettings settings() {
+        List<AblationPlan.Arm> arms = AblationPlan.ARMS;
+        if (only != null && !only.isEmpty()) {
+            for (String name : only) {
+                if (!AblationPlan.names().contains(name)) {
+                    throw new ParameterException(
+                            spec.commandLine(),
+                            "--only must name arms from " + AblationPlan.names() + ", got " + name);
+                }
+            }
+            arms = AblationPlan.ARMS.stream().filter(a -> only.contains(a.name())).toList();
+        }
+        if (quick) {
+            seeds = 2;
+            selectionSeeds = 1;
+        }
+        if (seeds < 1 || seeds > 100) {
+            throw new ParameterException(
+                    spec.commandLine(), "--seeds must be in [1, 100], got " + seeds);
+        }
+        if (selectionSeeds < 1 || selectionSeeds > 100) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--selection-seeds must be in [1, 100], got " + selectionSeeds);
+        }
+        TrainConfig base =
+                shared.toConfig(
+                        b -> {
+                            if (quick) {
+                                b.optEpochs(1);
+                                unlessGiven("--train-limit", () -> b.optTrainLimit(500));
+                                unlessGiven("--test-limit", () -> b.optTestLimit(500));
+                            }
+                            unlessGiven(
+                                    "--val-split",
+                                    () -> b.optValSplit(quick ? 200 : DEFAULT_VAL_SPLIT));
+                            return b;
+                        });
+        if (dropProbs.length > 1 && base.valSplit() == 0) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--val-split must be > 0 to choose"
+                            + " among --drop-probs "
+                            + Arrays.toString(dropProbs)
+                            + " (the test set is never used to choose), got 0");
+        }
+        // The reproduce line is what was typed, less the switch that only rewrites the report.
+        String command =
+                "./dropblock4j "
+                        + String.join(
+                                " ",
+                                spec.commandLine().getParseResult().originalArgs().stream()
+                                        .filter(a -> !a.equals("--report-only"))
+                                        .toList());
+        return new AblationSettings(
+                out, base, arms, dropProbs.clone(), selectionSeeds, seeds, command);
+    }
+
+    private void unlessGiven(String option, Runnable setDefault) {
+        if (!shared.given(option)) {
+            setDefault.run();
+        }
+    }
+
+    /** One run of the ablation. */
+    private record Job(AblationPlan.Arm arm, float dropProb, int seed) {}
+
+    private void runOrDefer(
+            AblationSettings settings,
+            Job job,
+            List<Job> waiting,
+            PrintWriter console,
+            StopRequest stop,
+            boolean announce)
+            throws IOException {
+        Path runDir = settings.runDirectory(job.arm(), job.dropProb(), job.seed());
+        // Between runs, and every few seconds while waiting for other processes' runs.
+        if (stop.isRequested()) {
+            throw new RunStoppedException("stopped before " + runDir.getFileName());
+        }
+        TrainConfig config = job.arm().configure(settings.base(), job.dropProb(), job.seed());
+        if (RunDirectory.readSummary(runDir).isPresent()) {
+            if (announce) {
+                console.println("reusing " + runDir);
+            }
+            return;
+        }
+        Optional<RunLock> lock = RunLock.tryAcquire(runDir);
+        if (lock.isEmpty()) {
+            if (announce) {
+                console.println(
+                        "busy (another process trains it; waiting for it at the end): " + runDir);
+            }
+            waiting.add(job);
+            return;
+        }
+        try (RunLock held = lock.get()) {
+            // Another process may have finished it between the check and the lock.
+            if (RunDirectory.readSummary(runDir).isPresent()) {
+                return;
+            }
+            RunDirectory dir;
+            if (Files.isDirectory(runDir.resolveSibling(runDir.getFileName() + ".partial"))) {
+                dir = RunDirectory.resume(runDir);
+                if (!dir.readConfig().equals(config)) {
+                    throw new BadInputException(
+                            "--out "
+                                    + out
+                                    + ": interrupted run "
+                                    + dir.partial()
+                                    + " was made with other settings ("
+                                    + dir.readConfig()
+                                    + "); use a new --out");
+                }
+                console.println("resuming " + runDir);
+            } else {
+                dir = RunDirectory.create(runDir, config);
+                console.println("training " + runDir.getFileName() + ": " + config);
+            }
+            console.flush();
+            TrainingData data = new ImageTrainingData(source.train(), source.test(), config);
+            new TrainingRun(config, data, console, spec.commandLine().getErr(), stop).run(dir);
+        }
+        AblationReport.write(AblationResults.read(settings));
+    }
+
+    private void finishWaiting(
+            AblationSettings settings, List<Job> waiting, PrintWriter console, StopRequest stop)
+            throws IOException, InterruptedException {
+        while (!waiting.isEmpty()) {
+            List<Job> again = new ArrayList<>(waiting);
+            waiting.clear();
+            for (Job job : again) {
+                runOrDefer(settings, job, waiting, console, stop, false);
+            }
+            if (!waiting.isEmpty()) {
+                Thread.sleep(WAIT_MILLIS);
+            }
+        }
+        console.flush();
+    }
+}

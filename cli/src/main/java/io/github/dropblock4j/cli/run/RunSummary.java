@@ -1,0 +1,39 @@
+package io.github.dropblock4j.cli.run;
+
+import java.util.List;
+
+/**
+ * The outcome of a finished training run; written as {@code summary.json}. The figures are the last
+ * epoch's: no epoch is picked by its test accuracy.
+ *
+ * @param config the run's settings
+ * @param epochs the per-epoch metrics
+ * @param finalTestAccuracy the test accuracy after the last epoch
+ * @param finalTestLoss the mean test loss after the last epoch
+ * @param finalValidationAccuracy the validation accuracy after the last epoch (NaN without a
+ *     validation set)
+ * @param wallSeconds training and testing time over all epochs, resumed parts included
+ * @param samplesPerSecond training images per second over the whole run
+ * @param steps the global training steps done
+ */
+public record RunSummary(
+        TrainConfig config,
+        List<EpochMetrics> epochs,
+        double finalTestAccuracy,
+        double finalTestLoss,
+        double finalValidationAccuracy,
+        double wallSeconds,
+        double samplesPerSecond,
+        int steps) {
+
+    /**
+     * Returns the last epoch's training accuracy minus its test accuracy: how far the network
+     * overfits. The training accuracy is the one measured over the epoch's batches, with the
+     * regularizer on.
+     *
+     * @return the gap, in accuracy units (0.05 is 5 points)
+     */
+    public double finalTrainTestGap() {
+        return epochs.get(epochs.size() - 1).trainAccuracy() - finalTestAccuracy;
+    }
+}

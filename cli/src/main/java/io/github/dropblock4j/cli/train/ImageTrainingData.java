@@ -1,0 +1,196 @@
+package io.github.dropblock4j.cli.train;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.dataset.ArrayDataset;
+import io.github.dropblock4j.cli.data.LabeledImages;
+import io.github.dropblock4j.cli.input.BadInputException;
+import io.github.dropblock4j.cli.run.TrainConfig;
+import java.util.Random;
+
+/**
+ * {@link TrainingData} over a training and a test {@link LabeledImages}, all standardised with the
+ * training images' per-channel mean and standard deviation.
+ *
+ * <p>The validation set is split off the training images first (stratified), and the training
+ * subset is then drawn from the rest, so the two never share an image. Augmentation (random crop
+ * with 4 pixels of zero padding, horizontal flip) touches the training images only and is drawn
+ * from a stream seeded by the run's seed and the epoch.
+ */
+public final class ImageTrainingData implements TrainingData {
+
+    /** The largest shift of the random crop, in pixels: the CIFAR standard. */
+    static final int CROP_PADDING = 4;
+
+    private final LabeledImages train;
+    private final LabeledImages validation;
+    private final LabeledImages test;
+    private final boolean augment;
+    private final long seed;
+    private final float[] mean;
+    private final float[] std;
+
+    /**
+     * Splits and cuts the images as a config asks.
+     *
+     * @param train the training images
+     * @param test the test images
+     * @param config the run's settings: {@code trainLimit}, {@code testLimit}, {@code valSplit},
+     *     {@code augment} and {@code seed}
+     * @throws BadInputException if the two sets differ in shape or classes, or the training set is
+     *     too small for the validation split
+     */
+    public ImageTrainingData(LabeledImages train, LabeledImages test, TrainConfig config) {
+        if (train.channels() != test.channels()
+                || train.height() != test.height()
+                || train.width() != test.width()
+                || train.numClasses() != test.numClasses()) {
+            throw new BadInputException(
+                    "training images "
+                            + train
+                            + " and test images "
+                            + test
+                            + " differ in shape or classes");
+        }
+        LabeledImages pool = train;
+        if (config.valSplit() > 0) {
+            int perClass = config.valSplit() / train.numClasses();
+            if (perClass < 1) {
+                throw new BadInputException(
+                        "--val-split must be at least the number of classes ("
+                                + train.numClasses()
+                                + "), got "
+                                + config.valSplit());
+            }
+            try {
+                LabeledImages.Split split = train.stratifiedSplit(perClass, config.seed() + 2);
+                this.validation = split.chosen();
+                pool = split.rest();
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(
+                        "--val-split "
+                                + config.valSplit()
+                                + " does not fit "
+                                + train
+                                + ": "
+                                + e.getMessage(),
+                        e);
+            }
+        } else {
+            this.validation = null;
+        }
+        this.train = limit(pool, config.trainLimit(), config.seed());
+        this.test = limit(test, config.testLimit(), config.seed() + 1);
+        this.augment = config.augment();
+        this.seed = config.seed();
+        this.mean = this.train.channelMeans();
+        this.std = this.train.channelStds();
+    }
+
+    /**
+     * Returns the stratified subset {@code --train-limit} and {@code --test-limit} choose: {@code
+     * limit / numClasses} images of every class, or all images when the limit is 0 or not below
+     * their number.
+     *
+     * @param images the images
+     * @param limit the limit, 0 for none
+     * @param seed the seed of the choice: the run's seed for training, plus 1 for test images
+     * @return the subset
+     */
+    public static LabeledImages limit(LabeledImages images, int limit, long seed) {
+        if (limit <= 0 || limit >= images.size()) {
+            return images;
+        }
+        int perClass = Math.max(1, limit / images.numClasses());
+        return images.stratifiedSubset(perClass, seed);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public long trainSize() {
+        return train.size();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public long validationSize() {
+        return validation == null ? 0 : validation.size();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape imageShape() {
+        return new Shape(train.channels(), train.height(), train.width());
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int classes() {
+        return train.numClasses();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public ArrayDataset train(NDManager manager, int batchSize, int epoch) {
+        return trainImages(epoch).toArrayDataset(manager, mean, std, batchSize, true);
+    }
+
+    /**
+     * Returns one epoch's training images, augmented afresh for the epoch when augmentation is on.
+     *
+     * @param epoch the epoch, 1-based: with the seed it fixes the augmentation
+     * @return the images, not standardised
+     */
+    LabeledImages trainImages(int epoch) {
+        return augment
+                ? train.augmented(CROP_PADDING, new Random(seed * 1_000_003L + epoch))
+                : train;
+    }
+
+    /** Returns the validation images, not standardised, or null without a validation set. */
+    LabeledImages validationImages() {
+        return validation;
+    }
+
+    /** Returns the test images, not standardised. */
+    LabeledImages testImages() {
+        return test;
+    }
+
+    /** Returns the per-channel mean that standardises every set, the training images'. */
+    float[] mean() {
+        return mean.clone();
+    }
+
+    /** Returns the per-channel standard deviation that standardises every set. */
+    float[] std() {
+        return std.clone();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public ArrayDataset validation(NDManager manager, int batchSize) {
+        if (validation == null) {
+            throw new IllegalStateException("no validation set: --val-split is 0");
+        }
+        return validation.toArrayDataset(manager, mean, std, batchSize, false);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public ArrayDataset test(NDManager manager, int batchSize) {
+        return test.toArrayDataset(manager, mean, std, batchSize, false);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return train
+                + (validation == null ? "" : " / validation " + validation)
+                + " / "
+                + test
+                + (augment
+                        ? " (augmented: random crop, padding " + CROP_PADDING + ", horizontal flip)"
+                        : "");
+    }
+}

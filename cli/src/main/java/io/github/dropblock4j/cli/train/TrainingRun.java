@@ -1,0 +1,463 @@
+package io.github.dropblock4j.cli.train;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.EasyTrain;
+import ai.djl.training.Trainer;
+import ai.djl.training.dataset.ArrayDataset;
+import ai.djl.training.dataset.Batch;
+import ai.djl.training.evaluator.Accuracy;
+import ai.djl.training.evaluator.Evaluator;
+import ai.djl.training.listener.EvaluatorTrainingListener;
+import ai.djl.training.loss.Loss;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.CosineTracker;
+import ai.djl.training.tracker.Tracker;
+import ai.djl.translate.TranslateException;
+import io.github.dropblock4j.cli.figure.CurvesPlot;
+import io.github.dropblock4j.cli.run.EpochMetrics;
+import io.github.dropblock4j.cli.run.Regularizer;
+import io.github.dropblock4j.cli.run.RunDirectory;
+import io.github.dropblock4j.cli.run.RunDirectory.PartialEpoch;
+import io.github.dropblock4j.cli.run.RunDirectory.State;
+import io.github.dropblock4j.cli.run.RunSummary;
+import io.github.dropblock4j.cli.run.TrainConfig;
+import io.github.dropblock4j.djl.DropBlockScheduler;
+import io.github.dropblock4j.djl.ResNetDropBlock;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Trains one ResNet with the configured regularizer and writes its run directory.
+ *
+ * <p>SGD with momentum 0.9 and weight decay, the learning rate on a cosine from {@code --lr} to 0
+ * over the run, and the drop probability on a {@link DropBlockScheduler} (linear from 0 to the
+ * target over the whole run, or constant). Each batch goes through DJL's {@link
+ * EasyTrain#trainBatch} (split over the trainer's devices) and {@link Trainer#step()}, so every
+ * training listener fires as in any DJL loop; the loss and an {@link Accuracy} are DJL evaluators,
+ * so every loss and accuracy reported is DJL's: the mean of the batches' mean losses and the
+ * fraction of images classified right.
+ *
+ * <p>What DJL's loop does not have: the engine is reseeded with the seed before the weights are
+ * initialised and with {@code seed * 10007 + epoch} at the start of every epoch, so the initial
+ * weights, shuffling and masks of an epoch do not depend on what came before; a validation and a
+ * test pass per epoch; a checkpoint after every epoch; and a stop on request ({@link StopRequest})
+ * after the current batch, with a checkpoint inside the epoch. A run resumed from an epoch's end
+ * redoes nothing and continues exactly; one resumed from inside an epoch skips the batches done,
+ * with the same data order but other masks. What no resume restores: SGD's momentum buffers (DJL
+ * does not save optimizer state), which restart from zero.
+ */
+public final class TrainingRun {
+
+    private static final float MOMENTUM = 0.9f;
+    private static final String TEST = "test";
+
+    private final TrainConfig config;
+    private final TrainingData data;
+    private final PrintWriter out;
+    private final ProgressBar progress;
+    private final StopRequest stop;
+
+    /**
+     * Prepares a run.
+     *
+     * @param config the run's settings
+     * @param data the images
+     * @param out where the per-epoch lines go
+     * @param err where the live progress bar goes, when the output is a terminal
+     * @param stop the request to stop after the current batch
+     */
+    public TrainingRun(
+            TrainConfig config,
+            TrainingData data,
+            PrintWriter out,
+            PrintWriter err,
+            StopRequest stop) {
+        this.config = config;
+        this.data = data;
+        this.out = out;
+        this.progress = new ProgressBar(err, System.console() != null);
+        this.stop = stop;
+    }
+
+    /**
+     * Builds the network a config describes.
+     *
+     * @param config the settings
+     * @param imageShape (channels, height, width)
+     * @param classes the number of classes
+     * @return the ResNet with the configured regularizer in the configured places
+     */
+    static Block network(TrainConfig config, Shape imageShape, int classes) {
+        ResNetDropBlock.Builder builder =
+                ResNetDropBlock.builder()
+                        .setNumLayers(config.depth())
+                        .setOutSize(classes)
+                        .setImageShape(imageShape)
+                        .optBlockSize(config.regularizer().blockSize(config.blockSize()))
+                        .optDropProb(
+                                config.schedule() == TrainConfig.Schedule.LINEAR
+                                        ? 0f
+                                        : config.dropProb())
+                        .optDropBlockOnShortcut(config.shortcut());
+        if (config.regularizer() == Regularizer.NONE) {
+            builder.optDropBlockStages();
+        } else if (config.stages() != null) {
+            builder.optDropBlockStages(config.stages().stream().mapToInt(s -> s).toArray());
+        }
+        return builder.build();
+    }
+
+    /**
+     * Trains, from the last checkpoint of {@code dir} if there is one, and writes the results.
+     *
+     * @param dir the run directory
+     * @return the summary of the finished run
+     * @throws IOException if a result or checkpoint cannot be written
+     * @throws RunStoppedException if a stop was requested; a checkpoint is written first
+     */
+    public RunSummary run(RunDirectory dir) throws IOException {
+        State resumed = dir.loadState().orElse(null);
+        List<EpochMetrics> history =
+                new ArrayList<>(resumed == null ? List.of() : resumed.epochs());
+        int firstEpoch = resumed == null ? 1 : resumed.epochsDone() + 1;
+        PartialEpoch partial = resumed == null ? null : resumed.partial();
+        double wall = resumed == null ? 0 : resumed.wallSeconds();
+        int stepsPerEpoch =
+                (int) ((data.trainSize() + config.batchSize() - 1) / config.batchSize());
+        int totalSteps = stepsPerEpoch * config.epochs();
+        int stepsDone = resumed == null ? 0 : resumed.steps();
+        Shape imageShape = data.imageShape();
+
+        try (Model model = Model.newInstance("dropblock4j")) {
+            model.setBlock(network(config, imageShape, data.classes()));
+            // Without DropBlocks (--regularizer none) the schedule drives nothing: report 0.
+            boolean regularized = !DropBlockScheduler.dropBlocksIn(model.getBlock()).isEmpty();
+            if (resumed != null) {
+                dir.loadModel(model);
+            }
+            DropBlockScheduler scheduler =
+                    config.schedule() == TrainConfig.Schedule.LINEAR
+                            ? DropBlockScheduler.linear(config.dropProb(), totalSteps)
+                            : DropBlockScheduler.of(Tracker.fixed(config.dropProb()));
+            Tracker cosine =
+                    CosineTracker.builder()
+                            .setBaseValue(config.lr())
+                            .optFinalValue(0f)
+                            .setMaxUpdates(totalSteps)
+                            .build();
+            // A new trainer counts optimizer updates from 0; continue the cosine where it was.
+            int offset = stepsDone;
+            Tracker learningRate = update -> cosine.getNewValue(update + offset);
+            Accuracy accuracy = new Accuracy();
+            DefaultTrainingConfig trainingConfig =
+                    new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                            .optOptimizer(
+                                    Optimizer.sgd()
+                                            .setLearningRateTracker(learningRate)
+                                            .optMomentum(MOMENTUM)
+                                            .optWeightDecays(config.weightDecay())
+                                            .build())
+                            .addEvaluator(accuracy)
+                            .addTrainingListeners(
+                                    new EvaluatorTrainingListener(),
+                                    scheduler,
+                                    new DivergenceCheck(config.lr(), stepsDone, stepsPerEpoch));
+            try (Trainer trainer = model.newTrainer(trainingConfig);
+                    NDManager dataManager = trainer.getManager().newSubManager()) {
+                // The seed fixes the initial weights: arms that differ only in their regularizer
+                // (which has no parameters) start from the same weights.
+                Engine.getInstance().setRandomSeed(config.seed());
+                trainer.initialize(new Shape(config.batchSize()).addAll(imageShape));
+                ArrayDataset validation =
+                        data.validationSize() > 0
+                                ? data.validation(dataManager, config.batchSize())
+                                : null;
+                ArrayDataset test = data.test(dataManager, config.batchSize());
+                for (int epoch = firstEpoch; epoch <= config.epochs(); epoch++) {
+                    long start = System.nanoTime();
+                    Engine.getInstance().setRandomSeed(config.seed() * 10_007 + epoch);
+                    PartialEpoch done =
+                            partial != null && partial.epoch() == epoch
+                                    ? partial
+                                    : new PartialEpoch(epoch, 0, 0, Double.NaN, Double.NaN, 0);
+                    PartialEpoch trained;
+                    try (NDManager epochManager = dataManager.newSubManager()) {
+                        ArrayDataset trainSet = data.train(epochManager, config.batchSize(), epoch);
+                        trained =
+                                trainEpoch(
+                                        trainer,
+                                        accuracy,
+                                        trainSet,
+                                        scheduler,
+                                        done,
+                                        stepsPerEpoch,
+                                        start);
+                    }
+                    if (trained.batches() < stepsPerEpoch) {
+                        throw stopInside(
+                                dir,
+                                model,
+                                trained,
+                                scheduler,
+                                history,
+                                wall + (System.nanoTime() - start) / 1e9);
+                    }
+                    double[] val =
+                            heldOut(
+                                    trainer,
+                                    accuracy,
+                                    validation,
+                                    EvaluatorTrainingListener.VALIDATE_EPOCH);
+                    boolean testNow = epoch % config.testEvery() == 0 || epoch == config.epochs();
+                    double[] tested =
+                            testNow
+                                    ? heldOut(trainer, accuracy, test, TEST)
+                                    : new double[] {Double.NaN, Double.NaN};
+                    if (val == null || tested == null) {
+                        throw stopInside(
+                                dir,
+                                model,
+                                trained,
+                                scheduler,
+                                history,
+                                wall + (System.nanoTime() - start) / 1e9);
+                    }
+                    trainer.notifyListeners(listener -> listener.onEpoch(trainer));
+                    stepsDone = scheduler.getStep();
+                    EpochMetrics m =
+                            new EpochMetrics(
+                                    epoch,
+                                    stepsDone,
+                                    trained.trainLoss(),
+                                    trained.trainAccuracy(),
+                                    tested[0],
+                                    tested[1],
+                                    val[0],
+                                    val[1],
+                                    regularized ? scheduler.dropProbAt(stepsDone) : 0,
+                                    learningRate.getNewValue(stepsDone - offset),
+                                    trained.seconds(),
+                                    data.trainSize() / trained.seconds(),
+                                    ResidentMemory.megabytes());
+                    history.add(m);
+                    print(m, validation != null, testNow);
+                    wall += (System.nanoTime() - start) / 1e9;
+                    dir.saveCheckpoint(
+                            path -> model.save(path, RunDirectory.MODEL),
+                            new State(config, epoch, stepsDone, history, wall, null));
+                    if (stop.isRequested() && epoch < config.epochs()) {
+                        throw new RunStoppedException(
+                                "stopped after epoch "
+                                        + epoch
+                                        + " of "
+                                        + config.epochs()
+                                        + "; checkpoint in "
+                                        + dir.partial());
+                    }
+                }
+            }
+            EpochMetrics last = history.get(history.size() - 1);
+            double trainSeconds = history.stream().mapToDouble(EpochMetrics::seconds).sum();
+            RunSummary summary =
+                    new RunSummary(
+                            config,
+                            history,
+                            last.testAccuracy(),
+                            last.testLoss(),
+                            last.validationAccuracy(),
+                            wall,
+                            data.trainSize() * history.size() / trainSeconds,
+                            stepsDone);
+            dir.finish(
+                    summary,
+                    path -> model.save(path, RunDirectory.MODEL),
+                    png ->
+                            CurvesPlot.write(
+                                    history,
+                                    config.model() + ", " + config.regularizer().optionValue(),
+                                    png));
+            return summary;
+        }
+    }
+
+    /**
+     * Trains one epoch's batches after those already done, until they are all done or a stop is
+     * requested.
+     *
+     * @param start when the epoch started, by {@link System#nanoTime()}
+     * @return the epoch's training so far, {@code done} included
+     */
+    private PartialEpoch trainEpoch(
+            Trainer trainer,
+            Accuracy accuracy,
+            ArrayDataset train,
+            DropBlockScheduler scheduler,
+            PartialEpoch done,
+            int batches,
+            long start) {
+        Loss loss = trainer.getLoss();
+        String key = EvaluatorTrainingListener.TRAIN_EPOCH;
+        int index = 0;
+        long samples = 0;
+        for (Batch batch : iterate(trainer, train)) {
+            try (batch) {
+                if (index++ < done.batches()) {
+                    // Done before the stop: the same data order, nothing to train.
+                    continue;
+                }
+                EasyTrain.trainBatch(trainer, batch);
+                trainer.step();
+                samples += batch.getSize();
+                double elapsed = (System.nanoTime() - start) / 1e9;
+                progress.update(
+                        done.epoch(),
+                        config.epochs(),
+                        index,
+                        batches,
+                        loss.getAccumulator(key),
+                        samples / elapsed,
+                        scheduler.dropProbAt(scheduler.getStep()));
+            }
+            if (stop.isRequested() && index < batches) {
+                break;
+            }
+        }
+        progress.finish();
+        int newBatches = index - done.batches();
+        double seconds = done.seconds() + (System.nanoTime() - start) / 1e9;
+        if (newBatches == 0) {
+            return new PartialEpoch(
+                    done.epoch(),
+                    index,
+                    done.samples(),
+                    done.trainLoss(),
+                    done.trainAccuracy(),
+                    seconds);
+        }
+        // Weighted as DJL's evaluators weight: the loss by batches, the accuracy by images.
+        double lossSum =
+                loss.getAccumulator(key) * newBatches
+                        + (done.batches() == 0 ? 0 : done.trainLoss() * done.batches());
+        double correct =
+                accuracy.getAccumulator(key) * samples
+                        + (done.samples() == 0 ? 0 : done.trainAccuracy() * done.samples());
+        return new PartialEpoch(
+                done.epoch(),
+                index,
+                done.samples() + samples,
+                lossSum / index,
+                correct / (done.samples() + samples),
+                seconds);
+    }
+
+    /**
+     * Runs a held-out set through the model in evaluation mode with the trainer's evaluators. The
+     * validation set goes through {@link EasyTrain#validateBatch}, so validation listeners fire;
+     * the test set plays no part in training and fires none.
+     *
+     * @return {mean loss, accuracy}; NaN for both without a set; null if a stop was requested
+     */
+    private double[] heldOut(Trainer trainer, Accuracy accuracy, ArrayDataset set, String key) {
+        if (set == null) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        boolean validation = key.equals(EvaluatorTrainingListener.VALIDATE_EPOCH);
+        for (Evaluator evaluator : trainer.getEvaluators()) {
+            evaluator.addAccumulator(key);
+        }
+        for (Batch batch : iterate(trainer, set)) {
+            try (batch) {
+                if (validation) {
+                    EasyTrain.validateBatch(trainer, batch);
+                } else {
+                    NDList predictions = trainer.evaluate(batch.getData());
+                    for (Evaluator evaluator : trainer.getEvaluators()) {
+                        evaluator.updateAccumulator(key, batch.getLabels(), predictions);
+                    }
+                }
+            }
+            if (stop.isRequested()) {
+                return null;
+            }
+        }
+        return new double[] {trainer.getLoss().getAccumulator(key), accuracy.getAccumulator(key)};
+    }
+
+    /**
+     * Writes a checkpoint inside an epoch.
+     *
+     * @return the exception that stops the run, for the caller to throw
+     */
+    private RunStoppedException stopInside(
+            RunDirectory dir,
+            Model model,
+            PartialEpoch trained,
+            DropBlockScheduler scheduler,
+            List<EpochMetrics> history,
+            double wall)
+            throws IOException {
+        dir.saveCheckpoint(
+                path -> model.save(path, RunDirectory.MODEL),
+                new State(
+                        config, trained.epoch() - 1, scheduler.getStep(), history, wall, trained));
+        return new RunStoppedException(
+                "stopped in epoch "
+                        + trained.epoch()
+                        + " of "
+                        + config.epochs()
+                        + " after batch "
+                        + trained.batches()
+                        + "; checkpoint in "
+                        + dir.partial());
+    }
+
+    private void print(EpochMetrics m, boolean validated, boolean tested) {
+        out.printf(
+                Locale.ROOT,
+                "epoch %d/%d  train loss %.4f  train acc %.4f%s%s  drop %.4f"
+                        + "  %.1f s  %.0f img/s  rss %.0f MiB%n",
+                m.epoch(),
+                config.epochs(),
+                m.trainLoss(),
+                m.trainAccuracy(),
+                validated
+                        ? String.format(
+                                Locale.ROOT,
+                                "  val loss %.4f  val acc %.4f",
+                                m.validationLoss(),
+                                m.validationAccuracy())
+                        : "",
+                tested
+                        ? String.format(
+                                Locale.ROOT,
+                                "  test loss %.4f  test acc %.4f",
+                                m.testLoss(),
+                                m.testAccuracy())
+                        : "",
+                m.dropProb(),
+                m.seconds(),
+                m.samplesPerSecond(),
+                m.residentMb());
+        out.flush();
+    }
+
+    private static Iterable<Batch> iterate(Trainer trainer, ArrayDataset dataset) {
+        try {
+            return trainer.iterateDataset(dataset);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (TranslateException e) {
+            throw new IllegalStateException("cannot iterate the data set: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package io.github.dropblock4j.cli.ablate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.dropblock4j.cli.ChildCli;
+import io.github.dropblock4j.cli.CliRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AblateCommandTest {
+
+    // Three arms, two seeds, one drop probability (so no selection runs beyond the recipe's own):
+    // six runs of one epoch on 100 images.
+    private static String[] smallest(Path out) {
+        return new String[] {
+            "ablate",
+            "--only",
+            "none,dropblock,residual-only",
+            "--seeds",
+            "2",
+            "--selection-seeds",
+            "1",
+            "--drop-probs",
+            "0.1",
+            "--epochs",
+            "1",
+            "--train-limit",
+            "100",
+            "--test-limit",
+            "50",
+            "--batch-size",
+            "50",
+            "--out",
+            out.toString()
+        };
+    }
+
+    private static int count(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        int n = 0;
+        while (m.find()) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    void ablationWritesReportAndReusesFinishedRuns(@TempDir Path tmp) throws IOException {
+        Path out = tmp.resolve("ablation");
+        CliRunner.Result first = CliRunner.run(smallest(out));
+        assertEquals(0, first.exitCode(), first.err());
+        assertEquals(6, count(first.out(), "(?m)^training "), first.out());
+        String report = Files.readString(out.resolve("report.md"));
+        assertTrue(
+                report.contains("| dropblock | DropBlock, block 7: the paper's recipe | 0.1 | 2 |"),
+                report);
+        assertTrue(report.contains("| none | no regularization | - | 2 |"), report);
+        assertTrue(
+                report.contains(
+                        "| DropBlock on the shortcut as well beats the residual branch alone |"
+                                + " residual-only | 2 |"),
+                report);
+        assertTrue(report.contains("- block_size 7 is best (vs 3 and 5): **not run**"), report);
+        assertTrue(
+                report.contains("./dropblock4j ablate --only none,dropblock,residual-only"),
+                report);
+        for (String png : new String[] {"report.png", "overfitting.png"}) {
+            assertTrue(Files.size(out.resolve(png)) > 0, png);
+        }
+        assertTrue(
+                Files.exists(
+                        out.resolve("runs")
+                                .resolve("dropblock-p0.1-seed2")
+                                .resolve("metrics.csv")));
+        CliRunner.Result again = CliRunner.run(smallest(out));
+        assertEquals(0, again.exitCode(), again.err());
+        assertEquals(0, count(again.out(), "(?m)^training "), again.out());
+        assertTrue(count(again.out(), "(?m)^reusing ") >= 6, again.out());
+    }
+
+    @Test
+    void twoAblationsSharingAnOutputDirectoryTrainEachRunOnce(@TempDir Path tmp) throws Exception {
+        // Two processes, as a user would start them (one engine trains one model at a time).
+        Path out = tmp.resolve("shared");
+        List<String> jvm = List.of("-Dai.djl.pytorch.num_threads=1");
+        Process a = ChildCli.start(tmp.resolve("a.log"), jvm, smallest(out));
+        Process b = ChildCli.start(tmp.resolve("b.log"), jvm, smallest(out));
+        assertEquals(0, a.waitFor(), Files.readString(tmp.resolve("a.log")));
+        assertEquals(0, b.waitFor(), Files.readString(tmp.resolve("b.log")));
+        String logs =
+                Files.readString(tmp.resolve("a.log")) + Files.readString(tmp.resolve("b.log"));
+        assertEquals(6, count(logs, "(?m)^training "), logs);
+        try (var runs = Files.list(out.resolve("runs"))) {
+            assertEquals(6, runs.filter(Files::isDirectory).count());
+        }
+    }
+
+    @Test
+    void choosingAmongDropProbabilitiesNeedsAValidationSplit(@TempDir Path tmp) {
+        CliRunner.Result r =
+                CliRunner.run(
+                        "ablate",
+                        "--drop-probs",
+                        "0.1,0.2",
+                        "--val-split",
+                        "0",
+                        "--out",
+                        tmp.resolve("a").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(
+                r.err().contains("--val-split must be > 0 to choose among --drop-probs [0.1, 0.2]"),
+                r.err());
+    }
+
+    @Test
+    void unknownArmExitsTwo(@TempDir Path tmp) {
+        CliRunner.Result r =
+                CliRunner.run("ablate", "--only", "block-9", "--out", tmp.resolve("a").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("--only must name arms from [none, dropout"), r.err());
+    }
+}

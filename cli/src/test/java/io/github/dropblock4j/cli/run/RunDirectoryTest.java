@@ -1,0 +1,216 @@
+package io.github.dropblock4j.cli.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.core.Linear;
+import io.github.dropblock4j.cli.input.BadInputException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RunDirectoryTest {
+
+    private static final TrainConfig CONFIG = TrainConfig.builder().optEpochs(2).build();
+    private static final EpochMetrics EPOCH =
+            new EpochMetrics(
+                    1, 4, 2.3, 0.1, 2.2, 0.12, Double.NaN, Double.NaN, 0.05, 0.05, 1.5, 130, 450);
+
+    private static RunDirectory.State afterEpoch(int epoch) {
+        return new RunDirectory.State(
+                CONFIG, epoch, 4 * epoch, List.of(EPOCH, EPOCH).subList(0, epoch), epoch, null);
+    }
+
+    @Test
+    void failedCheckpointWriteLeavesThePreviousCheckpoint(@TempDir Path tmp) throws IOException {
+        RunDirectory dir = RunDirectory.create(tmp.resolve("run"), CONFIG);
+        dir.saveCheckpoint(
+                p -> Files.writeString(p.resolve("model-0001.params"), "one"), afterEpoch(1));
+        IOException e =
+                assertThrows(
+                        IOException.class,
+                        () ->
+                                dir.saveCheckpoint(
+                                        p -> {
+                                            Files.writeString(
+                                                    p.resolve("model-0002.params"), "half");
+                                            throw new IOException("No space left on device");
+                                        },
+                                        afterEpoch(2)));
+        assertEquals("No space left on device", e.getMessage());
+        assertEquals(afterEpoch(1), dir.loadState().orElseThrow());
+        Path checkpoint = dir.partial().resolve(RunDirectory.CHECKPOINT);
+        assertEquals("one", Files.readString(checkpoint.resolve("model-0001.params")));
+        assertFalse(Files.exists(checkpoint.resolve("model-0002.params")));
+        // The next write that succeeds replaces it as if nothing had failed.
+        dir.saveCheckpoint(
+                p -> Files.writeString(p.resolve("model-0002.params"), "two"), afterEpoch(2));
+        assertEquals(afterEpoch(2), dir.loadState().orElseThrow());
+        try (var files = Files.list(dir.partial())) {
+            assertEquals(
+                    List.of(RunDirectory.CHECKPOINT, RunDirectory.CONFIG),
+                    files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
+    void checkpointLeftUnderItsOldNameByAFailedSwapIsFound(@TempDir Path tmp) throws IOException {
+        RunDirectory dir = RunDirectory.create(tmp.resolve("run"), CONFIG);
+        dir.saveCheckpoint(
+                p -> Files.writeString(p.resolve("model-0001.params"), "one"), afterEpoch(1));
+        Files.move(
+                dir.partial().resolve(RunDirectory.CHECKPOINT),
+                dir.partial().resolve(RunDirectory.CHECKPOINT + ".old"));
+        assertEquals(afterEpoch(1), dir.loadState().orElseThrow());
+    }
+
+    @Test
+    void truncatedStateIsRefusedNamingTheFile(@TempDir Path tmp) throws IOException {
+        RunDirectory dir = RunDirectory.create(tmp.resolve("run"), CONFIG);
+        dir.saveCheckpoint(
+                p -> Files.writeString(p.resolve("model-0001.params"), "one"), afterEpoch(1));
+        Path state = dir.partial().resolve(RunDirectory.CHECKPOINT).resolve(RunDirectory.STATE);
+        String json = Files.readString(state);
+        Files.writeString(state, json.substring(0, json.length() / 2));
+        BadInputException e = assertThrows(BadInputException.class, dir::loadState);
+        assertTrue(
+                e.getMessage().startsWith("cannot read checkpoint " + state + ": "),
+                e.getMessage());
+    }
+
+    @Test
+    void truncatedParametersAreRefusedNamingTheFile(@TempDir Path tmp) throws IOException {
+        RunDirectory dir = RunDirectory.create(tmp.resolve("run"), CONFIG);
+        try (Model model = model();
+                NDManager manager = NDManager.newBaseManager()) {
+            model.getBlock().initialize(manager, DataType.FLOAT32, new Shape(1, 4));
+            dir.saveCheckpoint(p -> model.save(p, RunDirectory.MODEL), afterEpoch(1));
+        }
+        Path params;
+        try (var files = Files.list(dir.partial().resolve(RunDirectory.CHECKPOINT))) {
+            params = files.filter(p -> p.toString().endsWith(".params")).findFirst().orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(params);
+        Files.write(params, Arrays.copyOf(bytes, bytes.length / 2));
+        try (Model model = model()) {
+            BadInputException e = assertThrows(BadInputException.class, () -> dir.loadModel(model));
+            assertTrue(
+                    e.getMessage()
+                            .startsWith(
+                                    "--resume: cannot load the checkpoint's parameters "
+                                            + params
+                                            + ": "),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void configReadBackEqualsTheOneWritten(@TempDir Path tmp) {
+        TrainConfig config =
+                TrainConfig.builder()
+                        .optData("fashion-mnist")
+                        .optModel("resnet56")
+                        .optEpochs(30)
+                        .optBatchSize(128)
+                        .optLr(0.05f)
+                        .optWeightDecay(1e-4f)
+                        .optSeed(4)
+                        .optBlockSize(5)
+                        .optDropProb(0.15f)
+                        .optSchedule(TrainConfig.Schedule.CONSTANT)
+                        .optStages(List.of(3))
+                        .optShortcut(false)
+                        .optRegularizer(Regularizer.DROPOUT)
+                        .optTrainLimit(1000)
+                        .optTestLimit(2000)
+                        .optValSplit(500)
+                        .optAugment(true)
+                        .optTestEvery(5)
+                        .build();
+        assertEquals(config, RunDirectory.create(tmp.resolve("run"), config).readConfig());
+    }
+
+    @Test
+    void settingsMissingFromAnOlderFileTakeTheDefaults(@TempDir Path tmp) throws IOException {
+        // config.json as the first ablation wrote it, before --val-split, --augment and
+        // --test-every existed.
+        RunDirectory dir = RunDirectory.create(tmp.resolve("run"), CONFIG);
+        Files.writeString(
+                dir.partial().resolve(RunDirectory.CONFIG),
+                """
+                {
+                  "data": "fashion-mnist", "model": "resnet20", "epochs": 30, "batchSize": 64,
+                  "lr": 0.1, "weightDecay": 5.0E-4, "seed": 1, "blockSize": 7, "dropProb": 0.1,
+                  "schedule": "LINEAR", "shortcut": true, "regularizer": "NONE",
+                  "trainLimit": 1000, "testLimit": 2000
+                }\
+                """);
+        assertEquals(
+                TrainConfig.builder()
+                        .optData("fashion-mnist")
+                        .optEpochs(30)
+                        .optRegularizer(Regularizer.NONE)
+                        .optTrainLimit(1000)
+                        .optTestLimit(2000)
+                        .build(),
+                dir.readConfig());
+    }
+
+    @Test
+    void summaryWrittenBeforeTheRecordIsReadWithAnEqualConfig(@TempDir Path tmp)
+            throws IOException {
+        // summary.json as version 0.1.0 wrote it when its settings were a mutable bean: the
+        // ablation compares such configs with the ones it builds to reuse finished runs.
+        Path run = Files.createDirectories(tmp.resolve("run"));
+        try (InputStream in = getClass().getResourceAsStream("summary-0.1.0.json")) {
+            Files.copy(in, run.resolve(RunDirectory.SUMMARY));
+        }
+        RunSummary summary = RunDirectory.readSummary(run).orElseThrow();
+        assertEquals(
+                TrainConfig.builder()
+                        .optEpochs(2)
+                        .optBatchSize(50)
+                        .optTrainLimit(230)
+                        .optTestLimit(130)
+                        .optValSplit(100)
+                        .build(),
+                summary.config());
+        assertEquals(List.of(1, 2), summary.epochs().stream().map(EpochMetrics::epoch).toList());
+        assertEquals(10, summary.steps());
+    }
+
+    @Test
+    void settingRefusedByTheConfigIsBadInputNamingTheFile(@TempDir Path tmp) throws IOException {
+        RunDirectory dir = RunDirectory.create(tmp.resolve("run"), CONFIG);
+        Path file = dir.partial().resolve(RunDirectory.CONFIG);
+        Files.writeString(file, "{\"epochs\": 0}");
+        BadInputException e = assertThrows(BadInputException.class, dir::readConfig);
+        assertEquals(
+                "cannot read the run's settings "
+                        + file
+                        + ": --epochs must be in [1, 10000], got 0",
+                e.getMessage());
+    }
+
+    private static Model model() {
+        Model model = Model.newInstance("run-directory-test");
+        model.setBlock(
+                new SequentialBlock()
+                        .add(Blocks.batchFlattenBlock())
+                        .add(Linear.builder().setUnits(3).build()));
+        return model;
+    }
+}

@@ -1,0 +1,205 @@
+package io.github.dropblock4j.cli.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.Gson;
+import io.github.dropblock4j.cli.ChildCli;
+import io.github.dropblock4j.cli.CliRunner;
+import io.github.dropblock4j.cli.data.IdxReader;
+import io.github.dropblock4j.cli.data.SyntheticData;
+import io.github.dropblock4j.cli.run.EpochMetrics;
+import io.github.dropblock4j.cli.run.RunDirectory;
+import io.github.dropblock4j.cli.run.RunSummary;
+import io.github.dropblock4j.spark.SparkJvmOptions;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.spark.SparkContext;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SparkTrainCommandTest {
+
+    // 160 training images of 8x8 in minibatches of 8: 20 minibatches, 2 rounds of 2 workers
+    // fitting 5 each, so 10 steps an epoch.
+    private static final int TRAIN = 160;
+    private static final int STEPS_PER_EPOCH = 10;
+    private static final String[] SMALL = {
+        "--batch-size", "8", "--block-size", "3", "--master", "local[2]"
+    };
+    private static final String AVERAGING = "5";
+    // Drop probabilities are 1 - keep_prob in double from a float --drop-prob: exact to float's
+    // precision.
+    private static final double EPS = 1e-6;
+
+    @TempDir static Path data;
+
+    @BeforeAll
+    static void writeSmallImages() throws IOException {
+        Files.write(data.resolve(IdxReader.TRAIN_IMAGES), SyntheticData.idxImages(TRAIN, 8, 8, 1));
+        Files.write(data.resolve(IdxReader.TRAIN_LABELS), SyntheticData.idxLabels(TRAIN, 10));
+        Files.write(data.resolve(IdxReader.TEST_IMAGES), SyntheticData.idxImages(40, 8, 8, 2));
+        Files.write(data.resolve(IdxReader.TEST_LABELS), SyntheticData.idxLabels(40, 10));
+    }
+
+    private static String[] args(Path out, String... more) {
+        return Stream.of(
+                        new String[] {
+                            "spark-train", "--data", data.toString(), "--out", out.toString()
+                        },
+                        SMALL,
+                        more)
+                .flatMap(Stream::of)
+                .toArray(String[]::new);
+    }
+
+    @Test
+    void writesARunDirectoryWithTheTrueStepsAndTheTargetOnTheLastStep(@TempDir Path tmp)
+            throws IOException {
+        Path out = tmp.resolve("run");
+
+        CliRunner.Result r =
+                CliRunner.run(args(out, "--epochs", "2", "--averaging-frequency", AVERAGING));
+
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains("epoch 2/2"), r.out());
+        for (String file :
+                List.of("config.json", "spark.json", "metrics.csv", "summary.json", "curves.png")) {
+            assertTrue(Files.size(out.resolve(file)) > 0, file);
+        }
+        assertFalse(Files.exists(tmp.resolve("run.partial")));
+        List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
+        assertEquals(List.of(EpochMetrics.CSV_HEADER), csv.subList(0, 1));
+        assertEquals(3, csv.size());
+        SparkSettings settings =
+                new Gson()
+                        .fromJson(
+                                Files.readString(out.resolve("spark.json"), StandardCharsets.UTF_8),
+                                SparkSettings.class);
+        assertEquals(new SparkSettings("local[2]", 2, 5), settings);
+        RunSummary summary = RunDirectory.readSummary(out).orElseThrow();
+        assertEquals(2 * STEPS_PER_EPOCH, summary.steps());
+        List<EpochMetrics> epochs = summary.epochs();
+        assertEquals(STEPS_PER_EPOCH, epochs.get(0).step());
+        // keep_prob ramps from 1 at step 0 to 0.9 at the last step, 19.
+        assertEquals(0.1 * (STEPS_PER_EPOCH - 1) / 19, epochs.get(0).dropProb(), EPS);
+        assertEquals(0.1, epochs.get(1).dropProb(), EPS);
+        // The learning rate steps down at step 10 and 15 of 20.
+        assertEquals(0.1, epochs.get(0).learningRate(), EPS);
+        assertEquals(0.001, epochs.get(1).learningRate(), EPS);
+        for (EpochMetrics e : epochs) {
+            assertTrue(e.testAccuracy() >= 0 && e.testAccuracy() <= 1, e.toString());
+            assertTrue(e.trainAccuracy() >= 0 && e.trainAccuracy() <= 1, e.toString());
+            assertTrue(
+                    Double.isFinite(e.trainLoss()) && Double.isFinite(e.testLoss()), e.toString());
+        }
+        // The saved model carries the true counts, so a schedule would continue where it ended.
+        ComputationGraph model =
+                ModelSerializer.restoreComputationGraph(
+                        out.resolve("model").resolve("resnet20.zip").toFile(), true);
+        assertEquals(2 * STEPS_PER_EPOCH, model.getIterationCount());
+        assertEquals(2, model.getEpochCount());
+    }
+
+    @Test
+    void badOptionsStopBeforeSparkStartsAndLeaveNothing(@TempDir Path tmp) throws IOException {
+        CliRunner.Result workers = CliRunner.run(args(tmp.resolve("a"), "--workers", "0"));
+        CliRunner.Result averaging =
+                CliRunner.run(args(tmp.resolve("b"), "--averaging-frequency", "0"));
+        CliRunner.Result batch =
+                CliRunner.run(
+                        "spark-train",
+                        "--data",
+                        data.toString(),
+                        "--out",
+                        tmp.resolve("c").toString(),
+                        "--batch-size",
+                        "1000");
+
+        assertEquals(2, workers.exitCode(), workers.err());
+        assertTrue(workers.err().contains("--workers must be in [1, 4096], got 0"), workers.err());
+        assertEquals(2, averaging.exitCode(), averaging.err());
+        assertTrue(
+                averaging.err().contains("--averaging-frequency must be in [1, 10000], got 0"),
+                averaging.err());
+        assertEquals(2, batch.exitCode(), batch.err());
+        assertTrue(
+                batch.err()
+                        .contains("--batch-size must be at most the 160 training images, got 1000"),
+                batch.err());
+        try (Stream<Path> left = Files.list(tmp)) {
+            assertEquals(List.of(), left.toList());
+        }
+    }
+
+    @Test
+    void aJobThatFailsLeavesNoRunDirectory(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        Path partial = tmp.resolve("run.partial");
+        CompletableFuture<CliRunner.Result> run =
+                CompletableFuture.supplyAsync(
+                        () ->
+                                CliRunner.run(
+                                        args(
+                                                out,
+                                                "--epochs",
+                                                "50",
+                                                "--averaging-frequency",
+                                                AVERAGING)));
+        awaitFile(partial.resolve(SparkTrainCommand.SETTINGS), run);
+
+        // Spark shut down under the job, as when a cluster goes away.
+        SparkContext.getOrCreate().stop();
+        CliRunner.Result r = run.get(2, TimeUnit.MINUTES);
+
+        assertEquals(1, r.exitCode(), r.out() + r.err());
+        assertFalse(Files.exists(out), "a failed run must not look finished");
+        assertFalse(Files.exists(partial.resolve(RunDirectory.SUMMARY)));
+    }
+
+    @Test
+    void aKilledJobLeavesNoRunDirectory(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        Path partial = tmp.resolve("run.partial");
+        List<String> jvm = new ArrayList<>(SparkJvmOptions.addOpens());
+        jvm.add("-Xmx1g");
+        Process child =
+                ChildCli.start(
+                        tmp.resolve("child.log"),
+                        jvm,
+                        args(out, "--epochs", "50", "--averaging-frequency", AVERAGING));
+        try {
+            awaitFile(partial.resolve(SparkTrainCommand.SETTINGS), child.onExit());
+
+            child.destroyForcibly();
+            assertTrue(child.waitFor(1, TimeUnit.MINUTES));
+        } finally {
+            child.destroyForcibly();
+        }
+
+        assertFalse(Files.exists(out), "a killed run must not look finished");
+        assertFalse(Files.exists(partial.resolve(RunDirectory.SUMMARY)));
+    }
+
+    // Waits until the run has written its settings, i.e. Spark runs and training is starting.
+    private static void awaitFile(Path file, CompletableFuture<?> run) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        while (!Files.exists(file)) {
+            assertFalse(run.isDone(), "the run ended before " + file + " appeared");
+            assertTrue(System.nanoTime() < deadline, file + " did not appear");
+            Thread.sleep(50);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package io.github.dropblock4j.spark;
+
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.spark.api.TrainingHook;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+
+/**
+ * Sets a worker's iteration and epoch counts to the true progress of training before each of its
+ * minibatches, and reports the steps it has done.
+ *
+ * <p>DL4J builds each worker's network from a clone of the broadcast configuration, and the clone
+ * drops the iteration and epoch counts ({@code ComputationGraphConfiguration.clone()} in 1.0.0-M2
+ * copies neither), so without this hook every worker restarts its schedules at iteration 0, epoch 0
+ * in every averaging round. The hook carries the step count and epoch of the driver at the start of
+ * the round; the worker's {@code k}-th minibatch of the round (from 0) trains at iteration {@code
+ * firstStep + k} and at the driver's epoch.
+ *
+ * <p>One copy per Spark task, used by that task's thread only.
+ */
+final class WorkerProgressHook implements TrainingHook {
+
+    private static final long serialVersionUID = 1L;
+
+    private final int firstStep;
+    private final int epoch;
+    private final StepCountAccumulator stepsDone;
+    private transient Model model;
+    private transient int stepsHere;
+
+    /**
+     * Creates the hook of one averaging round.
+     *
+     * @param firstStep the steps done before the round
+     * @param epoch the epochs done before the round
+     * @param stepsDone where workers report the steps done, merged on the driver
+     */
+    WorkerProgressHook(int firstStep, int epoch, StepCountAccumulator stepsDone) {
+        this.firstStep = firstStep;
+        this.epoch = epoch;
+        this.stepsDone = stepsDone;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void preUpdate(DataSet minibatch, Model model) {
+        beforeStep(model);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void postUpdate(DataSet minibatch, Model model) {
+        afterStep();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void preUpdate(MultiDataSet minibatch, Model model) {
+        beforeStep(model);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void postUpdate(MultiDataSet minibatch, Model model) {
+        afterStep();
+    }
+
+    private void beforeStep(Model worker) {
+        if (worker != model) {
+            model = worker;
+            stepsHere = 0;
+        }
+        int iteration = firstStep + stepsHere;
+        // fit() copies these counts into every layer before the forward pass.
+        if (worker instanceof ComputationGraph) {
+            ((ComputationGraph) worker).getConfiguration().setIterationCount(iteration);
+            ((ComputationGraph) worker).getConfiguration().setEpochCount(epoch);
+        } else if (worker instanceof MultiLayerNetwork) {
+            ((MultiLayerNetwork) worker).getLayerWiseConfigurations().setIterationCount(iteration);
+            ((MultiLayerNetwork) worker).getLayerWiseConfigurations().setEpochCount(epoch);
+        } else {
+            throw new IllegalStateException(
+                    "model must be a ComputationGraph or a MultiLayerNetwork, got "
+                            + worker.getClass().getName());
+        }
+    }
+
+    private void afterStep() {
+        stepsHere++;
+        stepsDone.add(firstStep + stepsHere);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String toString() {
+        return "WorkerProgressHook(firstStep=" + firstStep + ", epoch=" + epoch + ")";
+    }
+}
