@@ -95,10 +95,11 @@ class Dl4jTrainingRunTest {
         RunSummary summary = RunDirectory.readSummary(out).orElseThrow();
         assertEquals(6, summary.steps());
         assertEquals(3, summary.epochs().size());
-        // The linear schedule over 6 steps, continued where the checkpoint left it.
+        // The linear schedule over 6 steps, continued where the checkpoint left it. The target is
+        // the float 0.1f, 1.5e-9 above 0.1.
         for (int e = 0; e < 3; e++) {
             assertEquals(2 * (e + 1), summary.epochs().get(e).step());
-            assertEquals(0.1 * (e + 1) / 3, summary.epochs().get(e).dropProb(), 1e-9);
+            assertEquals((double) 0.1f * (e + 1) / 3, summary.epochs().get(e).dropProb(), 1e-12);
         }
         ComputationGraph net =
                 ModelSerializer.restoreComputationGraph(
