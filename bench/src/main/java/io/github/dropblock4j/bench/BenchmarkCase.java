@@ -1,7 +1,6 @@
 package io.github.dropblock4j.bench;
 
 import ai.djl.ndarray.types.Shape;
-
 import java.util.List;
 import java.util.Objects;
 

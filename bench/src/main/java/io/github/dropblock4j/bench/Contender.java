@@ -10,17 +10,15 @@ import ai.djl.nn.Block;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
-
 import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.DropBlockGamma;
 import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.djl.DropBlock;
-
 import java.util.function.UnaryOperator;
 
 /**
- * The contenders of the DropBlock speed comparison, shared by the JMH benchmarks of this module
- * and the {@link InterleavedTimer} of {@code dropblock4j bench}, so that both time exactly the same
+ * The contenders of the DropBlock speed comparison, shared by the JMH benchmarks of this module and
+ * the {@link InterleavedTimer} of {@code dropblock4j bench}, so that both time exactly the same
  * code.
  *
  * <p>Each contender is {@link #prepare prepared} once per input shape and then applied to fresh

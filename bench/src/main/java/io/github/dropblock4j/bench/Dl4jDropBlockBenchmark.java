@@ -1,7 +1,7 @@
 package io.github.dropblock4j.bench;
 
 import io.github.dropblock4j.dl4j.DropBlock;
-
+import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.deeplearning4j.nn.conf.dropout.SpatialDropout;
@@ -29,8 +29,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * The Deeplearning4j DropBlock (arXiv 1810.12890) against DL4J's own {@link Dropout} and {@link

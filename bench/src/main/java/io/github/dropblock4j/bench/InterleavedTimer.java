@@ -2,7 +2,6 @@ package io.github.dropblock4j.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -13,9 +12,9 @@ import java.util.function.UnaryOperator;
  *
  * <p>Within an iteration the contenders run one after another, in an order that rotates from one
  * iteration to the next, so that a shared machine's changing load falls on all of them alike and
- * their ratios stay meaningful even when the absolute times drift. Each step gets a fresh input
- * and is timed alone; creating the input and freeing the step's arrays are not timed. The first
- * {@code warmup} iterations are run but not counted.
+ * their ratios stay meaningful even when the absolute times drift. Each step gets a fresh input and
+ * is timed alone; creating the input and freeing the step's arrays are not timed. The first {@code
+ * warmup} iterations are run but not counted.
  *
  * <p>Immutable; a call uses only its arguments, but contenders timed from several threads at once
  * slow each other down.
@@ -57,8 +56,7 @@ public final class InterleavedTimer {
      * @param pass the timed step
      * @return the median milliseconds of each contender, in the order of {@code forwards}
      */
-    public double[] medianMillis(
-            NDArray source, List<UnaryOperator<NDArray>> forwards, Pass pass) {
+    public double[] medianMillis(NDArray source, List<UnaryOperator<NDArray>> forwards, Pass pass) {
         int n = forwards.size();
         long[][] nanos = new long[n][iterations];
         for (int i = -warmup; i < iterations; i++) {

@@ -3,7 +3,6 @@ package io.github.dropblock4j.bench;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-
 import java.util.function.UnaryOperator;
 
 /**

@@ -7,12 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
 
 class InterleavedTimerTest {
 
@@ -33,11 +31,11 @@ class InterleavedTimerTest {
                     });
         }
         try (NDManager manager = NDManager.newBaseManager()) {
-            new InterleavedTimer(2, 3).medianMillis(manager.ones(new Shape(1)), forwards, Pass.FORWARD);
+            new InterleavedTimer(2, 3)
+                    .medianMillis(manager.ones(new Shape(1)), forwards, Pass.FORWARD);
         }
         // Iterations -2 to 2; iteration i starts with contender (i mod 3).
-        assertEquals(
-                List.of(1, 2, 0, 2, 0, 1, 0, 1, 2, 1, 2, 0, 2, 0, 1), order);
+        assertEquals(List.of(1, 2, 0, 2, 0, 1, 0, 1, 2, 1, 2, 0, 2, 0, 1), order);
     }
 
     @Test
@@ -81,6 +79,8 @@ class InterleavedTimerTest {
                 "warmup must be in [0, 10000], got -1",
                 assertThrows(IllegalArgumentException.class, () -> new InterleavedTimer(-1, 10))
                         .getMessage());
-        assertEquals("InterleavedTimer(warmup=3, iterations=10)", new InterleavedTimer(3, 10).toString());
+        assertEquals(
+                "InterleavedTimer(warmup=3, iterations=10)",
+                new InterleavedTimer(3, 10).toString());
     }
 }

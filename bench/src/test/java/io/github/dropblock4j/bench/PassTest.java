@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-
 import org.junit.jupiter.api.Test;
 
 class PassTest {
@@ -40,8 +39,7 @@ class PassTest {
             NDArray output = Pass.FORWARD_BACKWARD.run(x -> x.mul(3f), input);
             assertArrayEquals(new float[] {0, 3, 6, 9, 12, 15}, output.toFloatArray());
             // Backward from the output with a gradient of ones: d(3x)/dx = 3 everywhere.
-            assertArrayEquals(
-                    new float[] {3, 3, 3, 3, 3, 3}, input.getGradient().toFloatArray());
+            assertArrayEquals(new float[] {3, 3, 3, 3, 3, 3}, input.getGradient().toFloatArray());
         }
     }
 

@@ -3,18 +3,11 @@ package io.github.dropblock4j.cli;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-
 import io.github.dropblock4j.bench.BenchmarkCase;
 import io.github.dropblock4j.bench.Contender;
 import io.github.dropblock4j.bench.InterleavedTimer;
 import io.github.dropblock4j.bench.Pass;
 import io.github.dropblock4j.core.DropBlockGamma;
-
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,6 +16,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * A quick version of the {@code bench} module's JMH comparison: times every {@link Contender} on
@@ -45,8 +42,8 @@ final class BenchCommand implements Callable<Integer> {
             paramLabel = "NxCxHxW/BLOCK",
             description =
                     "Input shape and block size, repeatable (default: 32x256x56x56/7,"
-                        + " 32x512x28x28/7, 32x1024x14x14/7, 32x2048x7x7/7, 32x1024x14x14/3,"
-                        + " 32x1024x14x14/5).")
+                            + " 32x512x28x28/7, 32x1024x14x14/7, 32x2048x7x7/7, 32x1024x14x14/3,"
+                            + " 32x1024x14x14/5).")
     private List<String> cases = new ArrayList<>();
 
     @Option(
@@ -107,7 +104,7 @@ final class BenchCommand implements Callable<Integer> {
         engine.setRandomSeed(seed);
         out.printf(
                 "%s %s, %d processors, drop prob %s, median ms of %d iterations after %d"
-                    + " warm-up%n%n",
+                        + " warm-up%n%n",
                 engine.getEngineName(),
                 engine.getVersion(),
                 Runtime.getRuntime().availableProcessors(),
@@ -135,8 +132,8 @@ final class BenchCommand implements Callable<Integer> {
         out.println();
         out.println(
                 "(1) DropBlock, (2) ready mask, (3) Dropout, (4) dense DropBlock, (5) DropBlock,"
-                    + " engine ops. DropBlock keeps only its mask for backward: 4 bytes per input"
-                    + " unit (float32, per channel).");
+                        + " engine ops. DropBlock keeps only its mask for backward: 4 bytes per input"
+                        + " unit (float32, per channel).");
         out.flush();
         return 0;
     }

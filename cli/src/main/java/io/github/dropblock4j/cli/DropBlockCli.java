@@ -8,7 +8,10 @@ import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.spark.SparkTrainCommand;
 import io.github.dropblock4j.cli.train.StopRequest;
 import io.github.dropblock4j.cli.train.TrainCommand;
-
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ExitCode;
@@ -18,11 +21,6 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.UnmatchedArgumentException;
-
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.PrintWriter;
-import java.util.Properties;
 
 /**
  * The {@code dropblock4j} command: train, ablate and look at DropBlock (arXiv 1810.12890) on real

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dropblock4j.bench.Contender;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -84,9 +83,9 @@ class BenchCommandTest {
                 "--warmup; -1; --warmup must be in [0, 10000], got -1",
                 "--drop-prob; 1.0; --drop-prob: dropProb must be in [0, 1), got 1.0",
                 "--case; 32x1024x14/7; --case: case must look like NxCxHxW/block, e.g."
-                    + " 32x1024x14x14/7, got '32x1024x14/7'",
+                        + " 32x1024x14x14/7, got '32x1024x14/7'",
                 "--case; 32x0x14x14/7; --case: shape must be 4 positive dimensions (N, C, H, W),"
-                    + " got (32, 0, 14, 14)",
+                        + " got (32, 0, 14, 14)",
                 "--case; 1x1x7x7/0; --case: blockSize must be >= 1, got 0"
             })
     void badOptionsExitTwoNamingTheValue(String option, String value, String message) {

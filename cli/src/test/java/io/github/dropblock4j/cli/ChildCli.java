@@ -18,15 +18,22 @@ public final class ChildCli {
      * @param args the command-line arguments
      * @return the running process
      */
-    public static Process start(Path log, List<String> jvmOptions, String... args) throws IOException {
+    public static Process start(Path log, List<String> jvmOptions, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
-        command.addAll(List.of("-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
-                "-Djava.awt.headless=true", "-cp", System.getProperty("java.class.path"),
-                DropBlockCli.class.getName()));
+        command.addAll(
+                List.of(
+                        "-Dai.djl.offline=true",
+                        "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+                        "-Djava.awt.headless=true",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        DropBlockCli.class.getName()));
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         return builder.start();
     }

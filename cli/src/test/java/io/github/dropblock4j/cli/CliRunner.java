@@ -1,9 +1,8 @@
 package io.github.dropblock4j.cli;
 
-import picocli.CommandLine;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import picocli.CommandLine;
 
 /** Test support: runs the command line in-process and captures what it prints. */
 public final class CliRunner {

@@ -41,7 +41,8 @@ public final class BlockGeometry {
      */
     public static BlockGeometry of(int[] spatialSize, int[] blockSize) {
         if (spatialSize.length == 0) {
-            throw new IllegalArgumentException("spatialSize must have at least one dimension, got []");
+            throw new IllegalArgumentException(
+                    "spatialSize must have at least one dimension, got []");
         }
         for (int s : spatialSize) {
             if (s < 1) {
@@ -164,8 +165,8 @@ public final class BlockGeometry {
     }
 
     /**
-     * Returns the number of valid seeds whose block covers position {@code x} of one dimension:
-     * the seeds {@code s} with {@code max(0, x - b + 1) <= s <= min(x, size - b)}.
+     * Returns the number of valid seeds whose block covers position {@code x} of one dimension: the
+     * seeds {@code s} with {@code max(0, x - b + 1) <= s <= min(x, size - b)}.
      *
      * @param dim the spatial dimension
      * @param x the position, in {@code [0, size)}
@@ -211,8 +212,8 @@ public final class BlockGeometry {
     }
 
     /**
-     * Returns the expected fraction of zeroed units of one mask when every valid position is a
-     * seed with probability {@code gamma}, independently: {@code mean_x(1 - (1 - gamma)^k(x))}.
+     * Returns the expected fraction of zeroed units of one mask when every valid position is a seed
+     * with probability {@code gamma}, independently: {@code mean_x(1 - (1 - gamma)^k(x))}.
      *
      * @param gamma the seed probability, in [0, 1]
      * @return the expected drop fraction, in [0, 1]
@@ -252,6 +253,10 @@ public final class BlockGeometry {
     /** {@inheritDoc} */
     @Override
     public String toString() {
-        return "BlockGeometry{size=" + Arrays.toString(size) + ", block=" + Arrays.toString(block) + "}";
+        return "BlockGeometry{size="
+                + Arrays.toString(size)
+                + ", block="
+                + Arrays.toString(block)
+                + "}";
     }
 }

@@ -8,9 +8,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * The seed probability gamma of DropBlock (arXiv 1810.12890), computed from the drop probability
  * {@code p = 1 - keep_prob} and the mask's {@link BlockGeometry}.
  *
- * <p>{@link GammaMode#CALIBRATED} solves {@code mean_x(1 - (1 - gamma)^k(x)) = p} by bisection,
- * so the expected fraction of zeroed units is exactly {@code p}; {@link GammaMode#PAPER} is
- * equation (1) of the paper. Results are cached per (geometry, p, mode); the class is thread safe.
+ * <p>{@link GammaMode#CALIBRATED} solves {@code mean_x(1 - (1 - gamma)^k(x)) = p} by bisection, so
+ * the expected fraction of zeroed units is exactly {@code p}; {@link GammaMode#PAPER} is equation
+ * (1) of the paper. Results are cached per (geometry, p, mode); the class is thread safe.
  */
 public final class DropBlockGamma {
 
@@ -54,7 +54,10 @@ public final class DropBlockGamma {
         if (cached != null) {
             return cached;
         }
-        double gamma = mode == GammaMode.PAPER ? paper(geometry, dropProb) : calibrated(geometry, dropProb);
+        double gamma =
+                mode == GammaMode.PAPER
+                        ? paper(geometry, dropProb)
+                        : calibrated(geometry, dropProb);
         if (CACHE.size() >= CACHE_LIMIT) {
             CACHE.clear();
         }

@@ -1,14 +1,14 @@
 package io.github.dropblock4j.core;
 
 /**
- * How DropBlock rescales the units it keeps, so that the output keeps the expected magnitude of
- * the input.
+ * How DropBlock rescales the units it keeps, so that the output keeps the expected magnitude of the
+ * input.
  */
 public enum ScaleMode {
     /**
-     * Algorithm 1 of the paper (arXiv 1810.12890): kept units are multiplied by {@code
-     * count(M) / count_ones(M)} over the mask actually drawn. A mask with every unit dropped scales
-     * by 0, so the output is all zeros and never NaN or Inf. This is the default.
+     * Algorithm 1 of the paper (arXiv 1810.12890): kept units are multiplied by {@code count(M) /
+     * count_ones(M)} over the mask actually drawn. A mask with every unit dropped scales by 0, so
+     * the output is all zeros and never NaN or Inf. This is the default.
      */
     BATCH,
 

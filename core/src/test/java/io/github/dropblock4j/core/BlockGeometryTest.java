@@ -88,14 +88,21 @@ class BlockGeometryTest {
     @Test
     void badArgumentsNameTheValue() {
         IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> BlockGeometry.of(new int[] {7}, new int[] {0}));
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> BlockGeometry.of(new int[] {7}, new int[] {0}));
         assertEquals("blockSize must be >= 1, got [0]", e.getMessage());
-        e = assertThrows(
-                IllegalArgumentException.class, () -> BlockGeometry.of(new int[] {7, 7}, new int[] {3, 3, 3}));
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> BlockGeometry.of(new int[] {7, 7}, new int[] {3, 3, 3}));
         assertEquals(
                 "blockSize must have 1 entry or one per spatial dimension (2), got [3, 3, 3]",
                 e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> BlockGeometry.of(new int[] {7, 0}, new int[] {3}));
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> BlockGeometry.of(new int[] {7, 0}, new int[] {3}));
         assertEquals("spatialSize must be >= 1 in every dimension, got [7, 0]", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> BlockGeometry.checkBlockSize());
         assertEquals("blockSize must have at least one entry, got []", e.getMessage());

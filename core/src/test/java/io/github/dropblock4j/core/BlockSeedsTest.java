@@ -6,12 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.opentest4j.AssertionFailedError;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -19,6 +13,11 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.opentest4j.AssertionFailedError;
 
 class BlockSeedsTest {
 
@@ -168,8 +167,7 @@ class BlockSeedsTest {
         BlockGeometry g = BlockGeometry.of(new int[] {2048}, new int[] {1});
         double p = 0.1;
         int masks = 2048;
-        float[] mask =
-                sample(g, masks, DropBlockGamma.gamma(g, p, GammaMode.CALIBRATED), 11);
+        float[] mask = sample(g, masks, DropBlockGamma.gamma(g, p, GammaMode.CALIBRATED), 11);
         long pairs = 0;
         long both = 0;
         for (int m = 0; m < masks; m++) {
@@ -190,8 +188,7 @@ class BlockSeedsTest {
         // error of the dropped share is sqrt(0.2 * 0.8 / 20000) = 0.0028; tolerance 4 SE.
         BlockGeometry g = BlockGeometry.of(new int[] {7, 5}, new int[] {7, 5});
         int masks = 20000;
-        float[] mask =
-                sample(g, masks, DropBlockGamma.gamma(g, 0.2, GammaMode.CALIBRATED), 3);
+        float[] mask = sample(g, masks, DropBlockGamma.gamma(g, 0.2, GammaMode.CALIBRATED), 3);
         int whole = 0;
         for (int m = 0; m < masks; m++) {
             int zeros = 0;

@@ -16,7 +16,8 @@ class DropBlockGammaTest {
 
     @ParameterizedTest
     @CsvSource({"7, 7, 0.1", "14, 3, 0.05", "28, 5, 0.2", "56, 7, 0.1", "3, 7, 0.5", "9, 1, 0.3"})
-    void calibratedGammaGivesExactlyTheRequestedExpectedDropFraction(int size, int block, double p) {
+    void calibratedGammaGivesExactlyTheRequestedExpectedDropFraction(
+            int size, int block, double p) {
         BlockGeometry g = BlockGeometry.of(new int[] {size, size}, new int[] {block});
         double gamma = DropBlockGamma.gamma(g, p, GammaMode.CALIBRATED);
         assertEquals(p, g.expectedDropFraction(gamma), SOLVED);

@@ -18,7 +18,8 @@ public final class MaskStructure {
      * @param numMasks how many masks
      * @param geometry the geometry of one mask
      */
-    public static void assertUnionOfValidBlocks(float[] mask, int numMasks, BlockGeometry geometry) {
+    public static void assertUnionOfValidBlocks(
+            float[] mask, int numMasks, BlockGeometry geometry) {
         int rank = geometry.rank();
         int area = Math.toIntExact(geometry.area());
         int[] stride = new int[rank];
@@ -43,8 +44,14 @@ public final class MaskStructure {
             }
             for (int i = 0; i < area; i++) {
                 if (mask[offset + i] == 0f && !covered[i]) {
-                    fail("mask " + m + ": zero at unit " + i + " is not inside an all-zero block"
-                            + " with a valid seed, " + geometry);
+                    fail(
+                            "mask "
+                                    + m
+                                    + ": zero at unit "
+                                    + i
+                                    + " is not inside an all-zero block"
+                                    + " with a valid seed, "
+                                    + geometry);
                 }
             }
         }
@@ -52,7 +59,12 @@ public final class MaskStructure {
 
     // Returns whether the block at seed is all zero; when covered is given, marks its units.
     private static boolean blockIsZero(
-            float[] mask, int offset, int[] seed, int[] stride, BlockGeometry g, boolean[] covered) {
+            float[] mask,
+            int offset,
+            int[] seed,
+            int[] stride,
+            BlockGeometry g,
+            boolean[] covered) {
         int rank = g.rank();
         int[] at = new int[rank];
         while (true) {

@@ -13,7 +13,6 @@ import io.github.dropblock4j.core.DropBlockGamma;
 import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.core.MaskSharing;
 import io.github.dropblock4j.core.ScaleMode;
-
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -28,28 +27,28 @@ import java.util.Objects;
  * <p>Accepts (N, C, L), (N, C, H, W) and (N, C, D, H, W) inputs, i.e. DropBlock 1D, 2D and 3D, and
  * returns an array of the same shape and data type. Seeds are Bernoulli(gamma) draws over the
  * positions where a whole block fits; a seed at {@code s} zeroes {@code [s, s + block)} in every
- * spatial dimension, so even block sizes and rectangular maps work, and a block larger than the
- * map is clipped to it. With {@link GammaMode#CALIBRATED} (the default) gamma is solved so that
- * the expected fraction of dropped units equals {@link #getDropProb()} exactly; see {@link
+ * spatial dimension, so even block sizes and rectangular maps work, and a block larger than the map
+ * is clipped to it. With {@link GammaMode#CALIBRATED} (the default) gamma is solved so that the
+ * expected fraction of dropped units equals {@link #getDropProb()} exactly; see {@link
  * DropBlockGamma}. Kept units are scaled as {@link ScaleMode} says, by {@code count(M) /
  * count_ones(M)} by default, and each channel of each sample draws its own mask by default
  * (Algorithm 1 of the paper). The mask is a constant for autograd: {@code dL/dx = dL/dy * mask *
- * scale}. Not training, or a drop probability of 0, returns the input itself. NaN and
- * infinities propagate as in PyTorch's dropout: the output is {@code input * mask * scale}, so a
- * dropped NaN stays NaN and a dropped infinity becomes NaN; finite input stays finite unless
- * {@code |input| * scale} exceeds the data type's range.
+ * scale}. Not training, or a drop probability of 0, returns the input itself. NaN and infinities
+ * propagate as in PyTorch's dropout: the output is {@code input * mask * scale}, so a dropped NaN
+ * stays NaN and a dropped infinity becomes NaN; finite input stays finite unless {@code |input| *
+ * scale} exceeds the data type's range.
  *
  * <p>Cost: on the CPU the seeds are drawn on the host (geometric gaps between them, O(seeds)) and
  * the scaled mask is written once, straight into the engine's memory, so a forward costs about a
  * multiplication by a ready mask plus one pass over the mask; backward keeps only the mask, one
  * unit of the input's data type per masked unit. On other devices, or with {@link
- * Builder#optEngineMask(boolean)}, the mask is built from engine operators instead (a uniform
- * draw over the valid region, zero padding and stride-1 max pools), with the same distribution.
+ * Builder#optEngineMask(boolean)}, the mask is built from engine operators instead (a uniform draw
+ * over the valid region, zero padding and stride-1 max pools), with the same distribution.
  *
- * <p>Thread safety: forwards may run concurrently; each draws its own mask from the engine's
- * random generator. The drop probability is a volatile field, so a {@link #setDropProb(float)}
- * from a scheduler is seen by every forward that starts after it returns; a forward that has
- * already started uses the value it read at its start.
+ * <p>Thread safety: forwards may run concurrently; each draws its own mask from the engine's random
+ * generator. The drop probability is a volatile field, so a {@link #setDropProb(float)} from a
+ * scheduler is seen by every forward that starts after it returns; a forward that has already
+ * started uses the value it read at its start.
  */
 public final class DropBlock extends AbstractBlock {
 
@@ -95,7 +94,8 @@ public final class DropBlock extends AbstractBlock {
      * @throws IllegalArgumentException if an argument, the input's rank or its data type is not
      *     valid
      */
-    public static NDArray dropBlock(NDArray input, float dropProb, int blockSize, boolean training) {
+    public static NDArray dropBlock(
+            NDArray input, float dropProb, int blockSize, boolean training) {
         return dropBlock(
                 input,
                 dropProb,
@@ -383,8 +383,8 @@ public final class DropBlock extends AbstractBlock {
         }
 
         /**
-         * Sets the block size per spatial dimension, e.g. {@code (height, width)}. Defaults to 7
-         * in every dimension.
+         * Sets the block size per spatial dimension, e.g. {@code (height, width)}. Defaults to 7 in
+         * every dimension.
          *
          * @param perSpatialDim one block size per spatial dimension, each at least 1
          * @return this builder
@@ -439,13 +439,13 @@ public final class DropBlock extends AbstractBlock {
         }
 
         /**
-         * Sets whether the mask is drawn with engine operators on every device. Defaults to
-         * false: on the CPU, with an engine whose {@code toByteBuffer(true)} is a view of the
-         * array (PyTorch), the seeds are drawn on the host and the blocks painted straight into
-         * the mask, which costs about one pass over the mask; elsewhere (GPU, other engines) the
-         * mask is drawn with engine operators, a uniform draw per valid position, a padding and a
-         * stride-1 max pool. Both give masks of the same distribution; true forces the engine
-         * operators on the CPU too, for testing or comparison.
+         * Sets whether the mask is drawn with engine operators on every device. Defaults to false:
+         * on the CPU, with an engine whose {@code toByteBuffer(true)} is a view of the array
+         * (PyTorch), the seeds are drawn on the host and the blocks painted straight into the mask,
+         * which costs about one pass over the mask; elsewhere (GPU, other engines) the mask is
+         * drawn with engine operators, a uniform draw per valid position, a padding and a stride-1
+         * max pool. Both give masks of the same distribution; true forces the engine operators on
+         * the CPU too, for testing or comparison.
          *
          * @param engineMask whether to draw the mask with engine operators on every device
          * @return this builder
@@ -456,8 +456,8 @@ public final class DropBlock extends AbstractBlock {
         }
 
         /**
-         * Sets the factor a {@link DropBlockScheduler} multiplies its scheduled drop probability
-         * by for this block. Defaults to 1.
+         * Sets the factor a {@link DropBlockScheduler} multiplies its scheduled drop probability by
+         * for this block. Defaults to 1.
          *
          * @param scheduleWeight the weight, in [0, 1]
          * @return this builder

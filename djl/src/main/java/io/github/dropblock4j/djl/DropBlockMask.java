@@ -7,11 +7,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.pooling.Pool;
-
 import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.BlockSeeds;
 import io.github.dropblock4j.core.ScaleMode;
-
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Map;

@@ -63,8 +63,8 @@ public final class DropBlockScheduler extends TrainingListenerAdapter {
     }
 
     /**
-     * Creates the paper's schedule: the drop probability rises linearly from 0 at step 0 to
-     * {@code targetDropProb} at step {@code totalSteps}, and holds there.
+     * Creates the paper's schedule: the drop probability rises linearly from 0 at step 0 to {@code
+     * targetDropProb} at step {@code totalSteps}, and holds there.
      *
      * @param targetDropProb the final drop probability, 1 - keep_prob, in [0, 1)
      * @param totalSteps the number of training steps of the ramp, at least 1
@@ -141,7 +141,8 @@ public final class DropBlockScheduler extends TrainingListenerAdapter {
                 step = Integer.parseInt(saved);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException(
-                        "model property " + STEP_PROPERTY + " must be a step count, got " + saved, e);
+                        "model property " + STEP_PROPERTY + " must be a step count, got " + saved,
+                        e);
             }
             if (step < 0) {
                 throw new IllegalArgumentException(
@@ -167,7 +168,10 @@ public final class DropBlockScheduler extends TrainingListenerAdapter {
         float value = tracker.getNewValue(step);
         if (!(value >= 0 && value < 1)) {
             throw new IllegalArgumentException(
-                    "the tracker's drop probability must be in [0, 1), got " + value + " at step " + step);
+                    "the tracker's drop probability must be in [0, 1), got "
+                            + value
+                            + " at step "
+                            + step);
         }
         for (DropBlock dropBlock : dropBlocks) {
             dropBlock.setDropProb(value * dropBlock.getScheduleWeight());

@@ -5,8 +5,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
-import ai.djl.nn.Parameter;
 import ai.djl.nn.ParallelBlock;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
@@ -20,9 +20,9 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Residual networks (He et al., arXiv 1512.03385) with DropBlock where the DropBlock paper
- * (Ghiasi, Lin and Le, arXiv 1810.12890) found it works best: after every batch norm of the
- * residual branch in the last stages (groups 3 and 4 of ResNet-50), and on the shortcut as well.
+ * Residual networks (He et al., arXiv 1512.03385) with DropBlock where the DropBlock paper (Ghiasi,
+ * Lin and Le, arXiv 1810.12890) found it works best: after every batch norm of the residual branch
+ * in the last stages (groups 3 and 4 of ResNet-50), and on the shortcut as well.
  *
  * <p>The depth picks the {@link Family} ({@link #DEPTHS} lists them all, {@link #numStages(int)}
  * gives a depth's number of stages):
@@ -34,15 +34,15 @@ import java.util.stream.Stream;
  *       with {@code n} basic blocks each, for small images such as 28x28 and 32x32.
  * </ul>
  *
- * <p>The stem is the 7x7 stride-2 convolution with a 3x3 max pool when the image is larger than
- * 32 pixels in height or width; otherwise a 3x3 stride-1 convolution, so that small images keep a
+ * <p>The stem is the 7x7 stride-2 convolution with a 3x3 max pool when the image is larger than 32
+ * pixels in height or width; otherwise a 3x3 stride-1 convolution, so that small images keep a
  * useful feature map. Shortcuts are identities, or a 1x1 convolution with batch norm where the
  * shape changes. The placement follows the TF reference implementation of the paper: in a chosen
- * stage, DropBlock follows each convolution's batch norm in the residual branch and, when
- * enabled, the shortcut (after the projection, or on the identity). The last batch norm of every
- * residual branch starts with gamma = 0, so each residual block starts as its shortcut: without
- * it, DropBlock's rescaled blocks on both branches add up through the identity paths and make the
- * first steps of SGD with momentum diverge.
+ * stage, DropBlock follows each convolution's batch norm in the residual branch and, when enabled,
+ * the shortcut (after the projection, or on the identity). The last batch norm of every residual
+ * branch starts with gamma = 0, so each residual block starts as its shortcut: without it,
+ * DropBlock's rescaled blocks on both branches add up through the identity paths and make the first
+ * steps of SGD with momentum diverge.
  */
 public final class ResNetDropBlock {
 
@@ -165,8 +165,8 @@ public final class ResNetDropBlock {
         Builder() {}
 
         /**
-         * Sets the depth: 18, 34, 50, 101 or 152 (ImageNet family), or 20, 32, 44, 56 or 110
-         * (CIFAR family); see {@link #DEPTHS}. Required.
+         * Sets the depth: 18, 34, 50, 101 or 152 (ImageNet family), or 20, 32, 44, 56 or 110 (CIFAR
+         * family); see {@link #DEPTHS}. Required.
          *
          * @param numLayers the depth
          * @return this builder
@@ -259,9 +259,9 @@ public final class ResNetDropBlock {
         }
 
         /**
-         * Scales the drop probability per stage as the TF reference ResNet does: stage {@code g}
-         * of {@code S} gets {@code dropProb / 4^(S - g)}, so the last stage drops most. Applied to
-         * the built value and, through {@link DropBlock#getScheduleWeight()}, to a scheduler's.
+         * Scales the drop probability per stage as the TF reference ResNet does: stage {@code g} of
+         * {@code S} gets {@code dropProb / 4^(S - g)}, so the last stage drops most. Applied to the
+         * built value and, through {@link DropBlock#getScheduleWeight()}, to a scheduler's.
          * Defaults to false.
          *
          * @param stageScaling whether to scale per stage
@@ -408,11 +408,17 @@ public final class ResNetDropBlock {
                 shortcut.add(conv(1, outFilters, stride)).add(batchNorm());
             }
             addDropBlock(shortcut, drop && config.dropBlockOnShortcut, stage);
-            Block shortcutOrIdentity = shortcut.getChildren().isEmpty() ? Blocks.identityBlock() : shortcut;
+            Block shortcutOrIdentity =
+                    shortcut.getChildren().isEmpty() ? Blocks.identityBlock() : shortcut;
             return new SequentialBlock()
-                    .add(new ParallelBlock(
-                            list -> new NDList(list.get(0).singletonOrThrow().add(list.get(1).singletonOrThrow())),
-                            Arrays.asList(branch, shortcutOrIdentity)))
+                    .add(
+                            new ParallelBlock(
+                                    list ->
+                                            new NDList(
+                                                    list.get(0)
+                                                            .singletonOrThrow()
+                                                            .add(list.get(1).singletonOrThrow())),
+                                    Arrays.asList(branch, shortcutOrIdentity)))
                     .add(Activation::relu);
         }
 
@@ -421,9 +427,7 @@ public final class ResNetDropBlock {
                 return;
             }
             float weight =
-                    config.stageScaling
-                            ? (float) Math.pow(4, -(family.numStages() - stage))
-                            : 1f;
+                    config.stageScaling ? (float) Math.pow(4, -(family.numStages() - stage)) : 1f;
             // Not clipped here: DropBlock clips per dimension to the map it sees.
             to.add(
                     DropBlock.builder()
@@ -434,7 +438,10 @@ public final class ResNetDropBlock {
         }
 
         private Block batchNorm() {
-            return BatchNorm.builder().optMomentum(config.batchNormMomentum).optEpsilon(1e-5f).build();
+            return BatchNorm.builder()
+                    .optMomentum(config.batchNormMomentum)
+                    .optEpsilon(1e-5f)
+                    .build();
         }
 
         private Block lastBatchNorm() {

@@ -1,7 +1,6 @@
 package io.github.dropblock4j.djl;
 
 import static net.jqwik.api.RandomDistribution.uniform;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -13,29 +12,25 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
 import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.DropBlockGamma;
 import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.core.MaskSharing;
 import io.github.dropblock4j.core.ScaleMode;
-
+import java.lang.reflect.Proxy;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import java.lang.reflect.Proxy;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Random;
 
 /**
  * Inputs and arguments at the edges: empty and size-1 dimensions, blocks larger than the map, drop

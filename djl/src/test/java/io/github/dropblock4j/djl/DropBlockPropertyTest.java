@@ -8,7 +8,6 @@ import io.github.dropblock4j.core.ScaleMode;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -26,13 +25,14 @@ class DropBlockPropertyTest {
             @ForAll("sharings") MaskSharing sharing,
             @ForAll boolean engineMask) {
         long[] dims = shape.stream().mapToLong(Integer::longValue).toArray();
-        DropBlock dropBlock = DropBlock.builder()
-                .optBlockSize(blockSize)
-                .optDropProb(dropProb)
-                .optMaskSharing(sharing)
-                .optScaleMode(ScaleMode.BATCH)
-                .optEngineMask(engineMask)
-                .build();
+        DropBlock dropBlock =
+                DropBlock.builder()
+                        .optBlockSize(blockSize)
+                        .optDropProb(dropProb)
+                        .optMaskSharing(sharing)
+                        .optScaleMode(ScaleMode.BATCH)
+                        .optEngineMask(engineMask)
+                        .build();
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray x = manager.randomUniform(1f, 2f, new Shape(dims));
             float[] in = x.toFloatArray();
@@ -60,7 +60,8 @@ class DropBlockPropertyTest {
     @Provide
     Arbitrary<List<Integer>> shapes() {
         Arbitrary<Integer> rank = Arbitraries.integers().between(3, 5);
-        return rank.flatMap(r -> Arbitraries.integers().between(1, r == 5 ? 6 : 12).list().ofSize(r));
+        return rank.flatMap(
+                r -> Arbitraries.integers().between(1, r == 5 ? 6 : 12).list().ofSize(r));
     }
 
     @Provide

@@ -50,17 +50,26 @@ class DropBlockSchedulerTest {
 
     @Test
     void badArgumentsAreRejected() {
-        assertEquals("totalSteps must be >= 1, got 0",
-                assertThrows(IllegalArgumentException.class, () -> DropBlockScheduler.linear(0.1f, 0)).getMessage());
-        assertEquals("dropProb must be in [0, 1), got 1.0",
-                assertThrows(IllegalArgumentException.class, () -> DropBlockScheduler.linear(1f, 10)).getMessage());
+        assertEquals(
+                "totalSteps must be >= 1, got 0",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> DropBlockScheduler.linear(0.1f, 0))
+                        .getMessage());
+        assertEquals(
+                "dropProb must be in [0, 1), got 1.0",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> DropBlockScheduler.linear(1f, 10))
+                        .getMessage());
     }
 
     @Test
     void dropProbFollowsTheTrackerOnTrainingBatchesOnly() {
         Engine.getInstance().setRandomSeed(3);
         DropBlockScheduler scheduler = DropBlockScheduler.linear(TARGET, RAMP);
-        try (Model model = newModel(); Trainer trainer = newTrainer(model, scheduler)) {
+        try (Model model = newModel();
+                Trainer trainer = newTrainer(model, scheduler)) {
             List<DropBlock> dropBlocks = DropBlockScheduler.dropBlocksIn(model.getBlock());
             assertEquals(18, dropBlocks.size());
             for (int step = 0; step < 15; step++) {
@@ -108,7 +117,8 @@ class DropBlockSchedulerTest {
         // with momentum and weight decay, on one memorised batch.
         Engine.getInstance().setRandomSeed(4);
         DropBlockScheduler scheduler = DropBlockScheduler.of(Tracker.fixed(0.1f));
-        try (Model model = newModel(); Trainer trainer = newTrainer(model, scheduler)) {
+        try (Model model = newModel();
+                Trainer trainer = newTrainer(model, scheduler)) {
             float first = evalLoss(trainer);
             for (int step = 0; step < 40; step++) {
                 trainStep(trainer);
@@ -120,10 +130,12 @@ class DropBlockSchedulerTest {
     }
 
     @Test
-    void resumedTrainingContinuesTheSchedule(@TempDir Path dir) throws IOException, MalformedModelException {
+    void resumedTrainingContinuesTheSchedule(@TempDir Path dir)
+            throws IOException, MalformedModelException {
         Engine.getInstance().setRandomSeed(5);
         float atSeven;
-        try (Model model = newModel(); Trainer trainer = newTrainer(model, DropBlockScheduler.linear(TARGET, RAMP))) {
+        try (Model model = newModel();
+                Trainer trainer = newTrainer(model, DropBlockScheduler.linear(TARGET, RAMP))) {
             for (int step = 0; step < 4; step++) {
                 trainStep(trainer);
             }
@@ -151,20 +163,26 @@ class DropBlockSchedulerTest {
 
     private static Model newModel() {
         Model model = Model.newInstance("resnet20");
-        Block net = ResNetDropBlock.builder().setNumLayers(20).setOutSize(4).setImageShape(new Shape(1, 16, 16))
-                .build();
+        Block net =
+                ResNetDropBlock.builder()
+                        .setNumLayers(20)
+                        .setOutSize(4)
+                        .setImageShape(new Shape(1, 16, 16))
+                        .build();
         model.setBlock(net);
         return model;
     }
 
     private static Trainer newTrainer(Model model, DropBlockScheduler scheduler) {
-        DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                .optOptimizer(Optimizer.sgd()
-                        .setLearningRateTracker(Tracker.fixed(0.05f))
-                        .optMomentum(0.9f)
-                        .optWeightDecays(5e-4f)
-                        .build())
-                .addTrainingListeners(scheduler);
+        DefaultTrainingConfig config =
+                new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                        .optOptimizer(
+                                Optimizer.sgd()
+                                        .setLearningRateTracker(Tracker.fixed(0.05f))
+                                        .optMomentum(0.9f)
+                                        .optWeightDecays(5e-4f)
+                                        .build())
+                        .addTrainingListeners(scheduler);
         Trainer trainer = model.newTrainer(config);
         trainer.initialize(BATCH);
         return trainer;
@@ -202,6 +220,14 @@ class DropBlockSchedulerTest {
         }
         NDArray x = manager.create(pixels, BATCH);
         NDArray y = manager.create(labels, new Shape(16));
-        return new Batch(manager, new NDList(x), new NDList(y), 16, Batchifier.STACK, Batchifier.STACK, 0, 1);
+        return new Batch(
+                manager,
+                new NDList(x),
+                new NDList(y),
+                16,
+                Batchifier.STACK,
+                Batchifier.STACK,
+                0,
+                1);
     }
 }

@@ -34,7 +34,12 @@ class DropBlockSerializationTest {
 
     private static SequentialBlock network(float dropProb) {
         return new SequentialBlock()
-                .add(Conv2d.builder().setKernelShape(new Shape(3, 3)).setFilters(4).optPadding(new Shape(1, 1)).build())
+                .add(
+                        Conv2d.builder()
+                                .setKernelShape(new Shape(3, 3))
+                                .setFilters(4)
+                                .optPadding(new Shape(1, 1))
+                                .build())
                 .add(Activation::relu)
                 .add(DropBlock.builder().optBlockSize(3).optDropProb(dropProb).build())
                 .add(Blocks.batchFlattenBlock())
@@ -42,7 +47,8 @@ class DropBlockSerializationTest {
     }
 
     @Test
-    void modelWithDropBlockSavesAndLoads(@TempDir Path dir) throws IOException, MalformedModelException {
+    void modelWithDropBlockSavesAndLoads(@TempDir Path dir)
+            throws IOException, MalformedModelException {
         float[] before;
         try (Model model = Model.newInstance("dropblock")) {
             SequentialBlock net = network(0.25f);
@@ -98,7 +104,8 @@ class DropBlockSerializationTest {
                                     dropBlock.loadParameters(
                                             manager,
                                             new DataInputStream(
-                                                    new ByteArrayInputStream(bytes.toByteArray()))));
+                                                    new ByteArrayInputStream(
+                                                            bytes.toByteArray()))));
             assertEquals(message, e.getMessage());
         }
     }

@@ -105,7 +105,8 @@ class DropBlockTest {
 
     private void assertRealisedRate(
             int size, int block, float p, GammaMode mode, double target, MaskPath path) {
-        DropBlock dropBlock = path.builder().optBlockSize(block).optDropProb(p).optGammaMode(mode).build();
+        DropBlock dropBlock =
+                path.builder().optBlockSize(block).optDropProb(p).optGammaMode(mode).build();
         int channels = Math.max(1, UNITS_PER_DRAW / (size * size * 8));
         double[] rates = new double[DRAWS];
         try (NDManager sub = manager.newSubManager()) {
@@ -125,7 +126,8 @@ class DropBlockTest {
     @ParameterizedTest
     @CsvSource({"BATCH, HOST", "BATCH, ENGINE", "EXPECTED, HOST", "EXPECTED, ENGINE"})
     void outputMeanMatchesInputMean(ScaleMode scale, MaskPath path) {
-        DropBlock dropBlock = path.builder().optBlockSize(5).optDropProb(0.2f).optScaleMode(scale).build();
+        DropBlock dropBlock =
+                path.builder().optBlockSize(5).optDropProb(0.2f).optScaleMode(scale).build();
         int draws = 200;
         double[] ratios = new double[draws];
         for (int d = 0; d < draws; d++) {
@@ -138,9 +140,11 @@ class DropBlockTest {
         assertWithinStandardErrors(ratios, 1.0, MEAN_TOLERANCE);
     }
 
-    private static void assertWithinStandardErrors(double[] draws, double target, double tolerance) {
+    private static void assertWithinStandardErrors(
+            double[] draws, double target, double tolerance) {
         double mean = Arrays.stream(draws).average().orElseThrow();
-        double var = Arrays.stream(draws).map(v -> (v - mean) * (v - mean)).sum() / (draws.length - 1);
+        double var =
+                Arrays.stream(draws).map(v -> (v - mean) * (v - mean)).sum() / (draws.length - 1);
         double standardError = Math.sqrt(var / draws.length);
         assertTrue(
                 tolerance >= MIN_STANDARD_ERRORS * standardError,
@@ -154,11 +158,16 @@ class DropBlockTest {
                         path ->
                                 Stream.of(
                                         Arguments.of(new long[] {4, 8, 40}, new int[] {4}, path),
-                                        Arguments.of(new long[] {4, 8, 14, 14}, new int[] {5}, path),
-                                        Arguments.of(new long[] {4, 8, 14, 14}, new int[] {4}, path),
-                                        Arguments.of(new long[] {4, 8, 9, 17}, new int[] {3, 6}, path),
                                         Arguments.of(
-                                                new long[] {2, 4, 6, 7, 8}, new int[] {2, 3, 4}, path)));
+                                                new long[] {4, 8, 14, 14}, new int[] {5}, path),
+                                        Arguments.of(
+                                                new long[] {4, 8, 14, 14}, new int[] {4}, path),
+                                        Arguments.of(
+                                                new long[] {4, 8, 9, 17}, new int[] {3, 6}, path),
+                                        Arguments.of(
+                                                new long[] {2, 4, 6, 7, 8},
+                                                new int[] {2, 3, 4},
+                                                path)));
     }
 
     @ParameterizedTest
@@ -172,14 +181,17 @@ class DropBlockTest {
         }
         float[] mask = y.toFloatArray();
         assertTrue(countZeros(mask) > 0);
-        MaskStructure.assertUnionOfValidBlocks(mask, (int) (shape[0] * shape[1]), BlockGeometry.of(spatial, block));
+        MaskStructure.assertUnionOfValidBlocks(
+                mask, (int) (shape[0] * shape[1]), BlockGeometry.of(spatial, block));
     }
 
     @ParameterizedTest
     @EnumSource(MaskPath.class)
     void blockAsLargeAsTheMapDropsWholeChannelsOrNothing(MaskPath path) {
         DropBlock dropBlock = path.builder().optBlockSize(7).optDropProb(0.3f).build();
-        float[] y = forward(dropBlock, manager, manager.ones(new Shape(16, 64, 7, 7)), true).toFloatArray();
+        float[] y =
+                forward(dropBlock, manager, manager.ones(new Shape(16, 64, 7, 7)), true)
+                        .toFloatArray();
         int dropped = 0;
         for (int c = 0; c < 16 * 64; c++) {
             int zeros = 0;
@@ -199,7 +211,9 @@ class DropBlockTest {
         // Over n = 64 * 64 * 63 * 64 horizontal pairs the standard error of that frequency is
         // sqrt(p^2 (1 - p^2) / n) = 7.8e-5 for p = 0.1; the tolerance is 4 of those.
         DropBlock dropBlock = path.builder().optBlockSize(1).optDropProb(0.1f).build();
-        float[] y = forward(dropBlock, manager, manager.ones(new Shape(64, 64, 64, 64)), true).toFloatArray();
+        float[] y =
+                forward(dropBlock, manager, manager.ones(new Shape(64, 64, 64, 64)), true)
+                        .toFloatArray();
         long pairs = 0;
         long both = 0;
         for (int row = 0; row < 64 * 64 * 64; row++) {
@@ -216,7 +230,15 @@ class DropBlockTest {
         DropBlock dropBlock = DropBlock.builder().build();
         NDArray x = manager.randomUniform(0f, 1f, new Shape(2, 3, 14, 14));
         float[] reference = nextRandom(77, () -> {});
-        float[] afterEval = nextRandom(77, () -> assertSame(x, dropBlock.forward(new ParameterStore(), new NDList(x), false).singletonOrThrow()));
+        float[] afterEval =
+                nextRandom(
+                        77,
+                        () ->
+                                assertSame(
+                                        x,
+                                        dropBlock
+                                                .forward(new ParameterStore(), new NDList(x), false)
+                                                .singletonOrThrow()));
         assertArrayEquals(reference, afterEval);
     }
 
@@ -224,7 +246,8 @@ class DropBlockTest {
     void zeroDropProbReturnsInputUnchangedWithoutRandomDraw() {
         NDArray x = manager.randomUniform(0f, 1f, new Shape(2, 3, 14, 14));
         float[] reference = nextRandom(78, () -> {});
-        float[] afterForward = nextRandom(78, () -> assertSame(x, DropBlock.dropBlock(x, 0f, 7, true)));
+        float[] afterForward =
+                nextRandom(78, () -> assertSame(x, DropBlock.dropBlock(x, 0f, 7, true)));
         assertArrayEquals(reference, afterForward);
     }
 
@@ -288,7 +311,9 @@ class DropBlockTest {
         }
         // float16 holds the scale to 3 decimal digits.
         for (float v : values) {
-            assertTrue(v == 0f || Math.abs(v - scale) <= 1e-3f * scale, "value " + v + " vs scale " + scale);
+            assertTrue(
+                    v == 0f || Math.abs(v - scale) <= 1e-3f * scale,
+                    "value " + v + " vs scale " + scale);
         }
         assertTrue(scale > 1f);
     }
@@ -343,8 +368,10 @@ class DropBlockTest {
     }
 
     private float[] forwardWithSharing(MaskSharing sharing, MaskPath path) {
-        DropBlock dropBlock = path.builder().optBlockSize(3).optDropProb(0.3f).optMaskSharing(sharing).build();
-        return forward(dropBlock, manager, manager.ones(new Shape(4, 8, 14, 14)), true).toFloatArray();
+        DropBlock dropBlock =
+                path.builder().optBlockSize(3).optDropProb(0.3f).optMaskSharing(sharing).build();
+        return forward(dropBlock, manager, manager.ones(new Shape(4, 8, 14, 14)), true)
+                .toFloatArray();
     }
 
     @ParameterizedTest
@@ -352,47 +379,90 @@ class DropBlockTest {
     void badDropProbIsRejectedEverywhere(float p) {
         String message = "dropProb must be in [0, 1), got " + (double) p;
         NDArray x = manager.ones(new Shape(1, 1, 7, 7));
-        assertEquals(message, assertThrows(IllegalArgumentException.class,
-                () -> DropBlock.builder().optDropProb(p).build()).getMessage());
-        assertEquals(message, assertThrows(IllegalArgumentException.class,
-                () -> DropBlock.dropBlock(x, p, 3, true)).getMessage());
-        assertEquals(message, assertThrows(IllegalArgumentException.class,
-                () -> DropBlock.builder().build().setDropProb(p)).getMessage());
+        assertEquals(
+                message,
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> DropBlock.builder().optDropProb(p).build())
+                        .getMessage());
+        assertEquals(
+                message,
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> DropBlock.dropBlock(x, p, 3, true))
+                        .getMessage());
+        assertEquals(
+                message,
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> DropBlock.builder().build().setDropProb(p))
+                        .getMessage());
     }
 
     @Test
     void badBlockSizeIsRejected() {
-        assertEquals("blockSize must be >= 1, got [0]", assertThrows(IllegalArgumentException.class,
-                () -> DropBlock.builder().optBlockSize(0).build()).getMessage());
-        assertEquals("blockSize must be >= 1, got [3, -2]", assertThrows(IllegalArgumentException.class,
-                () -> DropBlock.builder().optBlockSize(3, -2).build()).getMessage());
-        assertEquals("blockSize must have at most 3 entries (1D, 2D or 3D), got [3, 3, 3, 3]",
-                assertThrows(IllegalArgumentException.class,
-                        () -> DropBlock.builder().optBlockSize(3, 3, 3, 3).build()).getMessage());
+        assertEquals(
+                "blockSize must be >= 1, got [0]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> DropBlock.builder().optBlockSize(0).build())
+                        .getMessage());
+        assertEquals(
+                "blockSize must be >= 1, got [3, -2]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> DropBlock.builder().optBlockSize(3, -2).build())
+                        .getMessage());
+        assertEquals(
+                "blockSize must have at most 3 entries (1D, 2D or 3D), got [3, 3, 3, 3]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> DropBlock.builder().optBlockSize(3, 3, 3, 3).build())
+                        .getMessage());
         NDArray x = manager.ones(new Shape(1, 1, 7));
         DropBlock twoD = DropBlock.builder().optBlockSize(3, 3).build();
-        assertEquals("blockSize must have 1 entry or one per spatial dimension (1 for input shape (1, 1, 7)),"
+        assertEquals(
+                "blockSize must have 1 entry or one per spatial dimension (1 for input shape (1, 1, 7)),"
                         + " got [3, 3]",
-                assertThrows(IllegalArgumentException.class, () -> forward(twoD, manager, x, true)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> forward(twoD, manager, x, true))
+                        .getMessage());
     }
 
     @Test
     void badRankIsRejected() {
         DropBlock dropBlock = DropBlock.builder().build();
-        assertEquals("input must have rank 3, 4 or 5 (N, C, spatial...), got rank 2 with shape (4, 7)",
-                assertThrows(IllegalArgumentException.class,
-                        () -> forward(dropBlock, manager, manager.ones(new Shape(4, 7)), true)).getMessage());
-        assertEquals("input must have rank 3, 4 or 5 (N, C, spatial...), got rank 6 with shape (1, 1, 2, 2, 2, 2)",
-                assertThrows(IllegalArgumentException.class,
-                        () -> forward(dropBlock, manager, manager.ones(new Shape(1, 1, 2, 2, 2, 2)), false))
+        assertEquals(
+                "input must have rank 3, 4 or 5 (N, C, spatial...), got rank 2 with shape (4, 7)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        forward(
+                                                dropBlock,
+                                                manager,
+                                                manager.ones(new Shape(4, 7)),
+                                                true))
+                        .getMessage());
+        assertEquals(
+                "input must have rank 3, 4 or 5 (N, C, spatial...), got rank 6 with shape (1, 1, 2, 2, 2, 2)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        forward(
+                                                dropBlock,
+                                                manager,
+                                                manager.ones(new Shape(1, 1, 2, 2, 2, 2)),
+                                                false))
                         .getMessage());
     }
 
     @Test
     void nonFloatingDataTypeIsRejected() {
         NDArray x = manager.ones(new Shape(1, 1, 7, 7), DataType.INT32);
-        assertEquals("input must have a floating-point data type (float16, float32, float64), got int32",
-                assertThrows(IllegalArgumentException.class, () -> DropBlock.dropBlock(x, 0.1f, 3, true))
+        assertEquals(
+                "input must have a floating-point data type (float16, float32, float64), got int32",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> DropBlock.dropBlock(x, 0.1f, 3, true))
                         .getMessage());
     }
 
@@ -404,9 +474,12 @@ class DropBlockTest {
         assertEquals(GammaMode.CALIBRATED, dropBlock.getGammaMode());
         assertEquals(ScaleMode.BATCH, dropBlock.getScaleMode());
         assertEquals(MaskSharing.PER_CHANNEL, dropBlock.getMaskSharing());
-        assertEquals("DropBlock(dropProb=0.1, blockSize=[7], gammaMode=CALIBRATED, scaleMode=BATCH, maskSharing=PER_CHANNEL)",
+        assertEquals(
+                "DropBlock(dropProb=0.1, blockSize=[7], gammaMode=CALIBRATED, scaleMode=BATCH, maskSharing=PER_CHANNEL)",
                 dropBlock.toString());
-        assertEquals(new Shape(2, 3, 5, 5), dropBlock.getOutputShapes(new Shape[] {new Shape(2, 3, 5, 5)})[0]);
+        assertEquals(
+                new Shape(2, 3, 5, 5),
+                dropBlock.getOutputShapes(new Shape[] {new Shape(2, 3, 5, 5)})[0]);
     }
 
     @Test
@@ -421,7 +494,8 @@ class DropBlockTest {
     }
 
     static NDArray forward(DropBlock block, NDManager manager, NDArray x, boolean training) {
-        return block.forward(new ParameterStore(manager, false), new NDList(x), training).singletonOrThrow();
+        return block.forward(new ParameterStore(manager, false), new NDList(x), training)
+                .singletonOrThrow();
     }
 
     private static long countZeros(float[] values) {

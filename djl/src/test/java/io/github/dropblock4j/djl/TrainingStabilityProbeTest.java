@@ -29,8 +29,9 @@ import org.junit.jupiter.api.Test;
  * and no gradient clipping, starts with a far larger loss and spikes when every branch starts at
  * full strength, and trains smoothly when each unit starts as its shortcut.
  *
- * <p>A probe, not a CI test (a few minutes): run it with {@code mvn -pl djl test -Dexcluded.test.groups=none -Dgroups=probe
- * -Dtest=TrainingStabilityProbeTest}. Recorded results are in docs/training-stability.md.
+ * <p>A probe, not a CI test (a few minutes): run it with {@code mvn -pl djl test
+ * -Dexcluded.test.groups=none -Dgroups=probe -Dtest=TrainingStabilityProbeTest}. Recorded results
+ * are in docs/training-stability.md.
  */
 @Tag("probe")
 class TrainingStabilityProbeTest {
@@ -39,7 +40,9 @@ class TrainingStabilityProbeTest {
     void zeroInitialisedResidualBranchesKeepTheFirstStepsStable() {
         float zeroInit = maxLoss(true);
         float oneInit = maxLoss(false);
-        System.out.printf("max loss over the first 64 steps: gamma 0: %.2f, gamma 1: %.2f%n", zeroInit, oneInit);
+        System.out.printf(
+                "max loss over the first 64 steps: gamma 0: %.2f, gamma 1: %.2f%n",
+                zeroInit, oneInit);
         assertTrue(zeroInit < 3f, "zero-initialised branches: max loss " + zeroInit);
         assertTrue(oneInit > 2 * zeroInit, "gamma 1 should be far less stable: " + oneInit);
     }
@@ -47,25 +50,38 @@ class TrainingStabilityProbeTest {
     private static float maxLoss(boolean zeroInit) {
         Engine.getInstance().setRandomSeed(1);
         try (Model model = Model.newInstance("probe")) {
-            Block net = ResNetDropBlock.builder().setNumLayers(56).setOutSize(10).setImageShape(new Shape(1, 28, 28))
-                    .build();
+            Block net =
+                    ResNetDropBlock.builder()
+                            .setNumLayers(56)
+                            .setOutSize(10)
+                            .setImageShape(new Shape(1, 28, 28))
+                            .build();
             if (!zeroInit) {
                 net.setInitializer(Initializer.ONES, Parameter.Type.GAMMA);
             }
             model.setBlock(net);
-            DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
-                    .optOptimizer(Optimizer.sgd().setLearningRateTracker(Tracker.fixed(0.4f)).optMomentum(0.9f).build())
-                    .addTrainingListeners(DropBlockScheduler.of(Tracker.fixed(0.1f)));
+            DefaultTrainingConfig config =
+                    new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
+                            .optOptimizer(
+                                    Optimizer.sgd()
+                                            .setLearningRateTracker(Tracker.fixed(0.4f))
+                                            .optMomentum(0.9f)
+                                            .build())
+                            .addTrainingListeners(DropBlockScheduler.of(Tracker.fixed(0.1f)));
             try (Trainer trainer = model.newTrainer(config)) {
                 trainer.initialize(new Shape(64, 1, 28, 28));
                 float max = 0;
                 for (Batch batch : trainer.iterateDataset(data(trainer.getManager()))) {
-                    try (batch; GradientCollector collector = trainer.newGradientCollector()) {
+                    try (batch;
+                            GradientCollector collector = trainer.newGradientCollector()) {
                         NDList preds = trainer.forward(batch.getData(), batch.getLabels());
                         NDArray loss = trainer.getLoss().evaluate(batch.getLabels(), preds);
                         collector.backward(loss);
                         float value = loss.getFloat();
-                        max = Math.max(max, Float.isFinite(value) ? value : Float.POSITIVE_INFINITY);
+                        max =
+                                Math.max(
+                                        max,
+                                        Float.isFinite(value) ? value : Float.POSITIVE_INFINITY);
                     }
                     trainer.step();
                 }

@@ -6,7 +6,9 @@ import io.github.dropblock4j.core.DropBlockGamma;
 import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.core.MaskSharing;
 import io.github.dropblock4j.core.ScaleMode;
-
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.SplittableRandom;
 import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -17,10 +19,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
-
-import java.util.Arrays;
-import java.util.Objects;
-import java.util.SplittableRandom;
 
 /**
  * DropBlock (Ghiasi, Lin and Le, "DropBlock: A regularization method for convolutional networks",
@@ -78,15 +76,26 @@ import java.util.SplittableRandom;
 public final class DropBlock implements IDropout {
 
     private static final long serialVersionUID = 1L;
-    // The largest finite float16.
-    private static final float FLOAT16_MAX = 65504f;
 
+    /** The fixed keep probability, in (0, 1]; NaN when {@link #keepProbSchedule} gives it. */
     @JsonProperty private final double keepProb;
+
+    /** The schedule of the keep probability, or null when it is fixed. */
     @JsonProperty private final ISchedule keepProbSchedule;
+
+    /** One block size for every spatial dimension, or one per dimension. */
     @JsonProperty private final int[] blockSize;
+
+    /** How gamma is derived from the drop probability. */
     @JsonProperty private final GammaMode gammaMode;
+
+    /** How kept units are scaled. */
     @JsonProperty private final ScaleMode scaleMode;
+
+    /** Which units share a mask. */
     @JsonProperty private final MaskSharing maskSharing;
+
+    /** Whether the channels are the last dimension of the activations. */
     @JsonProperty private final boolean channelsLast;
 
     // What the last training forward left for the backward; null before it and after backward.

@@ -1,5 +1,11 @@
 package io.github.dropblock4j.dl4j;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -28,13 +34,6 @@ import org.deeplearning4j.nn.conf.layers.ZeroPadding1DLayer;
 import org.deeplearning4j.nn.conf.layers.ZeroPadding3DLayer;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.conf.layers.convolutional.Cropping1D;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Objects;
-import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * Finds the layers of a DL4J configuration where a dropout, DropBlock or DL4J's own, does not do
@@ -120,6 +119,10 @@ public final class DropoutPlacement {
         /**
          * Creates an issue.
          *
+         * @param layer the layer's name
+         * @param layerType the simple name of the layer's configuration class
+         * @param dropout the layer's dropout
+         * @param kind what is wrong
          * @throws NullPointerException if an argument is null
          */
         public Issue {

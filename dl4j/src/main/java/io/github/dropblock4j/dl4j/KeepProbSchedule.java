@@ -1,10 +1,9 @@
 package io.github.dropblock4j.dl4j;
 
+import java.util.Objects;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
-
-import java.util.Objects;
 
 /**
  * The DropBlock paper's schedule of the keep probability as a DL4J {@link ISchedule}: {@code
@@ -24,7 +23,10 @@ public final class KeepProbSchedule implements ISchedule {
 
     private static final long serialVersionUID = 1L;
 
+    /** The keep probability the ramp ends at, in (0, 1]. */
     @JsonProperty private final double targetKeepProb;
+
+    /** The iterations of the ramp, at least 1. */
     @JsonProperty private final int totalIterations;
 
     @JsonCreator
@@ -155,7 +157,10 @@ public final class KeepProbSchedule implements ISchedule {
 
         private static final long serialVersionUID = 1L;
 
+        /** The schedule of the keep probability that is scaled. */
         @JsonProperty private final ISchedule base;
+
+        /** The factor on the base's drop probability, in [0, 1]. */
         @JsonProperty private final double dropFactor;
 
         @JsonCreator

@@ -1,5 +1,7 @@
 package io.github.dropblock4j.dl4j;
 
+import java.util.Arrays;
+import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -20,9 +22,6 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.linalg.schedule.ISchedule;
-
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * Residual networks (He et al., arXiv 1512.03385) for Deeplearning4j with DropBlock where the

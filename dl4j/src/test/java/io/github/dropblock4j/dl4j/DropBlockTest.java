@@ -15,7 +15,8 @@ import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.core.MaskSharing;
 import io.github.dropblock4j.core.MaskStructure;
 import io.github.dropblock4j.core.ScaleMode;
-
+import java.util.Arrays;
+import java.util.stream.Stream;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -45,9 +46,6 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.linalg.schedule.MapSchedule;
 import org.nd4j.linalg.schedule.ScheduleType;
-
-import java.util.Arrays;
-import java.util.stream.Stream;
 
 class DropBlockTest {
 

@@ -29,17 +29,16 @@ import picocli.CommandLine.Spec;
 
 /**
  * Runs the ablation ({@link AblationPlan}): first each regularizer at every drop probability of a
- * grid for a few seeds, to choose its drop probability on the validation set; then every arm at
- * its chosen drop probability for every seed. Writes {@code report.md}, {@code report.png} and
- * {@code overfitting.png} ({@link AblationReport}) after every finished run.
+ * grid for a few seeds, to choose its drop probability on the validation set; then every arm at its
+ * chosen drop probability for every seed. Writes {@code report.md}, {@code report.png} and {@code
+ * overfitting.png} ({@link AblationReport}) after every finished run.
  *
  * <p>Each run has its own run directory under {@code <out>/runs}; finished runs are reused and
- * interrupted ones resumed, so an ablation can be spread over several sessions. Runs are taken
- * seed by seed, so a partial ablation has every arm at the same number of seeds. Two processes may
- * share one {@code --out}: each run is locked ({@link RunLock}) while it trains, and a process
- * that finds a run locked goes on with the next and waits for it at the end. Ctrl-C or SIGTERM
- * stops the run in progress after its current batch with a checkpoint; the same command continues
- * the ablation.
+ * interrupted ones resumed, so an ablation can be spread over several sessions. Runs are taken seed
+ * by seed, so a partial ablation has every arm at the same number of seeds. Two processes may share
+ * one {@code --out}: each run is locked ({@link RunLock}) while it trains, and a process that finds
+ * a run locked goes on with the next and waits for it at the end. Ctrl-C or SIGTERM stops the run
+ * in progress after its current batch with a checkpoint; the same command continues the ablation.
  */
 @Command(
         name = "ablate",
@@ -58,7 +57,10 @@ import picocli.CommandLine.Spec;
         })
 public final class AblateCommand implements Callable<Integer> {
 
-    /** Validation images held out when {@code --val-split} is not given: the ablation chooses on them. */
+    /**
+     * Validation images held out when {@code --val-split} is not given: the ablation chooses on
+     * them.
+     */
     static final int DEFAULT_VAL_SPLIT = 1000;
 
     /** How often a process waiting for runs locked by another looks again. */
@@ -68,37 +70,53 @@ public final class AblateCommand implements Callable<Integer> {
 
     @Mixin private SharedTrainingOptions shared;
 
-    @Option(names = "--seeds",
+    @Option(
+            names = "--seeds",
             description = "Seeds per arm in the main comparison (default: ${DEFAULT-VALUE}).")
     private int seeds = 5;
 
-    @Option(names = "--selection-seeds", paramLabel = "N",
-            description = "Seeds per drop probability when choosing it"
-                    + " (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--selection-seeds",
+            paramLabel = "N",
+            description =
+                    "Seeds per drop probability when choosing it" + " (default: ${DEFAULT-VALUE}).")
     private int selectionSeeds = 2;
 
-    @Option(names = "--drop-probs", split = ",", paramLabel = "P",
+    @Option(
+            names = "--drop-probs",
+            split = ",",
+            paramLabel = "P",
             converter = DropProbConverter.class,
-            description = "Drop probabilities each regularizer chooses from on the validation set"
-                    + " (default: 0.05,0.15,0.3; --val-split defaults to " + DEFAULT_VAL_SPLIT
-                    + " here).")
+            description =
+                    "Drop probabilities each regularizer chooses from on the validation set"
+                            + " (default: 0.05,0.15,0.3; --val-split defaults to "
+                            + DEFAULT_VAL_SPLIT
+                            + " here).")
     private float[] dropProbs = {0.05f, 0.15f, 0.3f};
 
-    @Option(names = "--only", split = ",", paramLabel = "ARM",
+    @Option(
+            names = "--only",
+            split = ",",
+            paramLabel = "ARM",
             description = "Run only these arms (default: all).")
     private List<String> only;
 
-    @Option(names = "--quick",
-            description = "A small ablation that finishes in minutes: 1 epoch, 2 seeds and one"
-                    + " selection seed, on 500 training, 200 validation and 500 test images"
-                    + " unless those options are given.")
+    @Option(
+            names = "--quick",
+            description =
+                    "A small ablation that finishes in minutes: 1 epoch, 2 seeds and one"
+                            + " selection seed, on 500 training, 200 validation and 500 test images"
+                            + " unless those options are given.")
     private boolean quick;
 
-    @Option(names = "--report-only",
+    @Option(
+            names = "--report-only",
             description = "Write the report from the finished runs; train nothing.")
     private boolean reportOnly;
 
-    @Option(names = "--out", paramLabel = "DIR",
+    @Option(
+            names = "--out",
+            paramLabel = "DIR",
             description = "Output directory (default: ${DEFAULT-VALUE}).")
     private Path out = Path.of("runs", "ablation");
 
@@ -142,8 +160,13 @@ public final class AblateCommand implements Callable<Integer> {
         for (int seed = 1; seed <= selectionSeeds; seed++) {
             for (String name : settings.selectors()) {
                 for (float p : dropProbs) {
-                    runOrDefer(settings, new Job(AblationPlan.arm(name), p, seed), waiting,
-                            console, stop, true);
+                    runOrDefer(
+                            settings,
+                            new Job(AblationPlan.arm(name), p, seed),
+                            waiting,
+                            console,
+                            stop,
+                            true);
                 }
             }
         }
@@ -164,7 +187,8 @@ public final class AblateCommand implements Callable<Integer> {
         if (only != null && !only.isEmpty()) {
             for (String name : only) {
                 if (!AblationPlan.names().contains(name)) {
-                    throw new ParameterException(spec.commandLine(),
+                    throw new ParameterException(
+                            spec.commandLine(),
                             "--only must name arms from " + AblationPlan.names() + ", got " + name);
                 }
             }
@@ -175,33 +199,45 @@ public final class AblateCommand implements Callable<Integer> {
             selectionSeeds = 1;
         }
         if (seeds < 1 || seeds > 100) {
-            throw new ParameterException(spec.commandLine(),
-                    "--seeds must be in [1, 100], got " + seeds);
+            throw new ParameterException(
+                    spec.commandLine(), "--seeds must be in [1, 100], got " + seeds);
         }
         if (selectionSeeds < 1 || selectionSeeds > 100) {
-            throw new ParameterException(spec.commandLine(),
+            throw new ParameterException(
+                    spec.commandLine(),
                     "--selection-seeds must be in [1, 100], got " + selectionSeeds);
         }
-        TrainConfig base = shared.toConfig(b -> {
-            if (quick) {
-                b.optEpochs(1);
-                unlessGiven("--train-limit", () -> b.optTrainLimit(500));
-                unlessGiven("--test-limit", () -> b.optTestLimit(500));
-            }
-            unlessGiven("--val-split", () -> b.optValSplit(quick ? 200 : DEFAULT_VAL_SPLIT));
-            return b;
-        });
+        TrainConfig base =
+                shared.toConfig(
+                        b -> {
+                            if (quick) {
+                                b.optEpochs(1);
+                                unlessGiven("--train-limit", () -> b.optTrainLimit(500));
+                                unlessGiven("--test-limit", () -> b.optTestLimit(500));
+                            }
+                            unlessGiven(
+                                    "--val-split",
+                                    () -> b.optValSplit(quick ? 200 : DEFAULT_VAL_SPLIT));
+                            return b;
+                        });
         if (dropProbs.length > 1 && base.valSplit() == 0) {
-            throw new ParameterException(spec.commandLine(), "--val-split must be > 0 to choose"
-                    + " among --drop-probs " + Arrays.toString(dropProbs)
-                    + " (the test set is never used to choose), got 0");
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--val-split must be > 0 to choose"
+                            + " among --drop-probs "
+                            + Arrays.toString(dropProbs)
+                            + " (the test set is never used to choose), got 0");
         }
         // The reproduce line is what was typed, less the switch that only rewrites the report.
-        String command = "./dropblock4j " + String.join(" ",
-                spec.commandLine().getParseResult().originalArgs().stream()
-                        .filter(a -> !a.equals("--report-only")).toList());
-        return new AblationSettings(out, base, arms, dropProbs.clone(), selectionSeeds, seeds,
-                command);
+        String command =
+                "./dropblock4j "
+                        + String.join(
+                                " ",
+                                spec.commandLine().getParseResult().originalArgs().stream()
+                                        .filter(a -> !a.equals("--report-only"))
+                                        .toList());
+        return new AblationSettings(
+                out, base, arms, dropProbs.clone(), selectionSeeds, seeds, command);
     }
 
     private void unlessGiven(String option, Runnable setDefault) {
@@ -213,9 +249,19 @@ public final class AblateCommand implements Callable<Integer> {
     /** One run of the ablation. */
     private record Job(AblationPlan.Arm arm, float dropProb, int seed) {}
 
-    private void runOrDefer(AblationSettings settings, Job job, List<Job> waiting,
-            PrintWriter console, StopRequest stop, boolean announce) throws IOException {
+    private void runOrDefer(
+            AblationSettings settings,
+            Job job,
+            List<Job> waiting,
+            PrintWriter console,
+            StopRequest stop,
+            boolean announce)
+            throws IOException {
         Path runDir = settings.runDirectory(job.arm(), job.dropProb(), job.seed());
+        // Between runs, and every few seconds while waiting for other processes' runs.
+        if (stop.isRequested()) {
+            throw new RunStoppedException("stopped before " + runDir.getFileName());
+        }
         TrainConfig config = job.arm().configure(settings.base(), job.dropProb(), job.seed());
         if (RunDirectory.readSummary(runDir).isPresent()) {
             if (announce) {
@@ -226,7 +272,8 @@ public final class AblateCommand implements Callable<Integer> {
         Optional<RunLock> lock = RunLock.tryAcquire(runDir);
         if (lock.isEmpty()) {
             if (announce) {
-                console.println("busy (another process trains it; waiting for it at the end): " + runDir);
+                console.println(
+                        "busy (another process trains it; waiting for it at the end): " + runDir);
             }
             waiting.add(job);
             return;
@@ -240,8 +287,14 @@ public final class AblateCommand implements Callable<Integer> {
             if (Files.isDirectory(runDir.resolveSibling(runDir.getFileName() + ".partial"))) {
                 dir = RunDirectory.resume(runDir);
                 if (!dir.readConfig().equals(config)) {
-                    throw new BadInputException("--out " + out + ": interrupted run " + dir.partial()
-                            + " was made with other settings (" + dir.readConfig() + "); use a new --out");
+                    throw new BadInputException(
+                            "--out "
+                                    + out
+                                    + ": interrupted run "
+                                    + dir.partial()
+                                    + " was made with other settings ("
+                                    + dir.readConfig()
+                                    + "); use a new --out");
                 }
                 console.println("resuming " + runDir);
             } else {
@@ -255,8 +308,9 @@ public final class AblateCommand implements Callable<Integer> {
         AblationReport.write(AblationResults.read(settings));
     }
 
-    private void finishWaiting(AblationSettings settings, List<Job> waiting, PrintWriter console,
-            StopRequest stop) throws IOException, InterruptedException {
+    private void finishWaiting(
+            AblationSettings settings, List<Job> waiting, PrintWriter console, StopRequest stop)
+            throws IOException, InterruptedException {
         while (!waiting.isEmpty()) {
             List<Job> again = new ArrayList<>(waiting);
             waiting.clear();

@@ -39,15 +39,16 @@ final class AblationPlan {
          * @return the validated configuration
          */
         TrainConfig configure(TrainConfig base, float dropProb, int seed) {
-            return change.apply(base.toBuilder()
-                    .optSeed(seed)
-                    .optRegularizer(regularizer)
-                    .optDropProb(regularizer == Regularizer.NONE ? 0f : dropProb)
-                    .optBlockSize(7)
-                    .optSchedule(TrainConfig.Schedule.LINEAR)
-                    .optStages(null)
-                    .optShortcut(true)
-                    .build());
+            return change.apply(
+                    base.toBuilder()
+                            .optSeed(seed)
+                            .optRegularizer(regularizer)
+                            .optDropProb(regularizer == Regularizer.NONE ? 0f : dropProb)
+                            .optBlockSize(7)
+                            .optSchedule(TrainConfig.Schedule.LINEAR)
+                            .optStages(null)
+                            .optShortcut(true)
+                            .build());
         }
 
         /**
@@ -66,26 +67,57 @@ final class AblationPlan {
     static final String RECIPE = "dropblock";
 
     /** Every arm, the recipe first after the baselines. */
-    static final List<Arm> ARMS = List.of(
-            new Arm("none", "no regularization", Regularizer.NONE, UnaryOperator.identity()),
-            new Arm("dropout", "dropout (block 1), same places and schedule", Regularizer.DROPOUT,
-                    UnaryOperator.identity()),
-            new Arm("spatial-dropout", "spatial dropout (whole channels), same places and schedule",
-                    Regularizer.SPATIAL_DROPOUT, UnaryOperator.identity()),
-            new Arm(RECIPE, "DropBlock, block 7: the paper's recipe", Regularizer.DROPBLOCK,
-                    UnaryOperator.identity()),
-            new Arm("block-3", "DropBlock, block 3", Regularizer.DROPBLOCK,
-                    c -> c.toBuilder().optBlockSize(3).build()),
-            new Arm("block-5", "DropBlock, block 5", Regularizer.DROPBLOCK,
-                    c -> c.toBuilder().optBlockSize(5).build()),
-            new Arm("constant", "DropBlock, constant drop probability", Regularizer.DROPBLOCK,
-                    c -> c.toBuilder().optSchedule(TrainConfig.Schedule.CONSTANT).build()),
-            new Arm("last-stage", "DropBlock in the last stage only", Regularizer.DROPBLOCK,
-                    c -> c.toBuilder()
-                            .optStages(List.of(ResNetDropBlock.numStages(c.depth())))
-                            .build()),
-            new Arm("residual-only", "DropBlock on the residual branches only, not the shortcuts",
-                    Regularizer.DROPBLOCK, c -> c.toBuilder().optShortcut(false).build()));
+    static final List<Arm> ARMS =
+            List.of(
+                    new Arm(
+                            "none",
+                            "no regularization",
+                            Regularizer.NONE,
+                            UnaryOperator.identity()),
+                    new Arm(
+                            "dropout",
+                            "dropout (block 1), same places and schedule",
+                            Regularizer.DROPOUT,
+                            UnaryOperator.identity()),
+                    new Arm(
+                            "spatial-dropout",
+                            "spatial dropout (whole channels), same places and schedule",
+                            Regularizer.SPATIAL_DROPOUT,
+                            UnaryOperator.identity()),
+                    new Arm(
+                            RECIPE,
+                            "DropBlock, block 7: the paper's recipe",
+                            Regularizer.DROPBLOCK,
+                            UnaryOperator.identity()),
+                    new Arm(
+                            "block-3",
+                            "DropBlock, block 3",
+                            Regularizer.DROPBLOCK,
+                            c -> c.toBuilder().optBlockSize(3).build()),
+                    new Arm(
+                            "block-5",
+                            "DropBlock, block 5",
+                            Regularizer.DROPBLOCK,
+                            c -> c.toBuilder().optBlockSize(5).build()),
+                    new Arm(
+                            "constant",
+                            "DropBlock, constant drop probability",
+                            Regularizer.DROPBLOCK,
+                            c -> c.toBuilder().optSchedule(TrainConfig.Schedule.CONSTANT).build()),
+                    new Arm(
+                            "last-stage",
+                            "DropBlock in the last stage only",
+                            Regularizer.DROPBLOCK,
+                            c ->
+                                    c.toBuilder()
+                                            .optStages(
+                                                    List.of(ResNetDropBlock.numStages(c.depth())))
+                                            .build()),
+                    new Arm(
+                            "residual-only",
+                            "DropBlock on the residual branches only, not the shortcuts",
+                            Regularizer.DROPBLOCK,
+                            c -> c.toBuilder().optShortcut(false).build()));
 
     /** The arms whose drop probability is chosen on the validation set, one per regularizer. */
     static final List<String> SELECTED = List.of("dropout", "spatial-dropout", RECIPE);
@@ -98,15 +130,19 @@ final class AblationPlan {
      */
     record Claim(String claim, List<String> others) {}
 
-    static final List<Claim> CLAIMS = List.of(
-            new Claim("DropBlock beats no regularization", List.of("none")),
-            new Claim("DropBlock beats dropout", List.of("dropout")),
-            new Claim("DropBlock beats spatial dropout", List.of("spatial-dropout")),
-            new Claim("block_size 7 is best (vs 3 and 5)", List.of("block-3", "block-5")),
-            new Claim("a linear keep_prob schedule beats a fixed one", List.of("constant")),
-            new Claim("DropBlock in the last two stages beats the last stage alone", List.of("last-stage")),
-            new Claim("DropBlock on the shortcut as well beats the residual branch alone",
-                    List.of("residual-only")));
+    static final List<Claim> CLAIMS =
+            List.of(
+                    new Claim("DropBlock beats no regularization", List.of("none")),
+                    new Claim("DropBlock beats dropout", List.of("dropout")),
+                    new Claim("DropBlock beats spatial dropout", List.of("spatial-dropout")),
+                    new Claim("block_size 7 is best (vs 3 and 5)", List.of("block-3", "block-5")),
+                    new Claim("a linear keep_prob schedule beats a fixed one", List.of("constant")),
+                    new Claim(
+                            "DropBlock in the last two stages beats the last stage alone",
+                            List.of("last-stage")),
+                    new Claim(
+                            "DropBlock on the shortcut as well beats the residual branch alone",
+                            List.of("residual-only")));
 
     /**
      * Finds an arm by name.
@@ -116,8 +152,13 @@ final class AblationPlan {
      * @throws IllegalArgumentException if no arm has that name
      */
     static Arm arm(String name) {
-        return ARMS.stream().filter(a -> a.name().equals(name)).findFirst().orElseThrow(
-                () -> new IllegalArgumentException("no arm named " + name + "; arms: " + names()));
+        return ARMS.stream()
+                .filter(a -> a.name().equals(name))
+                .findFirst()
+                .orElseThrow(
+                        () ->
+                                new IllegalArgumentException(
+                                        "no arm named " + name + "; arms: " + names()));
     }
 
     /** Returns the names of all arms, in order. */

@@ -28,13 +28,13 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * probabilities chosen on the validation set; per arm the final test accuracy and loss and the
  * train-test gap; per claim the paired difference with its 95% confidence interval, p-value,
  * Holm-adjusted p-value and verdict), {@code report.png} (final test accuracy per arm with 95%
- * confidence intervals) and {@code overfitting.png} (training and test accuracy over the epochs
- * for no regularization, dropout and DropBlock).
+ * confidence intervals) and {@code overfitting.png} (training and test accuracy over the epochs for
+ * no regularization, dropout and DropBlock).
  *
- * <p>Verdicts come from the Holm-adjusted p-values over every comparison of every claim, at
- * {@value #ALPHA}: a comparison is "supported" when the recipe is better with an adjusted p
- * below it, "contradicted" when it is worse, and "not shown" otherwise. A claim with several
- * comparisons is supported when all are, contradicted when any is.
+ * <p>Verdicts come from the Holm-adjusted p-values over every comparison of every claim, at {@value
+ * #ALPHA}: a comparison is "supported" when the recipe is better with an adjusted p below it,
+ * "contradicted" when it is worse, and "not shown" otherwise. A claim with several comparisons is
+ * supported when all are, contradicted when any is.
  */
 final class AblationReport {
 
@@ -52,7 +52,12 @@ final class AblationReport {
      * @param adjustedP the Holm-adjusted p-value
      * @param verdict supported, contradicted or not shown
      */
-    record Verdict(AblationPlan.Claim claim, String other, PairedComparison test, double adjustedP, String verdict) {}
+    record Verdict(
+            AblationPlan.Claim claim,
+            String other,
+            PairedComparison test,
+            double adjustedP,
+            String verdict) {}
 
     /**
      * Tests every claim on the results.
@@ -75,16 +80,22 @@ final class AblationReport {
                 if (arms.contains(other)) {
                     claims.add(claim);
                     others.add(other);
-                    tests.add(PairedComparison.of(recipe, results.values(other, RunSummary::finalTestAccuracy)));
+                    tests.add(
+                            PairedComparison.of(
+                                    recipe, results.values(other, RunSummary::finalTestAccuracy)));
                 }
             }
         }
-        double[] adjusted = HolmAdjustment.adjust(tests.stream().mapToDouble(PairedComparison::pValue).toArray());
+        double[] adjusted =
+                HolmAdjustment.adjust(
+                        tests.stream().mapToDouble(PairedComparison::pValue).toArray());
         List<Verdict> verdicts = new ArrayList<>();
         for (int i = 0; i < tests.size(); i++) {
             PairedComparison t = tests.get(i);
-            String verdict = !(adjusted[i] < ALPHA) ? "not shown"
-                    : t.meanDifference() > 0 ? "supported" : "contradicted";
+            String verdict =
+                    !(adjusted[i] < ALPHA)
+                            ? "not shown"
+                            : t.meanDifference() > 0 ? "supported" : "contradicted";
             verdicts.add(new Verdict(claims.get(i), others.get(i), t, adjusted[i], verdict));
         }
         return verdicts;
@@ -95,11 +106,15 @@ final class AblationReport {
      *
      * @param claim the claim
      * @param verdicts every verdict
-     * @return supported when all its comparisons are, contradicted when any is, not shown
-     *     otherwise (and "not run" when it has none)
+     * @return supported when all its comparisons are, contradicted when any is, not shown otherwise
+     *     (and "not run" when it has none)
      */
     static String claimVerdict(AblationPlan.Claim claim, List<Verdict> verdicts) {
-        List<String> words = verdicts.stream().filter(v -> v.claim().equals(claim)).map(Verdict::verdict).toList();
+        List<String> words =
+                verdicts.stream()
+                        .filter(v -> v.claim().equals(claim))
+                        .map(Verdict::verdict)
+                        .toList();
         if (words.isEmpty()) {
             return "not run";
         }
@@ -125,9 +140,13 @@ final class AblationReport {
         Files.writeString(mdTmp, markdown(results), StandardCharsets.UTF_8);
         barChart(dir.resolve("report" + unique), results);
         overfittingChart(dir.resolve("overfitting" + unique), results);
-        Files.move(dir.resolve("report" + unique + ".png"), dir.resolve("report.png"),
+        Files.move(
+                dir.resolve("report" + unique + ".png"),
+                dir.resolve("report.png"),
                 StandardCopyOption.REPLACE_EXISTING);
-        Files.move(dir.resolve("overfitting" + unique + ".png"), dir.resolve("overfitting.png"),
+        Files.move(
+                dir.resolve("overfitting" + unique + ".png"),
+                dir.resolve("overfitting.png"),
                 StandardCopyOption.REPLACE_EXISTING);
         Files.move(mdTmp, dir.resolve("report.md"), StandardCopyOption.REPLACE_EXISTING);
     }
@@ -142,13 +161,20 @@ final class AblationReport {
         AblationSettings settings = results.settings();
         StringBuilder md = new StringBuilder("# DropBlock ablation\n\n");
         md.append("Reproduce with:\n\n```bash\n").append(settings.command()).append("\n```\n\n");
-        md.append("Every run: ").append(settings.sharedSettings()).append(". Seed s fixes the training subset, the"
-                + " validation split, the initial weights, the data order, the augmentation and the masks,"
-                + " so arms are paired by seed. Figures are the final epoch's; the test set is never used"
-                + " to choose anything.\n\n");
+        md.append("Every run: ")
+                .append(settings.sharedSettings())
+                .append(
+                        ". Seed s fixes the training subset, the"
+                                + " validation split, the initial weights, the data order, the augmentation and the masks,"
+                                + " so arms are paired by seed. Figures are the final epoch's; the test set is never used"
+                                + " to choose anything.\n\n");
         md.append("## Drop probability, chosen on the validation set\n\n");
-        md.append(String.format(Locale.ROOT, "Final validation accuracy, mean +- sd over seeds 1-%d; the chosen"
-                + " value is in bold. The DropBlock arms all use the recipe's.%n%n", settings.selectionSeeds()));
+        md.append(
+                String.format(
+                        Locale.ROOT,
+                        "Final validation accuracy, mean +- sd over seeds 1-%d; the chosen"
+                                + " value is in bold. The DropBlock arms all use the recipe's.%n%n",
+                        settings.selectionSeeds()));
         md.append("| regularizer |");
         for (float p : settings.dropProbs()) {
             md.append(" p = ").append(p).append(" |");
@@ -160,57 +186,113 @@ final class AblationReport {
             md.append("| ").append(name).append(" |");
             var chosen = results.dropProb(arm);
             for (Map.Entry<Float, RunSummary[]> e : results.selection(name).entrySet()) {
-                double[] acc = Arrays.stream(e.getValue()).filter(r -> r != null)
-                        .mapToDouble(RunSummary::finalValidationAccuracy).toArray();
-                String cell = acc.length == 0 ? "-" : meanSd(acc) + (acc.length < e.getValue().length
-                        ? " (" + acc.length + " of " + e.getValue().length + " runs)" : "");
+                double[] acc =
+                        Arrays.stream(e.getValue())
+                                .filter(r -> r != null)
+                                .mapToDouble(RunSummary::finalValidationAccuracy)
+                                .toArray();
+                String cell =
+                        acc.length == 0
+                                ? "-"
+                                : meanSd(acc)
+                                        + (acc.length < e.getValue().length
+                                                ? " ("
+                                                        + acc.length
+                                                        + " of "
+                                                        + e.getValue().length
+                                                        + " runs)"
+                                                : "");
                 boolean isChosen = chosen.isPresent() && chosen.get().equals(e.getKey());
                 md.append(' ').append(isChosen ? "**" + cell + "**" : cell).append(" |");
             }
             md.append(' ').append(chosen.map(String::valueOf).orElse("not yet")).append(" |\n");
         }
         md.append("\n## Final test accuracy per arm\n\n");
-        md.append("Full test set, after the last epoch; mean +- sd over seeds, the 95% confidence interval of the"
-                + " mean, and the final train - test accuracy gap (training accuracy measured over the last"
-                + " epoch's batches).\n\n");
-        md.append("| arm | what | drop prob | seeds | test accuracy | 95% CI | test loss | train - test gap |"
-                + " time (s) |\n|---|---|---|---|---|---|---|---|---|\n");
+        md.append(
+                "Full test set, after the last epoch; mean +- sd over seeds, the 95% confidence interval of the"
+                        + " mean, and the final train - test accuracy gap (training accuracy measured over the last"
+                        + " epoch's batches).\n\n");
+        md.append(
+                "| arm | what | drop prob | seeds | test accuracy | 95% CI | test loss | train - test gap |"
+                        + " time (s) |\n|---|---|---|---|---|---|---|---|---|\n");
         for (AblationPlan.Arm arm : settings.arms()) {
             List<RunSummary> runs = results.finishedRuns(arm.name());
             double[] acc = runs.stream().mapToDouble(RunSummary::finalTestAccuracy).toArray();
-            md.append("| ").append(arm.name()).append(" | ").append(arm.description()).append(" | ")
-                    .append(arm.regularizer() == Regularizer.NONE ? "-"
-                            : results.dropProb(arm).map(String::valueOf).orElse("not yet")).append(" | ")
-                    .append(runs.size()).append(" | ");
+            md.append("| ")
+                    .append(arm.name())
+                    .append(" | ")
+                    .append(arm.description())
+                    .append(" | ")
+                    .append(
+                            arm.regularizer() == Regularizer.NONE
+                                    ? "-"
+                                    : results.dropProb(arm).map(String::valueOf).orElse("not yet"))
+                    .append(" | ")
+                    .append(runs.size())
+                    .append(" | ");
             if (runs.isEmpty()) {
                 md.append("- | - | - | - | - |\n");
                 continue;
             }
             double[] ci = confidenceInterval(acc);
-            md.append(meanSd(acc)).append(" | ")
-                    .append(Double.isNaN(ci[0]) ? "-" : String.format(Locale.ROOT, "[%.4f, %.4f]", ci[0], ci[1]))
-                    .append(" | ").append(meanSd(runs.stream().mapToDouble(RunSummary::finalTestLoss).toArray()))
-                    .append(" | ").append(meanSd(runs.stream().mapToDouble(RunSummary::finalTrainTestGap).toArray()))
-                    .append(" | ").append(String.format(Locale.ROOT, "%.0f",
-                            runs.stream().mapToDouble(RunSummary::wallSeconds).sum())).append(" |\n");
+            md.append(meanSd(acc))
+                    .append(" | ")
+                    .append(
+                            Double.isNaN(ci[0])
+                                    ? "-"
+                                    : String.format(Locale.ROOT, "[%.4f, %.4f]", ci[0], ci[1]))
+                    .append(" | ")
+                    .append(meanSd(runs.stream().mapToDouble(RunSummary::finalTestLoss).toArray()))
+                    .append(" | ")
+                    .append(
+                            meanSd(
+                                    runs.stream()
+                                            .mapToDouble(RunSummary::finalTrainTestGap)
+                                            .toArray()))
+                    .append(" | ")
+                    .append(
+                            String.format(
+                                    Locale.ROOT,
+                                    "%.0f",
+                                    runs.stream().mapToDouble(RunSummary::wallSeconds).sum()))
+                    .append(" |\n");
         }
         List<Verdict> verdicts = verdicts(results);
         md.append("\n## The claims\n\n");
-        md.append(String.format(Locale.ROOT, "Difference = recipe (%s) minus the other arm in final test accuracy,"
-                + " in points, paired by seed (paired t-test; Welch's test where seeds do not pair). p-values"
-                + " are Holm-adjusted over all %d comparisons; a verdict needs an adjusted p below %.2f.%n%n",
-                AblationPlan.RECIPE, verdicts.size(), ALPHA));
-        md.append("| claim | vs | pairs | difference (points) | 95% CI | p | Holm p | verdict |\n"
-                + "|---|---|---|---|---|---|---|---|\n");
+        md.append(
+                String.format(
+                        Locale.ROOT,
+                        "Difference = recipe (%s) minus the other arm in final test accuracy,"
+                                + " in points, paired by seed (paired t-test; Welch's test where seeds do not pair). p-values"
+                                + " are Holm-adjusted over all %d comparisons; a verdict needs an adjusted p below %.2f.%n%n",
+                        AblationPlan.RECIPE,
+                        verdicts.size(),
+                        ALPHA));
+        md.append(
+                "| claim | vs | pairs | difference (points) | 95% CI | p | Holm p | verdict |\n"
+                        + "|---|---|---|---|---|---|---|---|\n");
         for (Verdict v : verdicts) {
             PairedComparison t = v.test();
-            md.append(String.format(Locale.ROOT, "| %s | %s | %d | %+.2f | [%+.2f, %+.2f] | %.4f | %.4f | %s |%n",
-                    v.claim().claim(), v.other(), t.pairs(), 100 * t.meanDifference(), 100 * t.ciLow(),
-                    100 * t.ciHigh(), t.pValue(), v.adjustedP(), v.verdict()));
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            "| %s | %s | %d | %+.2f | [%+.2f, %+.2f] | %.4f | %.4f | %s |%n",
+                            v.claim().claim(),
+                            v.other(),
+                            t.pairs(),
+                            100 * t.meanDifference(),
+                            100 * t.ciLow(),
+                            100 * t.ciHigh(),
+                            t.pValue(),
+                            v.adjustedP(),
+                            v.verdict()));
         }
         md.append('\n');
         for (AblationPlan.Claim claim : AblationPlan.CLAIMS) {
-            md.append("- ").append(claim.claim()).append(": **").append(claimVerdict(claim, verdicts))
+            md.append("- ")
+                    .append(claim.claim())
+                    .append(": **")
+                    .append(claimVerdict(claim, verdicts))
                     .append("**\n");
         }
         return md.toString();
@@ -227,8 +309,9 @@ final class AblationReport {
             return new double[] {Double.NaN, Double.NaN};
         }
         double mean = PairedComparison.mean(values);
-        double half = TDistribution.of(values.length - 1).inverseSurvivalProbability(0.025)
-                * Math.sqrt(PairedComparison.variance(values) / values.length);
+        double half =
+                TDistribution.of(values.length - 1).inverseSurvivalProbability(0.025)
+                        * Math.sqrt(PairedComparison.variance(values) / values.length);
         return new double[] {mean - half, mean + half};
     }
 
@@ -236,7 +319,10 @@ final class AblationReport {
         if (values.length < 2) {
             return String.format(Locale.ROOT, "%.4f", values[0]);
         }
-        return String.format(Locale.ROOT, "%.4f +- %.4f", PairedComparison.mean(values),
+        return String.format(
+                Locale.ROOT,
+                "%.4f +- %.4f",
+                PairedComparison.mean(values),
                 Math.sqrt(PairedComparison.variance(values)));
     }
 
@@ -245,8 +331,10 @@ final class AblationReport {
         List<Double> means = new ArrayList<>();
         List<Double> errors = new ArrayList<>();
         for (AblationPlan.Arm arm : results.settings().arms()) {
-            double[] acc = results.finishedRuns(arm.name()).stream().mapToDouble(RunSummary::finalTestAccuracy)
-                    .toArray();
+            double[] acc =
+                    results.finishedRuns(arm.name()).stream()
+                            .mapToDouble(RunSummary::finalTestAccuracy)
+                            .toArray();
             if (acc.length > 0) {
                 double[] ci = confidenceInterval(acc);
                 names.add(arm.name());
@@ -254,9 +342,13 @@ final class AblationReport {
                 errors.add(Double.isNaN(ci[0]) ? 0 : ci[1] - PairedComparison.mean(acc));
             }
         }
-        CategoryChart chart = new CategoryChartBuilder().width(1000).height(500)
-                .title("Final test accuracy per arm (mean and 95% CI over seeds)").yAxisTitle("test accuracy")
-                .build();
+        CategoryChart chart =
+                new CategoryChartBuilder()
+                        .width(1000)
+                        .height(500)
+                        .title("Final test accuracy per arm (mean and 95% CI over seeds)")
+                        .yAxisTitle("test accuracy")
+                        .build();
         chart.getStyler().setLegendVisible(false);
         chart.getStyler().setXAxisLabelRotation(30);
         if (names.isEmpty()) {
@@ -277,13 +369,18 @@ final class AblationReport {
     }
 
     private static void overfittingChart(Path base, AblationResults results) throws IOException {
-        XYChart chart = new XYChartBuilder().width(900).height(550)
-                .title("Training (solid), validation (dotted) and test (dashed, circles) accuracy, mean over seeds")
-                .xAxisTitle("epoch").yAxisTitle("accuracy").build();
+        XYChart chart =
+                new XYChartBuilder()
+                        .width(900)
+                        .height(550)
+                        .title(
+                                "Training (solid), validation (dotted) and test (dashed, circles) accuracy, mean over seeds")
+                        .xAxisTitle("epoch")
+                        .yAxisTitle("accuracy")
+                        .build();
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         List<String> shown = List.of("none", "dropout", AblationPlan.RECIPE);
-        Color[] colors = {new Color(200, 60, 40), new Color(40, 90, 200),
-            new Color(30, 150, 60)};
+        Color[] colors = {new Color(200, 60, 40), new Color(40, 90, 200), new Color(30, 150, 60)};
         for (int k = 0; k < shown.size(); k++) {
             String name = shown.get(k);
             if (results.settings().arms().stream().noneMatch(a -> a.name().equals(name))) {
@@ -302,12 +399,21 @@ final class AblationReport {
             for (int e = 0; e < epochs; e++) {
                 final int epoch = e;
                 x.add((double) (e + 1));
-                train.add(runs.stream().mapToDouble(r -> r.epochs().get(epoch).trainAccuracy()).average()
-                        .orElse(Double.NaN));
-                validation.add(runs.stream().mapToDouble(r -> r.epochs().get(epoch).validationAccuracy())
-                        .average().orElse(Double.NaN));
-                double t = runs.stream().mapToDouble(r -> r.epochs().get(epoch).testAccuracy()).average()
-                        .orElse(Double.NaN);
+                train.add(
+                        runs.stream()
+                                .mapToDouble(r -> r.epochs().get(epoch).trainAccuracy())
+                                .average()
+                                .orElse(Double.NaN));
+                validation.add(
+                        runs.stream()
+                                .mapToDouble(r -> r.epochs().get(epoch).validationAccuracy())
+                                .average()
+                                .orElse(Double.NaN));
+                double t =
+                        runs.stream()
+                                .mapToDouble(r -> r.epochs().get(epoch).testAccuracy())
+                                .average()
+                                .orElse(Double.NaN);
                 if (!Double.isNaN(t)) {
                     testX.add((double) (e + 1));
                     test.add(t);
@@ -320,13 +426,25 @@ final class AblationReport {
                 XYSeries validationSeries = chart.addSeries(name + " validation", x, validation);
                 validationSeries.setMarker(SeriesMarkers.NONE);
                 validationSeries.setLineColor(colors[k]);
-                validationSeries.setLineStyle(new BasicStroke(1.5f, BasicStroke.CAP_BUTT,
-                        BasicStroke.JOIN_MITER, 10f, new float[] {2f, 3f}, 0f));
+                validationSeries.setLineStyle(
+                        new BasicStroke(
+                                1.5f,
+                                BasicStroke.CAP_BUTT,
+                                BasicStroke.JOIN_MITER,
+                                10f,
+                                new float[] {2f, 3f},
+                                0f));
             }
             XYSeries testSeries = chart.addSeries(name + " test", testX, test);
             testSeries.setMarker(SeriesMarkers.CIRCLE);
-            testSeries.setLineStyle(new BasicStroke(2f, BasicStroke.CAP_BUTT,
-                    BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+            testSeries.setLineStyle(
+                    new BasicStroke(
+                            2f,
+                            BasicStroke.CAP_BUTT,
+                            BasicStroke.JOIN_MITER,
+                            10f,
+                            new float[] {6f, 4f},
+                            0f));
             testSeries.setLineColor(colors[k]);
             testSeries.setMarkerColor(colors[k]);
         }

@@ -19,9 +19,9 @@ import java.util.function.ToDoubleFunction;
  * regularizer gets. Everything in the report is computed from this, so it can be recomputed from
  * the committed run directories alone.
  *
- * <p>The drop probability of a regularizer is the grid value with the highest mean final
- * validation accuracy over the selection seeds (the smaller value on a tie); it is known once all
- * of that regularizer's selection runs have finished. The test set plays no part in the choice.
+ * <p>The drop probability of a regularizer is the grid value with the highest mean final validation
+ * accuracy over the selection seeds (the smaller value on a tie); it is known once all of that
+ * regularizer's selection runs have finished. The test set plays no part in the choice.
  */
 final class AblationResults {
 
@@ -67,7 +67,8 @@ final class AblationResults {
         return results;
     }
 
-    private static Optional<Float> choose(AblationSettings settings, Map<Float, RunSummary[]> byProb) {
+    private static Optional<Float> choose(
+            AblationSettings settings, Map<Float, RunSummary[]> byProb) {
         if (settings.dropProbs().length == 1) {
             return Optional.of(settings.dropProbs()[0]);
         }
@@ -90,13 +91,22 @@ final class AblationResults {
         return Optional.of(best);
     }
 
-    private static Optional<RunSummary> finished(AblationSettings settings, AblationPlan.Arm arm, float p, int seed) {
+    private static Optional<RunSummary> finished(
+            AblationSettings settings, AblationPlan.Arm arm, float p, int seed) {
         Path dir = settings.runDirectory(arm, p, seed);
         Optional<RunSummary> summary = RunDirectory.readSummary(dir);
         TrainConfig expected = arm.configure(settings.base(), p, seed);
         if (summary.isPresent() && !summary.get().config().equals(expected)) {
-            throw new BadInputException("--out " + settings.out() + ": run " + dir + " was made with other settings ("
-                    + summary.get().config() + ", expected " + expected + "); use a new --out");
+            throw new BadInputException(
+                    "--out "
+                            + settings.out()
+                            + ": run "
+                            + dir
+                            + " was made with other settings ("
+                            + summary.get().config()
+                            + ", expected "
+                            + expected
+                            + "); use a new --out");
         }
         return summary;
     }

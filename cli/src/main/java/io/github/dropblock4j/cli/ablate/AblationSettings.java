@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The settings of one ablation: where it writes, the settings every run shares, the arms, the
- * grid of drop probabilities to choose from on the validation set, and the seeds.
+ * The settings of one ablation: where it writes, the settings every run shares, the arms, the grid
+ * of drop probabilities to choose from on the validation set, and the seeds.
  *
  * @param out the output directory; runs go to {@code <out>/runs/<run name>}
  * @param base the settings every run shares (data, model, epochs, ...)
@@ -46,7 +46,14 @@ record AblationSettings(
      */
     List<String> selectors() {
         return AblationPlan.SELECTED.stream()
-                .filter(s -> arms.stream().anyMatch(a -> a.regularizer() == AblationPlan.arm(s).regularizer()))
+                .filter(
+                        s ->
+                                arms.stream()
+                                        .anyMatch(
+                                                a ->
+                                                        a.regularizer()
+                                                                == AblationPlan.arm(s)
+                                                                        .regularizer()))
                 .toList();
     }
 
@@ -56,15 +63,22 @@ record AblationSettings(
      * @return e.g. "resnet20 on fashion-mnist, 1000 training images, ..."
      */
     String sharedSettings() {
-        return String.format(Locale.ROOT,
+        return String.format(
+                Locale.ROOT,
                 "%s on %s, %s training images, %s validation images held out of the training set, %s test"
                         + " images, %d epochs, batch %d, SGD with momentum 0.9, learning rate %s on a cosine to 0,"
                         + " weight decay %s, %s; test accuracy measured every %d epochs and after the last",
-                base.model(), base.data(),
+                base.model(),
+                base.data(),
                 base.trainLimit() == 0 ? "all" : String.valueOf(base.trainLimit()),
-                base.valSplit(), base.testLimit() == 0 ? "all" : String.valueOf(base.testLimit()),
-                base.epochs(), base.batchSize(), base.lr(), base.weightDecay(),
-                base.augment() ? "augmented (random crop, padding 4, horizontal flip)"
+                base.valSplit(),
+                base.testLimit() == 0 ? "all" : String.valueOf(base.testLimit()),
+                base.epochs(),
+                base.batchSize(),
+                base.lr(),
+                base.weightDecay(),
+                base.augment()
+                        ? "augmented (random crop, padding 4, horizontal flip)"
                         : "no augmentation",
                 base.testEvery());
     }
@@ -72,7 +86,17 @@ record AblationSettings(
     /** {@inheritDoc} */
     @Override
     public String toString() {
-        return "out=" + out + " base=[" + base + "] arms=" + arms.stream().map(AblationPlan.Arm::name).toList()
-                + " dropProbs=" + Arrays.toString(dropProbs) + " selectionSeeds=" + selectionSeeds + " seeds=" + seeds;
+        return "out="
+                + out
+                + " base=["
+                + base
+                + "] arms="
+                + arms.stream().map(AblationPlan.Arm::name).toList()
+                + " dropProbs="
+                + Arrays.toString(dropProbs)
+                + " selectionSeeds="
+                + selectionSeeds
+                + " seeds="
+                + seeds;
     }
 }

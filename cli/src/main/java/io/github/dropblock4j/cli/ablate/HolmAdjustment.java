@@ -8,9 +8,9 @@ import java.util.stream.IntStream;
  * Holm's step-down adjustment of p-values for multiple comparisons (Holm 1979): with the {@code m}
  * p-values sorted ascending, {@code p(1) <= ... <= p(m)}, the adjusted value of {@code p(i)} is
  * {@code max over j <= i of min(1, (m - j + 1) p(j))}. Rejecting where the adjusted value is below
- * alpha keeps the family-wise error rate at alpha, with no assumption about how the tests depend
- * on each other. NaN p-values (comparisons that could not be made) are not counted in {@code m}
- * and stay NaN.
+ * alpha keeps the family-wise error rate at alpha, with no assumption about how the tests depend on
+ * each other. NaN p-values (comparisons that could not be made) are not counted in {@code m} and
+ * stay NaN.
  */
 final class HolmAdjustment {
 
@@ -29,8 +29,12 @@ final class HolmAdjustment {
                 throw new IllegalArgumentException("p-values must lie in [0, 1], got " + p);
             }
         }
-        Integer[] order = IntStream.range(0, pValues.length).filter(i -> !Double.isNaN(pValues[i])).boxed()
-                .sorted(Comparator.comparingDouble(i -> pValues[i])).toArray(Integer[]::new);
+        Integer[] order =
+                IntStream.range(0, pValues.length)
+                        .filter(i -> !Double.isNaN(pValues[i]))
+                        .boxed()
+                        .sorted(Comparator.comparingDouble(i -> pValues[i]))
+                        .toArray(Integer[]::new);
         double[] adjusted = new double[pValues.length];
         Arrays.fill(adjusted, Double.NaN);
         int m = order.length;

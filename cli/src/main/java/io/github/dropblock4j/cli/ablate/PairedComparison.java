@@ -24,7 +24,13 @@ import org.apache.commons.statistics.inference.TTest;
  * @param pValue the two-sided p-value for "no difference"
  */
 record PairedComparison(
-        int pairs, int n1, int n2, double meanDifference, double ciLow, double ciHigh, double pValue) {
+        int pairs,
+        int n1,
+        int n2,
+        double meanDifference,
+        double ciLow,
+        double ciHigh,
+        double pValue) {
 
     private static final double CONFIDENCE = 0.95;
 
@@ -38,8 +44,12 @@ record PairedComparison(
      */
     static PairedComparison of(double[] first, double[] second) {
         if (first.length != second.length) {
-            throw new IllegalArgumentException("first and second must have one entry per seed, got "
-                    + first.length + " and " + second.length + " entries");
+            throw new IllegalArgumentException(
+                    "first and second must have one entry per seed, got "
+                            + first.length
+                            + " and "
+                            + second.length
+                            + " entries");
         }
         int common = 0;
         for (int i = 0; i < first.length; i++) {
@@ -69,7 +79,8 @@ record PairedComparison(
         }
         double mean = a.length == 0 || b.length == 0 ? Double.NaN : mean(a) - mean(b);
         if (a.length < 2 || b.length < 2) {
-            return new PairedComparison(0, a.length, b.length, mean, Double.NaN, Double.NaN, Double.NaN);
+            return new PairedComparison(
+                    0, a.length, b.length, mean, Double.NaN, Double.NaN, Double.NaN);
         }
         double va = variance(a) / a.length;
         double vb = variance(b) / b.length;

@@ -11,9 +11,9 @@ import java.util.Optional;
 /**
  * An exclusive lock on one run of an ablation, so that two {@code ablate} processes sharing an
  * output directory never train or write the same run twice. It is an operating-system lock on the
- * file {@code <run>.lock} beside the run's directory: the system releases it when its process
- * ends, even by {@code kill -9}, so a run whose process died can be taken over and resumed. The
- * lock file itself stays; it holds nothing. Not thread safe: one thread of one process holds it.
+ * file {@code <run>.lock} beside the run's directory: the system releases it when its process ends,
+ * even by {@code kill -9}, so a run whose process died can be taken over and resumed. The lock file
+ * itself stays; it holds nothing. Not thread safe: one thread of one process holds it.
  */
 final class RunLock implements AutoCloseable {
 
@@ -34,7 +34,8 @@ final class RunLock implements AutoCloseable {
      */
     static Optional<RunLock> tryAcquire(Path runDir) throws IOException {
         Path file = lockFile(runDir);
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel channel =
+                FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {
             FileLock lock = channel.tryLock();
             if (lock != null) {

@@ -1,7 +1,6 @@
 package io.github.dropblock4j.cli.data;
 
 import io.github.dropblock4j.cli.input.BadInputException;
-
 import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.EOFException;

@@ -1,7 +1,6 @@
 package io.github.dropblock4j.cli.data;
 
 import io.github.dropblock4j.cli.input.BadInputException;
-
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -234,9 +233,17 @@ public final class DataSource {
     private static DataSource readIdx(Path directory, String name, List<String> classNames) {
         return new DataSource(
                 name + " in " + directory,
-                readIdxSet(directory, IdxReader.TRAIN_IMAGES, IdxReader.TRAIN_LABELS, name + " train",
+                readIdxSet(
+                        directory,
+                        IdxReader.TRAIN_IMAGES,
+                        IdxReader.TRAIN_LABELS,
+                        name + " train",
                         classNames),
-                readIdxSet(directory, IdxReader.TEST_IMAGES, IdxReader.TEST_LABELS, name + " test",
+                readIdxSet(
+                        directory,
+                        IdxReader.TEST_IMAGES,
+                        IdxReader.TEST_LABELS,
+                        name + " test",
                         classNames));
     }
 

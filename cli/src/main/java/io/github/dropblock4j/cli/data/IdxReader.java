@@ -1,7 +1,6 @@
 package io.github.dropblock4j.cli.data;
 
 import io.github.dropblock4j.cli.input.BadInputException;
-
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,15 +1,13 @@
 package io.github.dropblock4j.cli.figure;
 
 import io.github.dropblock4j.cli.run.EpochMetrics;
-
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
-
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.List;
 
 /** Draws a run's {@code curves.png}: loss and accuracy per epoch, side by side. */
 public final class CurvesPlot {

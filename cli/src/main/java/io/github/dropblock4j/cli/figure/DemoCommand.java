@@ -29,15 +29,21 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Spec private CommandSpec spec;
 
-    @Option(names = "--block-size", converter = BlockSizeConverter.class,
+    @Option(
+            names = "--block-size",
+            converter = BlockSizeConverter.class,
             description = "Block size (default: ${DEFAULT-VALUE}).")
     private int blockSize = 7;
 
-    @Option(names = "--drop-prob", converter = DropProbConverter.class,
+    @Option(
+            names = "--drop-prob",
+            converter = DropProbConverter.class,
             description = "Drop probability, 1 - keep_prob (default: ${DEFAULT-VALUE}).")
     private float dropProb = 0.1f;
 
-    @Option(names = "--size", description = "Feature map height and width (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--size",
+            description = "Feature map height and width (default: ${DEFAULT-VALUE}).")
     private int size = 28;
 
     @Option(names = "--seed", description = "Engine random seed (default: ${DEFAULT-VALUE}).")
@@ -46,8 +52,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (size < 1 || size > 512) {
-            throw new ParameterException(spec.commandLine(),
-                    "--size must be in [1, 512], got " + size);
+            throw new ParameterException(
+                    spec.commandLine(), "--size must be in [1, 512], got " + size);
         }
         PrintWriter out = spec.commandLine().getOut();
         Engine.getInstance().setRandomSeed(seed);

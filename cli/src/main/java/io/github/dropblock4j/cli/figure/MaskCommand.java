@@ -30,9 +30,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * Renders DropBlock masks over a real image, as Figure 1 of the paper (arXiv 1810.12890) does:
- * the image, element-wise dropout, and DropBlock at two block sizes, side by side. Dropped units
- * are painted dark red over the image; every panel drops the same expected fraction.
+ * Renders DropBlock masks over a real image, as Figure 1 of the paper (arXiv 1810.12890) does: the
+ * image, element-wise dropout, and DropBlock at two block sizes, side by side. Dropped units are
+ * painted dark red over the image; every panel drops the same expected fraction.
  */
 @Command(
         name = "mask",
@@ -45,25 +45,37 @@ public final class MaskCommand implements Callable<Integer> {
 
     private static final int ZOOM = 8;
     private static final int LABEL_HEIGHT = 28;
+
     /** The colour of dropped units: dark red, which no grey pixel of the image has. */
     public static final Color DROPPED = new Color(150, 20, 20);
 
     @Spec private CommandSpec spec;
 
-    @Option(names = "--out", paramLabel = "FILE", description = "PNG to write (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--out",
+            paramLabel = "FILE",
+            description = "PNG to write (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("mask.png");
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Image source, as for train (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--data",
+            paramLabel = "DIR",
+            description = "Image source, as for train (default: ${DEFAULT-VALUE}).")
     String data = "embedded";
 
     @Option(names = "--index", description = "Which test image (default: ${DEFAULT-VALUE}).")
     int index;
 
-    @Option(names = "--drop-prob", converter = DropProbConverter.class,
+    @Option(
+            names = "--drop-prob",
+            converter = DropProbConverter.class,
             description = "Drop probability of every panel (default: ${DEFAULT-VALUE}).")
     float dropProb = 0.3f;
 
-    @Option(names = "--block-sizes", split = ",", paramLabel = "A,B",
+    @Option(
+            names = "--block-sizes",
+            split = ",",
+            paramLabel = "A,B",
             converter = BlockSizeConverter.class,
             description = "The two DropBlock block sizes (default: 3,7).")
     int[] blockSizes = {3, 7};
@@ -74,16 +86,23 @@ public final class MaskCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (blockSizes.length != 2) {
-            throw new ParameterException(spec.commandLine(),
+            throw new ParameterException(
+                    spec.commandLine(),
                     "--block-sizes must be two sizes, got " + Arrays.toString(blockSizes));
         }
         Path parent = out.toAbsolutePath().getParent();
         if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
-            throw new BadInputException("--out " + out + ": directory " + parent + " does not exist or is not writable");
+            throw new BadInputException(
+                    "--out "
+                            + out
+                            + ": directory "
+                            + parent
+                            + " does not exist or is not writable");
         }
         LabeledImages images = DataSource.resolve(data).test();
         if (index < 0 || index >= images.size()) {
-            throw new ParameterException(spec.commandLine(),
+            throw new ParameterException(
+                    spec.commandLine(),
                     "--index must be in [0, " + images.size() + "), got " + index);
         }
         int h = images.height();
@@ -95,9 +114,12 @@ public final class MaskCommand implements Callable<Integer> {
             String.format(Locale.ROOT, "DropBlock b=%d", blockSizes[1])
         };
         int[] sizes = {0, 1, blockSizes[0], blockSizes[1]};
-        BufferedImage canvas = new BufferedImage(4 * w * ZOOM, h * ZOOM + LABEL_HEIGHT, BufferedImage.TYPE_INT_RGB);
+        BufferedImage canvas =
+                new BufferedImage(
+                        4 * w * ZOOM, h * ZOOM + LABEL_HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = canvas.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setRenderingHint(
+                RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, canvas.getWidth(), canvas.getHeight());
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
@@ -114,7 +136,8 @@ public final class MaskCommand implements Callable<Integer> {
                     for (int x = 0; x < w; x++) {
                         int v = images.pixel(index, 0, y, x);
                         g.setColor(mask[y * w + x] == 0f ? DROPPED : new Color(v, v, v));
-                        g.fillRect(panel * w * ZOOM + x * ZOOM, LABEL_HEIGHT + y * ZOOM, ZOOM, ZOOM);
+                        g.fillRect(
+                                panel * w * ZOOM + x * ZOOM, LABEL_HEIGHT + y * ZOOM, ZOOM, ZOOM);
                     }
                 }
                 g.setColor(Color.BLACK);

@@ -1,7 +1,6 @@
 package io.github.dropblock4j.cli.input;
 
 import io.github.dropblock4j.core.DropBlockGamma;
-
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 

@@ -52,8 +52,18 @@ public record EpochMetrics(
         return String.format(
                 Locale.ROOT,
                 "%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%.1f",
-                epoch, step, trainLoss, trainAccuracy, testLoss, testAccuracy, validationLoss,
-                validationAccuracy, dropProb, learningRate,
-                seconds, samplesPerSecond, residentMb);
+                epoch,
+                step,
+                trainLoss,
+                trainAccuracy,
+                testLoss,
+                testAccuracy,
+                validationLoss,
+                validationAccuracy,
+                dropProb,
+                learningRate,
+                seconds,
+                samplesPerSecond,
+                residentMb);
     }
 }

@@ -2,7 +2,6 @@ package io.github.dropblock4j.cli.run;
 
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
-
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
@@ -13,9 +12,7 @@ import com.google.gson.TypeAdapterFactory;
 import com.google.gson.reflect.TypeToken;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonWriter;
-
 import io.github.dropblock4j.cli.input.BadInputException;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

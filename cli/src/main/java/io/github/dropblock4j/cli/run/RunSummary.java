@@ -3,8 +3,8 @@ package io.github.dropblock4j.cli.run;
 import java.util.List;
 
 /**
- * The outcome of a finished training run; written as {@code summary.json}. The figures are the
- * last epoch's: no epoch is picked by its test accuracy.
+ * The outcome of a finished training run; written as {@code summary.json}. The figures are the last
+ * epoch's: no epoch is picked by its test accuracy.
  *
  * @param config the run's settings
  * @param epochs the per-epoch metrics

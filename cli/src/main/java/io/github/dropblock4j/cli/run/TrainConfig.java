@@ -2,7 +2,6 @@ package io.github.dropblock4j.cli.run;
 
 import io.github.dropblock4j.core.DropBlockGamma;
 import io.github.dropblock4j.djl.ResNetDropBlock;
-
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -31,6 +30,8 @@ import java.util.Objects;
  * @param valSplit the training images held out as a validation set; 0 for none
  * @param augment whether the training images are augmented
  * @param testEvery test every this many epochs and after the last
+ * @param framework the framework that trains: {@code djl} (Deep Java Library) or {@code dl4j}
+ *     (Deeplearning4j); one of {@link #FRAMEWORKS}
  */
 public record TrainConfig(
         String data,
@@ -50,7 +51,8 @@ public record TrainConfig(
         int testLimit,
         int valSplit,
         boolean augment,
-        int testEvery) {
+        int testEvery,
+        String framework) {
 
     private static final String RESNET = "resnet";
 
@@ -59,6 +61,9 @@ public record TrainConfig(
      */
     public static final List<String> MODELS =
             ResNetDropBlock.DEPTHS.stream().map(depth -> RESNET + depth).toList();
+
+    /** Frameworks {@code --framework} accepts. */
+    public static final List<String> FRAMEWORKS = List.of("djl", "dl4j");
 
     /** How the drop probability moves over training. */
     public enum Schedule {
@@ -73,6 +78,10 @@ public record TrainConfig(
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(schedule, "schedule");
         Objects.requireNonNull(regularizer, "regularizer");
+        Objects.requireNonNull(framework, "framework");
+        require(
+                FRAMEWORKS.contains(framework),
+                "--framework must be one of " + FRAMEWORKS + ", got " + framework);
         require(MODELS.contains(model), "--model must be one of " + MODELS + ", got " + model);
         require(epochs >= 1 && epochs <= 10_000, "--epochs must be in [1, 10000], got " + epochs);
         require(
@@ -169,7 +178,8 @@ public record TrainConfig(
                 + (testLimit > 0 ? " test-limit=" + testLimit : "")
                 + (valSplit > 0 ? " val-split=" + valSplit : "")
                 + (augment ? " augment" : "")
-                + (testEvery > 1 ? " test-every=" + testEvery : "");
+                + (testEvery > 1 ? " test-every=" + testEvery : "")
+                + ("djl".equals(framework) ? "" : " framework=" + framework);
     }
 
     /** Builds a {@link TrainConfig}; every setting is optional. Not thread safe. */
@@ -193,6 +203,7 @@ public record TrainConfig(
         private int valSplit;
         private boolean augment;
         private int testEvery = 1;
+        private String framework = "djl";
 
         private Builder() {}
 
@@ -215,6 +226,7 @@ public record TrainConfig(
             valSplit = c.valSplit;
             augment = c.augment;
             testEvery = c.testEvery;
+            framework = c.framework;
         }
 
         /**
@@ -416,6 +428,17 @@ public record TrainConfig(
         }
 
         /**
+         * Sets the framework that trains. Defaults to {@code djl}.
+         *
+         * @param framework one of {@link #FRAMEWORKS}
+         * @return this builder
+         */
+        public Builder optFramework(String framework) {
+            this.framework = framework;
+            return this;
+        }
+
+        /**
          * Builds the config.
          *
          * @return the config
@@ -440,7 +463,8 @@ public record TrainConfig(
                     testLimit,
                     valSplit,
                     augment,
-                    testEvery);
+                    testEvery,
+                    framework);
         }
     }
 }

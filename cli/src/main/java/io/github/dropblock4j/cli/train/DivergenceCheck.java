@@ -4,7 +4,6 @@ import ai.djl.TrainingDivergedException;
 import ai.djl.training.Trainer;
 import ai.djl.training.listener.EvaluatorTrainingListener;
 import ai.djl.training.listener.TrainingListenerAdapter;
-
 import java.util.Locale;
 
 /**
@@ -42,7 +41,7 @@ final class DivergenceCheck extends TrainingListenerAdapter {
                     String.format(
                             Locale.ROOT,
                             "training diverged: loss %s at epoch %d, step %d (--lr %s); try a"
-                                + " smaller --lr",
+                                    + " smaller --lr",
                             loss,
                             (step - 1) / stepsPerEpoch + 1,
                             step,

@@ -41,25 +41,40 @@ public final class ImageTrainingData implements TrainingData {
      *     too small for the validation split
      */
     public ImageTrainingData(LabeledImages train, LabeledImages test, TrainConfig config) {
-        if (train.channels() != test.channels() || train.height() != test.height()
-                || train.width() != test.width() || train.numClasses() != test.numClasses()) {
-            throw new BadInputException("training images " + train + " and test images " + test
-                    + " differ in shape or classes");
+        if (train.channels() != test.channels()
+                || train.height() != test.height()
+                || train.width() != test.width()
+                || train.numClasses() != test.numClasses()) {
+            throw new BadInputException(
+                    "training images "
+                            + train
+                            + " and test images "
+                            + test
+                            + " differ in shape or classes");
         }
         LabeledImages pool = train;
         if (config.valSplit() > 0) {
             int perClass = config.valSplit() / train.numClasses();
             if (perClass < 1) {
-                throw new BadInputException("--val-split must be at least the number of classes ("
-                        + train.numClasses() + "), got " + config.valSplit());
+                throw new BadInputException(
+                        "--val-split must be at least the number of classes ("
+                                + train.numClasses()
+                                + "), got "
+                                + config.valSplit());
             }
             try {
                 LabeledImages.Split split = train.stratifiedSplit(perClass, config.seed() + 2);
                 this.validation = split.chosen();
                 pool = split.rest();
             } catch (IllegalArgumentException e) {
-                throw new BadInputException("--val-split " + config.valSplit() + " does not fit " + train + ": "
-                        + e.getMessage(), e);
+                throw new BadInputException(
+                        "--val-split "
+                                + config.valSplit()
+                                + " does not fit "
+                                + train
+                                + ": "
+                                + e.getMessage(),
+                        e);
             }
         } else {
             this.validation = null;
@@ -117,10 +132,39 @@ public final class ImageTrainingData implements TrainingData {
     /** {@inheritDoc} */
     @Override
     public ArrayDataset train(NDManager manager, int batchSize, int epoch) {
-        LabeledImages images = augment
+        return trainImages(epoch).toArrayDataset(manager, mean, std, batchSize, true);
+    }
+
+    /**
+     * Returns one epoch's training images, augmented afresh for the epoch when augmentation is on.
+     *
+     * @param epoch the epoch, 1-based: with the seed it fixes the augmentation
+     * @return the images, not standardised
+     */
+    LabeledImages trainImages(int epoch) {
+        return augment
                 ? train.augmented(CROP_PADDING, new Random(seed * 1_000_003L + epoch))
                 : train;
-        return images.toArrayDataset(manager, mean, std, batchSize, true);
+    }
+
+    /** Returns the validation images, not standardised, or null without a validation set. */
+    LabeledImages validationImages() {
+        return validation;
+    }
+
+    /** Returns the test images, not standardised. */
+    LabeledImages testImages() {
+        return test;
+    }
+
+    /** Returns the per-channel mean that standardises every set, the training images'. */
+    float[] mean() {
+        return mean.clone();
+    }
+
+    /** Returns the per-channel standard deviation that standardises every set. */
+    float[] std() {
+        return std.clone();
     }
 
     /** {@inheritDoc} */
@@ -141,7 +185,12 @@ public final class ImageTrainingData implements TrainingData {
     /** {@inheritDoc} */
     @Override
     public String toString() {
-        return train + (validation == null ? "" : " / validation " + validation) + " / " + test
-                + (augment ? " (augmented: random crop, padding " + CROP_PADDING + ", horizontal flip)" : "");
+        return train
+                + (validation == null ? "" : " / validation " + validation)
+                + " / "
+                + test
+                + (augment
+                        ? " (augmented: random crop, padding " + CROP_PADDING + ", horizontal flip)"
+                        : "");
     }
 }

@@ -40,8 +40,14 @@ public final class ProgressBar {
      * @param imagesPerSecond the training throughput
      * @param dropProb the current drop probability
      */
-    public void update(int epoch, int epochs, int batch, int batches, double loss,
-            double imagesPerSecond, double dropProb) {
+    public void update(
+            int epoch,
+            int epochs,
+            int batch,
+            int batches,
+            double loss,
+            double imagesPerSecond,
+            double dropProb) {
         if (!live) {
             return;
         }
@@ -52,8 +58,17 @@ public final class ProgressBar {
         lastDraw = now;
         int filled = (int) ((long) WIDTH * batch / Math.max(1, batches));
         String bar = "#".repeat(filled) + ".".repeat(WIDTH - filled);
-        err.printf(Locale.ROOT, "\repoch %d/%d [%s] %d/%d loss %.4f %.0f img/s drop %.4f ", epoch, epochs, bar,
-                batch, batches, loss, imagesPerSecond, dropProb);
+        err.printf(
+                Locale.ROOT,
+                "\repoch %d/%d [%s] %d/%d loss %.4f %.0f img/s drop %.4f ",
+                epoch,
+                epochs,
+                bar,
+                batch,
+                batches,
+                loss,
+                imagesPerSecond,
+                dropProb);
         err.flush();
     }
 

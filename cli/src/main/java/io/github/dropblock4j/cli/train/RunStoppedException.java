@@ -1,8 +1,9 @@
 package io.github.dropblock4j.cli.train;
 
 /**
- * A training run stopped on request ({@link StopRequest}) after writing a checkpoint from which
- * {@code --resume} continues it. The message says where it stopped.
+ * A command stopped on request ({@link StopRequest}): a training run after writing a checkpoint
+ * from which {@code --resume} continues it, or an ablation between its runs. The message says where
+ * it stopped.
  */
 public final class RunStoppedException extends RuntimeException {
 
@@ -11,9 +12,9 @@ public final class RunStoppedException extends RuntimeException {
     /**
      * Creates the exception.
      *
-     * @param message where the run stopped and where its checkpoint is
+     * @param message where the command stopped and, for a training run, where its checkpoint is
      */
-    RunStoppedException(String message) {
+    public RunStoppedException(String message) {
         super(message);
     }
 }

@@ -2,14 +2,12 @@ package io.github.dropblock4j.cli.train;
 
 import io.github.dropblock4j.cli.input.DropProbConverter;
 import io.github.dropblock4j.cli.run.TrainConfig;
-
+import java.util.Iterator;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-
-import java.util.Iterator;
-import java.util.function.UnaryOperator;
 
 /**
  * The options {@code train} and {@code ablate} share: data, model, length of training, learning
@@ -26,8 +24,8 @@ public final class SharedTrainingOptions {
             paramLabel = "DIR",
             description =
                     "Data: 'embedded' (the default, a Fashion-MNIST subset shipped inside),"
-                        + " 'fashion-mnist' (Debian's dataset-fashion-mnist), or a directory of IDX"
-                        + " or CIFAR-10 binary files.")
+                            + " 'fashion-mnist' (Debian's dataset-fashion-mnist), or a directory of IDX"
+                            + " or CIFAR-10 binary files.")
     private String data = "embedded";
 
     @Option(

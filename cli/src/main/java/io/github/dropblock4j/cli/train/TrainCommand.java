@@ -6,15 +6,6 @@ import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
-
-import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
-
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -25,6 +16,13 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * Trains a ResNet with DropBlock placed and scheduled as in the paper (arXiv 1810.12890), or with
@@ -92,6 +90,14 @@ public final class TrainCommand implements Callable<Integer> {
     private Regularizer regularizer = Regularizer.DROPBLOCK;
 
     @Option(
+            names = "--framework",
+            paramLabel = "NAME",
+            description =
+                    "djl (Deep Java Library on PyTorch) or dl4j (Deeplearning4j on ND4J)"
+                            + " (default: ${DEFAULT-VALUE}).")
+    private String framework = "djl";
+
+    @Option(
             names = "--out",
             paramLabel = "DIR",
             description = "Run directory to create (default: runs/<model>-<time>).")
@@ -112,7 +118,7 @@ public final class TrainCommand implements Callable<Integer> {
         try (StopRequest stop = StopRequest.onSignal()) {
             RunDirectory dir;
             TrainConfig config;
-            TrainingData trainingData;
+            ImageTrainingData trainingData;
             if (resume != null) {
                 dir = RunDirectory.resume(resume);
                 config = dir.readConfig();
@@ -127,14 +133,13 @@ public final class TrainCommand implements Callable<Integer> {
             console.println("training " + config);
             console.println("data: " + trainingData);
             try {
+                PrintWriter err = spec.commandLine().getErr();
                 RunSummary summary =
-                        new TrainingRun(
-                                        config,
-                                        trainingData,
-                                        console,
-                                        spec.commandLine().getErr(),
-                                        stop)
-                                .run(dir);
+                        "dl4j".equals(config.framework())
+                                ? new Dl4jTrainingRun(config, trainingData, console, err, stop)
+                                        .run(dir)
+                                : new TrainingRun(config, trainingData, console, err, stop)
+                                        .run(dir);
                 console.printf(
                         Locale.ROOT,
                         "final test accuracy %.4f, test loss %.4f, %.0f s,"
@@ -172,7 +177,8 @@ public final class TrainCommand implements Callable<Integer> {
                                 .optSchedule(schedule)
                                 .optStages(stages)
                                 .optShortcut(!noShortcut)
-                                .optRegularizer(regularizer));
+                                .optRegularizer(regularizer)
+                                .optFramework(framework));
     }
 
     private static Path defaultOut(TrainConfig config) {
@@ -184,7 +190,7 @@ public final class TrainCommand implements Callable<Integer> {
                                 .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
 
-    private static TrainingData load(TrainConfig config) {
+    private static ImageTrainingData load(TrainConfig config) {
         DataSource source = DataSource.resolve(config.data());
         return new ImageTrainingData(source.train(), source.test(), config);
     }

@@ -6,8 +6,7 @@ import ai.djl.training.dataset.ArrayDataset;
 
 /**
  * The images a training run learns from, is validated on and is tested on. The validation set is
- * held out of the training images, so settings can be chosen on it without looking at the test
- * set.
+ * held out of the training images, so settings can be chosen on it without looking at the test set.
  */
 public interface TrainingData {
 

@@ -19,7 +19,6 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.CosineTracker;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
-
 import io.github.dropblock4j.cli.figure.CurvesPlot;
 import io.github.dropblock4j.cli.run.EpochMetrics;
 import io.github.dropblock4j.cli.run.Regularizer;
@@ -30,7 +29,6 @@ import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.djl.DropBlockScheduler;
 import io.github.dropblock4j.djl.ResNetDropBlock;
-
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;

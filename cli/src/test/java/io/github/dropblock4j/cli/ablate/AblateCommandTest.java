@@ -19,9 +19,27 @@ class AblateCommandTest {
     // Three arms, two seeds, one drop probability (so no selection runs beyond the recipe's own):
     // six runs of one epoch on 100 images.
     private static String[] smallest(Path out) {
-        return new String[] {"ablate", "--only", "none,dropblock,residual-only", "--seeds", "2",
-            "--selection-seeds", "1", "--drop-probs", "0.1", "--epochs", "1", "--train-limit", "100",
-            "--test-limit", "50", "--batch-size", "50", "--out", out.toString()};
+        return new String[] {
+            "ablate",
+            "--only",
+            "none,dropblock,residual-only",
+            "--seeds",
+            "2",
+            "--selection-seeds",
+            "1",
+            "--drop-probs",
+            "0.1",
+            "--epochs",
+            "1",
+            "--train-limit",
+            "100",
+            "--test-limit",
+            "50",
+            "--batch-size",
+            "50",
+            "--out",
+            out.toString()
+        };
     }
 
     private static int count(String text, String regex) {
@@ -40,16 +58,27 @@ class AblateCommandTest {
         assertEquals(0, first.exitCode(), first.err());
         assertEquals(6, count(first.out(), "(?m)^training "), first.out());
         String report = Files.readString(out.resolve("report.md"));
-        assertTrue(report.contains("| dropblock | DropBlock, block 7: the paper's recipe | 0.1 | 2 |"), report);
+        assertTrue(
+                report.contains("| dropblock | DropBlock, block 7: the paper's recipe | 0.1 | 2 |"),
+                report);
         assertTrue(report.contains("| none | no regularization | - | 2 |"), report);
-        assertTrue(report.contains("| DropBlock on the shortcut as well beats the residual branch alone |"
-                + " residual-only | 2 |"), report);
+        assertTrue(
+                report.contains(
+                        "| DropBlock on the shortcut as well beats the residual branch alone |"
+                                + " residual-only | 2 |"),
+                report);
         assertTrue(report.contains("- block_size 7 is best (vs 3 and 5): **not run**"), report);
-        assertTrue(report.contains("./dropblock4j ablate --only none,dropblock,residual-only"), report);
+        assertTrue(
+                report.contains("./dropblock4j ablate --only none,dropblock,residual-only"),
+                report);
         for (String png : new String[] {"report.png", "overfitting.png"}) {
             assertTrue(Files.size(out.resolve(png)) > 0, png);
         }
-        assertTrue(Files.exists(out.resolve("runs").resolve("dropblock-p0.1-seed2").resolve("metrics.csv")));
+        assertTrue(
+                Files.exists(
+                        out.resolve("runs")
+                                .resolve("dropblock-p0.1-seed2")
+                                .resolve("metrics.csv")));
         CliRunner.Result again = CliRunner.run(smallest(out));
         assertEquals(0, again.exitCode(), again.err());
         assertEquals(0, count(again.out(), "(?m)^training "), again.out());
@@ -65,7 +94,8 @@ class AblateCommandTest {
         Process b = ChildCli.start(tmp.resolve("b.log"), jvm, smallest(out));
         assertEquals(0, a.waitFor(), Files.readString(tmp.resolve("a.log")));
         assertEquals(0, b.waitFor(), Files.readString(tmp.resolve("b.log")));
-        String logs = Files.readString(tmp.resolve("a.log")) + Files.readString(tmp.resolve("b.log"));
+        String logs =
+                Files.readString(tmp.resolve("a.log")) + Files.readString(tmp.resolve("b.log"));
         assertEquals(6, count(logs, "(?m)^training "), logs);
         try (var runs = Files.list(out.resolve("runs"))) {
             assertEquals(6, runs.filter(Files::isDirectory).count());
@@ -74,15 +104,25 @@ class AblateCommandTest {
 
     @Test
     void choosingAmongDropProbabilitiesNeedsAValidationSplit(@TempDir Path tmp) {
-        CliRunner.Result r = CliRunner.run("ablate", "--drop-probs", "0.1,0.2", "--val-split", "0", "--out",
-                tmp.resolve("a").toString());
+        CliRunner.Result r =
+                CliRunner.run(
+                        "ablate",
+                        "--drop-probs",
+                        "0.1,0.2",
+                        "--val-split",
+                        "0",
+                        "--out",
+                        tmp.resolve("a").toString());
         assertEquals(2, r.exitCode());
-        assertTrue(r.err().contains("--val-split must be > 0 to choose among --drop-probs [0.1, 0.2]"), r.err());
+        assertTrue(
+                r.err().contains("--val-split must be > 0 to choose among --drop-probs [0.1, 0.2]"),
+                r.err());
     }
 
     @Test
     void unknownArmExitsTwo(@TempDir Path tmp) {
-        CliRunner.Result r = CliRunner.run("ablate", "--only", "block-9", "--out", tmp.resolve("a").toString());
+        CliRunner.Result r =
+                CliRunner.run("ablate", "--only", "block-9", "--out", tmp.resolve("a").toString());
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--only must name arms from [none, dropout"), r.err());
     }

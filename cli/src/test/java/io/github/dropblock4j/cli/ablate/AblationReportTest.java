@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The report computed from small fixture runs written as finished run directories. */
 class AblationReportTest {
 
-    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+    private static final Gson GSON =
+            new GsonBuilder().serializeSpecialFloatingPointValues().create();
     private static final double TOLERANCE = 1e-12;
 
     // Final test accuracies by seed. The recipe beats "none" by 5-6 points on every seed and loses
@@ -32,19 +33,38 @@ class AblationReportTest {
 
     private static AblationSettings settings(Path out) {
         TrainConfig base = TrainConfig.builder().optEpochs(2).optValSplit(100).build();
-        List<AblationPlan.Arm> arms = List.of(AblationPlan.arm("none"), AblationPlan.arm("dropout"),
-                AblationPlan.arm(AblationPlan.RECIPE));
-        return new AblationSettings(out, base, arms, new float[] {0.1f, 0.2f}, 2, 3, "./dropblock4j ablate ...");
+        List<AblationPlan.Arm> arms =
+                List.of(
+                        AblationPlan.arm("none"),
+                        AblationPlan.arm("dropout"),
+                        AblationPlan.arm(AblationPlan.RECIPE));
+        return new AblationSettings(
+                out, base, arms, new float[] {0.1f, 0.2f}, 2, 3, "./dropblock4j ablate ...");
     }
 
     /** Writes a finished run whose last epoch has the given accuracies. */
-    private static void run(AblationSettings s, String arm, float p, int seed, double validation, double test)
+    private static void run(
+            AblationSettings s, String arm, float p, int seed, double validation, double test)
             throws IOException {
         TrainConfig config = AblationPlan.arm(arm).configure(s.base(), p, seed);
-        List<EpochMetrics> epochs = List.of(
-                new EpochMetrics(1, 10, 1.0, 0.6, Double.NaN, Double.NaN, 1.1, validation - 0.1, p / 2, 0.05, 1, 100,
-                        500),
-                new EpochMetrics(2, 20, 0.2, 0.95, 0.5, test, 0.6, validation, p, 0, 1, 100, 500));
+        List<EpochMetrics> epochs =
+                List.of(
+                        new EpochMetrics(
+                                1,
+                                10,
+                                1.0,
+                                0.6,
+                                Double.NaN,
+                                Double.NaN,
+                                1.1,
+                                validation - 0.1,
+                                p / 2,
+                                0.05,
+                                1,
+                                100,
+                                500),
+                        new EpochMetrics(
+                                2, 20, 0.2, 0.95, 0.5, test, 0.6, validation, p, 0, 1, 100, 500));
         RunSummary summary = new RunSummary(config, epochs, test, 0.5, validation, 3, 100, 20);
         Path dir = s.runDirectory(AblationPlan.arm(arm), p, seed);
         Files.createDirectories(dir);
@@ -90,7 +110,8 @@ class AblationReportTest {
 
     @Test
     void verdictsFollowHolmAdjustedPairedTests(@TempDir Path tmp) throws IOException {
-        List<AblationReport.Verdict> verdicts = AblationReport.verdicts(AblationResults.read(fixture(tmp)));
+        List<AblationReport.Verdict> verdicts =
+                AblationReport.verdicts(AblationResults.read(fixture(tmp)));
         assertEquals(2, verdicts.size());
         AblationReport.Verdict vsNone = verdicts.get(0);
         AblationReport.Verdict vsDropout = verdicts.get(1);
@@ -100,13 +121,17 @@ class AblationReportTest {
         PairedComparison expectedDropout = PairedComparison.of(RECIPE, DROPOUT);
         assertEquals(expectedNone, vsNone.test());
         assertEquals(expectedDropout, vsDropout.test());
-        double[] holm = HolmAdjustment.adjust(new double[] {expectedNone.pValue(), expectedDropout.pValue()});
+        double[] holm =
+                HolmAdjustment.adjust(
+                        new double[] {expectedNone.pValue(), expectedDropout.pValue()});
         assertEquals(holm[0], vsNone.adjustedP(), TOLERANCE);
         assertEquals(holm[1], vsDropout.adjustedP(), TOLERANCE);
         assertEquals("supported", vsNone.verdict());
         assertEquals("contradicted", vsDropout.verdict());
-        assertEquals("supported", AblationReport.claimVerdict(AblationPlan.CLAIMS.get(0), verdicts));
-        assertEquals("contradicted", AblationReport.claimVerdict(AblationPlan.CLAIMS.get(1), verdicts));
+        assertEquals(
+                "supported", AblationReport.claimVerdict(AblationPlan.CLAIMS.get(0), verdicts));
+        assertEquals(
+                "contradicted", AblationReport.claimVerdict(AblationPlan.CLAIMS.get(1), verdicts));
         assertEquals("not run", AblationReport.claimVerdict(AblationPlan.CLAIMS.get(3), verdicts));
     }
 
@@ -144,7 +169,9 @@ class AblationReportTest {
         assertTrue(Files.size(tmp.resolve("report.png")) > 0);
         assertTrue(Files.size(tmp.resolve("overfitting.png")) > 0);
         try (var files = Files.list(tmp)) {
-            assertTrue(files.noneMatch(f -> f.getFileName().toString().contains(".tmp-")), "no temporary files");
+            assertTrue(
+                    files.noneMatch(f -> f.getFileName().toString().contains(".tmp-")),
+                    "no temporary files");
         }
     }
 
@@ -152,8 +179,10 @@ class AblationReportTest {
     void runMadeWithOtherSettingsIsRefused(@TempDir Path tmp) throws IOException {
         AblationSettings s = fixture(tmp);
         TrainConfig other = s.base().toBuilder().optEpochs(3).build();
-        AblationSettings changed = new AblationSettings(tmp, other, s.arms(), s.dropProbs(), 2, 3, "x");
-        BadInputException e = assertThrows(BadInputException.class, () -> AblationResults.read(changed));
+        AblationSettings changed =
+                new AblationSettings(tmp, other, s.arms(), s.dropProbs(), 2, 3, "x");
+        BadInputException e =
+                assertThrows(BadInputException.class, () -> AblationResults.read(changed));
         assertTrue(e.getMessage().contains("was made with other settings"), e.getMessage());
     }
 

@@ -9,12 +9,14 @@ import org.junit.jupiter.api.Test;
 
 class HolmAdjustmentTest {
 
-    // Products of small decimals: only floating-point rounding separates them from the exact values.
+    // Products of small decimals: only floating-point rounding separates them from the exact
+    // values.
     private static final double TOLERANCE = 1e-12;
 
     @Test
     void adjustsAsComputedByHand() {
-        // Sorted: 0.005 x 4 = 0.02; 0.01 x 3 = 0.03; 0.03 x 2 = 0.06; 0.04 x 1 = 0.04, raised to the
+        // Sorted: 0.005 x 4 = 0.02; 0.01 x 3 = 0.03; 0.03 x 2 = 0.06; 0.04 x 1 = 0.04, raised to
+        // the
         // running maximum 0.06. Back in the original order:
         double[] adjusted = HolmAdjustment.adjust(new double[] {0.01, 0.04, 0.03, 0.005});
         assertArrayEquals(new double[] {0.03, 0.06, 0.06, 0.02}, adjusted, TOLERANCE);
@@ -22,7 +24,8 @@ class HolmAdjustmentTest {
 
     @Test
     void adjustedValuesAreCappedAtOne() {
-        assertArrayEquals(new double[] {1, 1}, HolmAdjustment.adjust(new double[] {0.6, 0.9}), TOLERANCE);
+        assertArrayEquals(
+                new double[] {1, 1}, HolmAdjustment.adjust(new double[] {0.6, 0.9}), TOLERANCE);
     }
 
     @Test
@@ -44,8 +47,10 @@ class HolmAdjustmentTest {
 
     @Test
     void pValuesOutsideTheUnitIntervalAreRejected() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> HolmAdjustment.adjust(new double[] {0.5, 1.5}));
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> HolmAdjustment.adjust(new double[] {0.5, 1.5}));
         assertEquals("p-values must lie in [0, 1], got 1.5", e.getMessage());
     }
 }

@@ -20,7 +20,8 @@ class PairedComparisonTest {
         // d = {0.02, 0.02, -0.01, 0.03, 0.02}: mean 0.016, sd sqrt(9.2e-4 / 4) = 0.0151657509,
         // t = 0.016 / (sd / sqrt 5) = 2.3590712985 on 4 degrees of freedom. With 4 degrees of
         // freedom the t CDF has the closed form F(t) = 1/2 + 3/8 x (1 - t^2 / (12 (1 + t^2/4))),
-        // x = t / sqrt(1 + t^2 / 4), so p = 2 (1 - F(t)) = 0.0777416409. t(0.975, 4) = 2.7764451052.
+        // x = t / sqrt(1 + t^2 / 4), so p = 2 (1 - F(t)) = 0.0777416409. t(0.975, 4) =
+        // 2.7764451052.
         assertEquals(5, c.pairs());
         assertEquals(0.016, c.meanDifference(), TOLERANCE);
         assertEquals(0.0777416409479, c.pValue(), 1e-8);
@@ -54,7 +55,8 @@ class PairedComparisonTest {
 
     @Test
     void fewerThanTwoResultsGiveNoTest() {
-        PairedComparison c = PairedComparison.of(new double[] {0.8, Double.NaN}, new double[] {0.7, 0.75});
+        PairedComparison c =
+                PairedComparison.of(new double[] {0.8, Double.NaN}, new double[] {0.7, 0.75});
         assertEquals(0.8 - 0.725, c.meanDifference(), TOLERANCE);
         assertTrue(Double.isNaN(c.pValue()));
         assertTrue(Double.isNaN(c.ciLow()));
@@ -73,8 +75,12 @@ class PairedComparisonTest {
 
     @Test
     void armsOfDifferentLengthsAreRejected() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> PairedComparison.of(new double[3], new double[2]));
-        assertEquals("first and second must have one entry per seed, got 3 and 2 entries", e.getMessage());
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> PairedComparison.of(new double[3], new double[2]));
+        assertEquals(
+                "first and second must have one entry per seed, got 3 and 2 entries",
+                e.getMessage());
     }
 }

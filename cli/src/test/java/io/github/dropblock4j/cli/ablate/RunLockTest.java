@@ -19,7 +19,8 @@ class RunLockTest {
         Optional<RunLock> first = RunLock.tryAcquire(run);
         assertTrue(first.isPresent());
         assertTrue(RunLock.tryAcquire(run).isEmpty(), "held twice");
-        assertTrue(RunLock.tryAcquire(tmp.resolve("none-seed2")).isPresent(), "another run is free");
+        assertTrue(
+                RunLock.tryAcquire(tmp.resolve("none-seed2")).isPresent(), "another run is free");
         first.get().close();
         try (RunLock again = RunLock.tryAcquire(run).orElseThrow()) {
             assertEquals(tmp.resolve("none-seed1.lock"), RunLock.lockFile(run));
@@ -31,8 +32,16 @@ class RunLockTest {
         Path run = tmp.resolve("dropblock-p0.1-seed1");
         Path ready = tmp.resolve("ready");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process holder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                RunLockHolder.class.getName(), run.toString(), ready.toString()).inheritIO().start();
+        Process holder =
+                new ProcessBuilder(
+                                java,
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                RunLockHolder.class.getName(),
+                                run.toString(),
+                                ready.toString())
+                        .inheritIO()
+                        .start();
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!Files.exists(ready) && System.nanoTime() < deadline) {

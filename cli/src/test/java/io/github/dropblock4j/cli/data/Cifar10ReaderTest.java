@@ -4,21 +4,18 @@ import static io.github.dropblock4j.cli.data.SyntheticData.cifarRecords;
 import static io.github.dropblock4j.cli.data.SyntheticData.concat;
 import static io.github.dropblock4j.cli.data.SyntheticData.gzip;
 import static io.github.dropblock4j.cli.data.SyntheticData.write;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.github.dropblock4j.cli.input.BadInputException;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class Cifar10ReaderTest {
 

@@ -6,22 +6,19 @@ import static io.github.dropblock4j.cli.data.SyntheticData.idxHeader;
 import static io.github.dropblock4j.cli.data.SyntheticData.idxImages;
 import static io.github.dropblock4j.cli.data.SyntheticData.idxLabels;
 import static io.github.dropblock4j.cli.data.SyntheticData.write;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dropblock4j.cli.input.BadInputException;
-
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.List;
 
 class IdxReaderTest {
 

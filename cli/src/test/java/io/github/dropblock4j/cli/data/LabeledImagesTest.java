@@ -15,14 +15,12 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
 import ai.djl.translate.TranslateException;
-
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 class LabeledImagesTest {
 
@@ -286,21 +284,29 @@ class LabeledImagesTest {
         all.sort(Integer::compare);
         assertEquals(ids(images), all, "every image once, in one part only");
         for (int i = 0; i < split.chosen().size(); i++) {
-            assertEquals((chosen.get(i) - 1) % 4, split.chosen().label(i), "labels travel with their images");
+            assertEquals(
+                    (chosen.get(i) - 1) % 4,
+                    split.chosen().label(i),
+                    "labels travel with their images");
         }
     }
 
     @Test
     void stratifiedSplitIsFixedBySeed() {
         LabeledImages images = numbered();
-        assertEquals(ids(images.stratifiedSplit(3, 7).chosen()), ids(images.stratifiedSplit(3, 7).chosen()));
-        assertNotEquals(ids(images.stratifiedSplit(3, 7).chosen()), ids(images.stratifiedSplit(3, 8).chosen()));
+        assertEquals(
+                ids(images.stratifiedSplit(3, 7).chosen()),
+                ids(images.stratifiedSplit(3, 7).chosen()));
+        assertNotEquals(
+                ids(images.stratifiedSplit(3, 7).chosen()),
+                ids(images.stratifiedSplit(3, 8).chosen()));
     }
 
     @Test
     void stratifiedSplitMustLeaveEveryClassAnImage() {
         IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> numbered().stratifiedSplit(10, 1));
+                assertThrows(
+                        IllegalArgumentException.class, () -> numbered().stratifiedSplit(10, 1));
         assertEquals(
                 "perClass must leave every class an image (smallest class: 10 images), got 10",
                 e.getMessage());
@@ -322,7 +328,8 @@ class LabeledImagesTest {
             for (int x = 0; x < 4; x++) {
                 int sy = y + dy;
                 int sx = (flip ? 3 - x : x) + dx;
-                out[y * 4 + x] = sy >= 0 && sy < 4 && sx >= 0 && sx < 4 ? image.pixel(n, 0, sy, sx) : 0;
+                out[y * 4 + x] =
+                        sy >= 0 && sy < 4 && sx >= 0 && sx < 4 ? image.pixel(n, 0, sy, sx) : 0;
             }
         }
         return out;
@@ -368,7 +375,9 @@ class LabeledImagesTest {
     @Test
     void augmentationPaddingMustFitTheImage() {
         IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> gradient(1).augmented(4, new Random(1)));
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> gradient(1).augmented(4, new Random(1)));
         assertEquals("padding must be in [0, 4) for 4 x 4 images, got 4", e.getMessage());
     }
 }

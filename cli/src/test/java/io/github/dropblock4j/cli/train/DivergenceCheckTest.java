@@ -16,7 +16,6 @@ import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
 import ai.djl.training.listener.EvaluatorTrainingListener;
 import ai.djl.training.loss.Loss;
-
 import org.junit.jupiter.api.Test;
 
 class DivergenceCheckTest {

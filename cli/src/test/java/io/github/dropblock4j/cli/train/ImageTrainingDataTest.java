@@ -63,7 +63,9 @@ class ImageTrainingDataTest {
             assertEquals(Arrays.toString(twenty), Arrays.toString(perClass));
             Set<List<Float>> trained = new HashSet<>(images(data.train(manager, 50, 1), manager));
             List<List<Float>> held = images(validation, manager);
-            assertTrue(held.stream().noneMatch(trained::contains), "a validation image is also trained on");
+            assertTrue(
+                    held.stream().noneMatch(trained::contains),
+                    "a validation image is also trained on");
         }
     }
 
@@ -78,9 +80,12 @@ class ImageTrainingDataTest {
 
     @Test
     void validationSplitSmallerThanTheClassesIsRejected() {
-        BadInputException e = assertThrows(BadInputException.class,
-                () -> new ImageTrainingData(TRAIN, TEST, config(500, 5, false, 3)));
-        assertEquals("--val-split must be at least the number of classes (10), got 5", e.getMessage());
+        BadInputException e =
+                assertThrows(
+                        BadInputException.class,
+                        () -> new ImageTrainingData(TRAIN, TEST, config(500, 5, false, 3)));
+        assertEquals(
+                "--val-split must be at least the number of classes (10), got 5", e.getMessage());
     }
 
     @Test
@@ -93,11 +98,13 @@ class ImageTrainingDataTest {
             assertEquals(epoch1, images(b.train(manager, 50, 1), manager));
             assertNotEquals(epoch1, images(a.train(manager, 50, 2), manager));
             assertNotEquals(epoch1, images(plain.train(manager, 50, 1), manager));
-            assertEquals(images(plain.validation(manager, 50), manager), images(a.validation(manager, 50), manager));
+            assertEquals(
+                    images(plain.validation(manager, 50), manager),
+                    images(a.validation(manager, 50), manager));
             ArrayDataset augmented = a.train(manager, 50, 1);
             assertEquals(100, augmented.size());
-            assertEquals(new Shape(1, 28, 28),
-                    augmented.get(manager, 0).getData().head().getShape());
+            assertEquals(
+                    new Shape(1, 28, 28), augmented.get(manager, 0).getData().head().getShape());
         }
     }
 }

@@ -7,14 +7,12 @@ import io.github.dropblock4j.cli.ChildCli;
 import io.github.dropblock4j.cli.CliRunner;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** SIGTERM stops a training process after its current batch, with a checkpoint to resume. */
 class StopRequestTest {

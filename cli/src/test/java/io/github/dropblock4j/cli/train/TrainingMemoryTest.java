@@ -26,9 +26,19 @@ class TrainingMemoryTest {
         // A fixed, pre-touched heap, so that the resident set measures native memory: a growing
         // Java heap (the collector taking more of -Xmx as it goes) would count otherwise.
         Path out = tmp.resolve("run");
-        Process child = ChildCli.start(tmp.resolve("child.log"), List.of("-Xms768m", "-Xmx768m",
-                "-XX:+AlwaysPreTouch"), "train", "--out", out.toString(), "--epochs", "3", "--train-limit", "2000",
-                "--test-limit", "500");
+        Process child =
+                ChildCli.start(
+                        tmp.resolve("child.log"),
+                        List.of("-Xms768m", "-Xmx768m", "-XX:+AlwaysPreTouch"),
+                        "train",
+                        "--out",
+                        out.toString(),
+                        "--epochs",
+                        "3",
+                        "--train-limit",
+                        "2000",
+                        "--test-limit",
+                        "500");
         assertTrue(child.waitFor(10, TimeUnit.MINUTES), "training did not finish");
         assertEquals(0, child.exitValue(), Files.readString(tmp.resolve("child.log")));
         List<EpochMetrics> epochs = RunDirectory.readSummary(out).orElseThrow().epochs();
@@ -36,7 +46,8 @@ class TrainingMemoryTest {
         double afterWarmUp = epochs.get(0).residentMb();
         double last = epochs.get(2).residentMb();
         assertTrue(afterWarmUp > 0, "VmRSS not read: " + afterWarmUp);
-        assertTrue(last - afterWarmUp <= MAX_GROWTH_MB,
+        assertTrue(
+                last - afterWarmUp <= MAX_GROWTH_MB,
                 "resident memory grew from " + afterWarmUp + " to " + last + " MiB");
     }
 }

@@ -5,18 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.djl.DropBlock;
 import io.github.dropblock4j.djl.DropBlockScheduler;
 import io.github.dropblock4j.djl.ResNetDropBlock;
-
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.util.List;
 import java.util.stream.IntStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class TrainingRunTest {
 

@@ -1,0 +1,421 @@
+package io.github.dropblock4j.cli.train;
+
+import ai.djl.ndarray.types.Shape;
+import io.github.dropblock4j.cli.data.LabeledImages;
+import io.github.dropblock4j.cli.figure.CurvesPlot;
+import io.github.dropblock4j.cli.input.BadInputException;
+import io.github.dropblock4j.cli.run.EpochMetrics;
+import io.github.dropblock4j.cli.run.Regularizer;
+import io.github.dropblock4j.cli.run.RunDirectory;
+import io.github.dropblock4j.cli.run.RunSummary;
+import io.github.dropblock4j.cli.run.TrainConfig;
+import io.github.dropblock4j.dl4j.DropBlock;
+import io.github.dropblock4j.dl4j.KeepProbSchedule;
+import io.github.dropblock4j.dl4j.ResNetDropBlock;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Trains one ResNet with the configured regularizer on Deeplearning4j ({@code train --framework
+ * dl4j}) and writes the same run directory as {@link TrainingRun}: {@code config.json}, {@code
+ * metrics.csv}, {@code summary.json}, the model ({@code model/model.zip}, DL4J's {@code
+ * ModelSerializer} format with the updater's state) and {@code curves.png}.
+ *
+ * <p>The network is the {@code dl4j} module's {@link ResNetDropBlock}, DropBlock placed as in the
+ * paper; the keep probability follows {@link KeepProbSchedule#linear(double, int)} from 1 to {@code
+ * 1 - --drop-prob} over the run, or is fixed. SGD with Nesterov momentum 0.9 (DL4J's {@code
+ * Nesterovs}; the DJL path uses plain momentum) and weight decay, the learning rate on a cosine
+ * from {@code --lr} to 0 over the run ({@link CosineSchedule}). Both schedules run on DL4J's
+ * iteration count, which the saved model carries, so a resumed run continues them, and the
+ * updater's momentum with them. ND4J's generator is reseeded from {@code --seed} before the network
+ * is created (its initial weights) and at the start of every epoch, which also fixes the epoch's
+ * order.
+ *
+ * <p>The training loss and accuracy are those of the training forward itself (DropBlock on), read
+ * from the network's activations by a listener, so no extra forward is run.
+ */
+final class Dl4jTrainingRun {
+
+    /** The file of the model inside the run directory's {@code model} and checkpoint folders. */
+    static final String MODEL_FILE = "model.zip";
+
+    // The softmax output layer of ResNetDropBlock.
+    private static final String OUTPUT = "output";
+
+    private static final double MOMENTUM = 0.9;
+    // The probability floor of the cross-entropy, as DL4J's own loss clips its softmax.
+    private static final double MIN_PROBABILITY = 1e-10;
+
+    private final TrainConfig config;
+    private final ImageTrainingData data;
+    private final PrintWriter out;
+    private final ProgressBar progress;
+    private final StopRequest stop;
+
+    /**
+     * Prepares a run.
+     *
+     * @param config the run's settings
+     * @param data the images
+     * @param out where the per-epoch lines go
+     * @param err where the progress bar goes, when the console is a terminal
+     * @param stop the request to stop after the current epoch
+     */
+    Dl4jTrainingRun(
+            TrainConfig config,
+            ImageTrainingData data,
+            PrintWriter out,
+            PrintWriter err,
+            StopRequest stop) {
+        this.config = config;
+        this.data = data;
+        this.out = out;
+        this.progress = new ProgressBar(err, System.console() != null);
+        this.stop = stop;
+    }
+
+    /**
+     * Trains, from the last checkpoint of {@code dir} if there is one, and writes the results.
+     *
+     * @param dir the run directory
+     * @return the summary of the finished run
+     * @throws RunStoppedException if a stop was requested; the epoch's checkpoint is written first
+     */
+    RunSummary run(RunDirectory dir) throws IOException {
+        RunDirectory.State resumed = dir.loadState().orElse(null);
+        List<EpochMetrics> history =
+                new ArrayList<>(resumed == null ? List.of() : resumed.epochs());
+        int startEpoch = resumed == null ? 0 : resumed.epochsDone();
+        double wallBefore = resumed == null ? 0 : resumed.wallSeconds();
+        int stepsPerEpoch =
+                (int) ((data.trainSize() + config.batchSize() - 1) / config.batchSize());
+        int totalSteps = stepsPerEpoch * config.epochs();
+        CosineSchedule learningRate = new CosineSchedule(config.lr(), totalSteps);
+        ComputationGraph net;
+        if (resumed == null) {
+            Nd4j.getRandom().setSeed(config.seed());
+            net = new ComputationGraph(configuration(learningRate, totalSteps));
+            net.init();
+        } else {
+            net = restore(dir);
+        }
+        DropBlock dropBlock = firstDropBlock(net.getConfiguration());
+        BatchMetrics metrics = new BatchMetrics();
+        net.setListeners(metrics);
+        float[] mean = data.mean();
+        float[] std = data.std();
+        int classes = data.classes();
+        LabeledImages validation = data.validationImages();
+        int stepsDone = net.getIterationCount();
+        for (int epoch = startEpoch + 1; epoch <= config.epochs(); epoch++) {
+            long start = System.nanoTime();
+            long epochSeed = config.seed() * 10_007L + epoch;
+            Nd4j.getRandom().setSeed(epochSeed);
+            Nd4jBatches train =
+                    new Nd4jBatches(
+                            data.trainImages(epoch),
+                            mean,
+                            std,
+                            classes,
+                            config.batchSize(),
+                            new Random(epochSeed));
+            double[] trained = trainEpoch(net, metrics, train, dropBlock, epoch);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double[] val =
+                    validation == null
+                            ? new double[] {Double.NaN, Double.NaN}
+                            : evaluate(
+                                    net,
+                                    new Nd4jBatches(
+                                            validation,
+                                            mean,
+                                            std,
+                                            classes,
+                                            config.batchSize(),
+                                            null));
+            boolean testNow = epoch % config.testEvery() == 0 || epoch == config.epochs();
+            double[] tested =
+                    testNow
+                            ? evaluate(
+                                    net,
+                                    new Nd4jBatches(
+                                            data.testImages(),
+                                            mean,
+                                            std,
+                                            classes,
+                                            config.batchSize(),
+                                            null))
+                            : new double[] {Double.NaN, Double.NaN};
+            stepsDone = net.getIterationCount();
+            EpochMetrics m =
+                    new EpochMetrics(
+                            epoch,
+                            stepsDone,
+                            trained[0],
+                            trained[1],
+                            tested[0],
+                            tested[1],
+                            val[0],
+                            val[1],
+                            dropProbAt(dropBlock, stepsDone),
+                            learningRate.valueAt(stepsDone, 0),
+                            seconds,
+                            data.trainSize() / seconds,
+                            ResidentMemory.megabytes());
+            history.add(m);
+            out.printf(
+                    Locale.ROOT,
+                    "epoch %d/%d  train loss %.4f  train acc %.4f%s%s  drop %.4f  %.1f s"
+                            + "  %.0f img/s  rss %.0f MiB%n",
+                    epoch,
+                    config.epochs(),
+                    m.trainLoss(),
+                    m.trainAccuracy(),
+                    validation == null
+                            ? ""
+                            : String.format(
+                                    Locale.ROOT,
+                                    "  val loss %.4f  val acc %.4f",
+                                    m.validationLoss(),
+                                    m.validationAccuracy()),
+                    testNow
+                            ? String.format(
+                                    Locale.ROOT,
+                                    "  test loss %.4f  test acc %.4f",
+                                    m.testLoss(),
+                                    m.testAccuracy())
+                            : "",
+                    m.dropProb(),
+                    seconds,
+                    m.samplesPerSecond(),
+                    m.residentMb());
+            out.flush();
+            wallBefore += (System.nanoTime() - start) / 1e9;
+            dir.saveCheckpoint(
+                    path ->
+                            ModelSerializer.writeModel(
+                                    net, path.resolve(MODEL_FILE).toFile(), true),
+                    new RunDirectory.State(config, epoch, stepsDone, history, wallBefore, null));
+            if (stop.isRequested() && epoch < config.epochs()) {
+                throw new RunStoppedException(
+                        "stopped after epoch "
+                                + epoch
+                                + " of "
+                                + config.epochs()
+                                + "; checkpoint in "
+                                + dir.partial());
+            }
+        }
+        EpochMetrics last = history.get(history.size() - 1);
+        double trainSeconds = history.stream().mapToDouble(EpochMetrics::seconds).sum();
+        RunSummary summary =
+                new RunSummary(
+                        config,
+                        history,
+                        last.testAccuracy(),
+                        last.testLoss(),
+                        last.validationAccuracy(),
+                        wallBefore,
+                        data.trainSize() * history.size() / trainSeconds,
+                        stepsDone);
+        dir.finish(
+                summary,
+                path -> ModelSerializer.writeModel(net, path.resolve(MODEL_FILE).toFile(), true),
+                png ->
+                        CurvesPlot.write(
+                                history,
+                                config.model()
+                                        + ", "
+                                        + config.regularizer().optionValue()
+                                        + ", DL4J",
+                                png));
+        return summary;
+    }
+
+    private ComputationGraphConfiguration configuration(
+            CosineSchedule learningRate, int totalSteps) {
+        Shape image = data.imageShape();
+        double keepProb = 1.0 - config.dropProb();
+        ResNetDropBlock.Builder builder =
+                ResNetDropBlock.builder()
+                        .setNumLayers(config.depth())
+                        .setOutSize(data.classes())
+                        .setImageShape((int) image.get(0), (int) image.get(1), (int) image.get(2))
+                        .optBlockSize(config.regularizer().blockSize(config.blockSize()))
+                        .optKeepProb(keepProb)
+                        .optDropBlockOnShortcut(config.shortcut())
+                        .optUpdater(new Nesterovs(learningRate, MOMENTUM))
+                        .optWeightDecay(config.weightDecay())
+                        .optSeed(config.seed());
+        if (config.schedule() == TrainConfig.Schedule.LINEAR) {
+            builder.optKeepProbSchedule(KeepProbSchedule.linear(keepProb, totalSteps));
+        }
+        if (config.regularizer() == Regularizer.NONE) {
+            builder.optDropBlockStages();
+        } else if (config.stages() != null) {
+            builder.optDropBlockStages(
+                    config.stages().stream().mapToInt(Integer::intValue).toArray());
+        }
+        return builder.build();
+    }
+
+    private static ComputationGraph restore(RunDirectory dir) {
+        Path file = dir.partial().resolve(RunDirectory.CHECKPOINT).resolve(MODEL_FILE);
+        try {
+            return ModelSerializer.restoreComputationGraph(file.toFile(), true);
+        } catch (IOException | RuntimeException e) {
+            // A missing, truncated or corrupt zip fails in DL4J's reader with any of these.
+            throw new BadInputException(
+                    "--resume: cannot load the checkpoint's model " + file + ": " + e, e);
+        }
+    }
+
+    /** The first DropBlock of the network, whose schedule the metrics report; null without one. */
+    private static DropBlock firstDropBlock(ComputationGraphConfiguration conf) {
+        for (GraphVertex vertex : conf.getVertices().values()) {
+            if (vertex instanceof LayerVertex) {
+                Layer layer = ((LayerVertex) vertex).getLayerConf().getLayer();
+                if (layer.getIDropout() instanceof DropBlock) {
+                    return (DropBlock) layer.getIDropout();
+                }
+            }
+        }
+        return null;
+    }
+
+    private static double dropProbAt(DropBlock dropBlock, int step) {
+        return dropBlock == null ? 0 : 1 - dropBlock.keepProbAt(step, 0);
+    }
+
+    /** Returns {mean loss, accuracy} over the epoch's training batches. */
+    private double[] trainEpoch(
+            ComputationGraph net,
+            BatchMetrics metrics,
+            Nd4jBatches train,
+            DropBlock dropBlock,
+            int epoch) {
+        metrics.reset();
+        long start = System.nanoTime();
+        int batches = train.size();
+        for (int index = 0; index < batches; index++) {
+            DataSet batch = train.get(index);
+            metrics.expect(batch.getLabels());
+            net.fit(batch);
+            if (!Double.isFinite(metrics.lastLoss)) {
+                throw new IllegalStateException(
+                        String.format(
+                                Locale.ROOT,
+                                "training diverged: loss %s at epoch %d, step %d (lr %.4g)",
+                                metrics.lastLoss,
+                                epoch,
+                                net.getIterationCount(),
+                                config.lr()));
+            }
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            progress.update(
+                    epoch,
+                    config.epochs(),
+                    index + 1,
+                    batches,
+                    metrics.lossSum / metrics.seen,
+                    metrics.seen / elapsed,
+                    dropProbAt(dropBlock, net.getIterationCount()));
+        }
+        progress.finish();
+        return new double[] {
+            metrics.lossSum / metrics.seen, (double) metrics.correct / metrics.seen
+        };
+    }
+
+    /** Returns {mean loss, accuracy} over a held-out set, in evaluation mode. */
+    private static double[] evaluate(ComputationGraph net, Nd4jBatches set) {
+        double lossSum = 0;
+        long correct = 0;
+        long seen = 0;
+        for (int index = 0; index < set.size(); index++) {
+            DataSet batch = set.get(index);
+            INDArray probabilities = net.outputSingle(false, batch.getFeatures());
+            lossSum += crossEntropySum(probabilities, batch.getLabels());
+            correct += countCorrect(probabilities, batch.getLabels());
+            seen += batch.numExamples();
+        }
+        return new double[] {lossSum / seen, (double) correct / seen};
+    }
+
+    /** The summed cross-entropy of softmax outputs against one-hot labels. */
+    private static double crossEntropySum(INDArray probabilities, INDArray labels) {
+        INDArray picked = probabilities.castTo(DataType.DOUBLE).mul(labels.castTo(DataType.DOUBLE));
+        INDArray perExample = picked.sum(1);
+        return -Transforms.log(Transforms.max(perExample, MIN_PROBABILITY, false), false)
+                .sumNumber()
+                .doubleValue();
+    }
+
+    private static long countCorrect(INDArray probabilities, INDArray labels) {
+        INDArray predicted = probabilities.argMax(1);
+        INDArray actual = labels.argMax(1);
+        return predicted.eq(actual).castTo(DataType.INT).sumNumber().longValue();
+    }
+
+    /**
+     * Reads the loss and accuracy of every training batch from the training forward, whose
+     * activations DL4J hands to its listeners before the backward. The map holds every vertex but
+     * the output layer, so the softmax is applied here to the output layer's input with its
+     * parameters, which the backward has not changed yet.
+     */
+    private static final class BatchMetrics extends BaseTrainingListener {
+        private INDArray labels;
+        double lossSum;
+        long correct;
+        long seen;
+        double lastLoss;
+
+        void reset() {
+            lossSum = 0;
+            correct = 0;
+            seen = 0;
+        }
+
+        void expect(INDArray batchLabels) {
+            labels = batchLabels;
+        }
+
+        @Override
+        public void onForwardPass(Model model, Map<String, INDArray> activations) {
+            ComputationGraph net = (ComputationGraph) model;
+            String head = net.getConfiguration().getVertexInputs().get(OUTPUT).get(0);
+            INDArray logits =
+                    activations
+                            .get(head)
+                            .mmul(net.getParam(OUTPUT + "_W"))
+                            .addiRowVector(net.getParam(OUTPUT + "_b"));
+            INDArray probabilities = Transforms.softmax(logits, false);
+            double loss = crossEntropySum(probabilities, labels);
+            long n = labels.size(0);
+            lastLoss = loss / n;
+            lossSum += loss;
+            correct += countCorrect(probabilities, labels);
+            seen += n;
+        }
+    }
+}

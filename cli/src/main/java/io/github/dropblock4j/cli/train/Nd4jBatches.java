@@ -1,0 +1,97 @@
+package io.github.dropblock4j.cli.train;
+
+import io.github.dropblock4j.cli.data.LabeledImages;
+import java.util.Random;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The minibatches of a {@link LabeledImages} as ND4J data sets for the DL4J path, standardised as
+ * {@link LabeledImages#toArrayDataset} standardises them for DJL: {@code (pixel / 255 - mean[c]) /
+ * std[c]}, labels one-hot. A batch is built when asked for, so an epoch holds one batch's arrays at
+ * a time.
+ */
+final class Nd4jBatches {
+
+    private final LabeledImages images;
+    private final float[] mean;
+    private final float[] std;
+    private final int classes;
+    private final int batchSize;
+    private final int[] order;
+
+    /**
+     * Cuts the images into batches.
+     *
+     * @param images the images
+     * @param mean the per-channel mean to subtract
+     * @param std the per-channel standard deviation to divide by
+     * @param classes the number of classes, the width of the one-hot labels
+     * @param batchSize the batch size; the last batch may be smaller
+     * @param shuffle draws the order of the images, or null to keep it
+     */
+    Nd4jBatches(
+            LabeledImages images,
+            float[] mean,
+            float[] std,
+            int classes,
+            int batchSize,
+            Random shuffle) {
+        this.images = images;
+        this.mean = mean;
+        this.std = std;
+        this.classes = classes;
+        this.batchSize = batchSize;
+        order = new int[images.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        if (shuffle != null) {
+            for (int i = order.length - 1; i > 0; i--) {
+                int j = shuffle.nextInt(i + 1);
+                int swap = order[i];
+                order[i] = order[j];
+                order[j] = swap;
+            }
+        }
+    }
+
+    /** Returns the number of batches. */
+    int size() {
+        return (order.length + batchSize - 1) / batchSize;
+    }
+
+    /**
+     * Builds one batch.
+     *
+     * @param index the batch, in [0, size())
+     * @return its features, (n, channels, height, width), and one-hot labels, (n, classes)
+     */
+    DataSet get(int index) {
+        int from = index * batchSize;
+        int n = Math.min(batchSize, order.length - from);
+        int channels = images.channels();
+        int plane = images.height() * images.width();
+        float[] features = new float[n * channels * plane];
+        float[] labels = new float[n * classes];
+        for (int k = 0; k < n; k++) {
+            int image = order[from + k];
+            for (int c = 0; c < channels; c++) {
+                int offset = (k * channels + c) * plane;
+                for (int y = 0; y < images.height(); y++) {
+                    for (int x = 0; x < images.width(); x++) {
+                        float pixel = images.pixel(image, c, y, x) / 255f;
+                        features[offset + y * images.width() + x] = (pixel - mean[c]) / std[c];
+                    }
+                }
+            }
+            labels[k * classes + images.label(image)] = 1f;
+        }
+        INDArray featureArray =
+                Nd4j.create(
+                        features, new long[] {n, channels, images.height(), images.width()}, 'c');
+        INDArray labelArray = Nd4j.create(labels, new long[] {n, classes}, 'c');
+        return new DataSet(featureArray, labelArray);
+    }
+}
