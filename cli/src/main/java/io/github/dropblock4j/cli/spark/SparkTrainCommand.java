@@ -2,7 +2,6 @@ package io.github.dropblock4j.cli.spark;
 
 import com.google.gson.GsonBuilder;
 import io.github.dropblock4j.cli.data.DataSource;
-import io.github.dropblock4j.cli.data.LabeledImages;
 import io.github.dropblock4j.cli.input.BlockSizeConverter;
 import io.github.dropblock4j.cli.input.DropProbConverter;
 import io.github.dropblock4j.cli.run.Regularizer;
@@ -112,8 +111,8 @@ public final class SparkTrainCommand implements Callable<Integer> {
     @Option(
             names = "--lr",
             description =
-                    "Initial learning rate of SGD with Nesterov momentum, divided by 10 at half of"
-                            + " the run and again at three quarters (default: ${DEFAULT-VALUE}).")
+                    "Initial learning rate of SGD with Nesterov momentum, cosine-decayed to 0"
+                            + " (default: ${DEFAULT-VALUE}).")
     private float lr = 0.1f;
 
     @Option(names = "--weight-decay", description = "Weight decay (default: ${DEFAULT-VALUE}).")
@@ -177,14 +176,13 @@ public final class SparkTrainCommand implements Callable<Integer> {
         PrintWriter console = spec.commandLine().getOut();
         // Read the data before creating anything, so bad data leaves nothing behind.
         DataSource source = DataSource.resolve(config.data());
-        LabeledImages train = ImageTrainingData.limit(source.train(), trainLimit, seed);
-        LabeledImages test = ImageTrainingData.limit(source.test(), testLimit, seed + 1L);
+        ImageTrainingData data = new ImageTrainingData(source.train(), source.test(), config);
         SparkConf sparkConf = sparkConf();
         try (JavaSparkContext sc = new JavaSparkContext(sparkConf)) {
             SparkSettings settings = settings(sc);
             SparkTrainingRun run =
                     new SparkTrainingRun(
-                            config, settings, train, test, console, spec.commandLine().getErr());
+                            config, settings, data, console, spec.commandLine().getErr());
             RunDirectory dir = RunDirectory.create(out != null ? out : defaultOut(config), config);
             Files.writeString(
                     dir.partial().resolve(SETTINGS),
@@ -200,16 +198,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
                             + " workers, averaging every "
                             + settings.averagingFrequency()
                             + " minibatches");
-            console.println(
-                    "data: "
-                            + train.name()
-                            + ", "
-                            + train.size()
-                            + " images; "
-                            + test.name()
-                            + ", "
-                            + test.size()
-                            + " images");
+            console.println("data: " + data);
             console.flush();
             RunSummary summary = run.run(sc, dir);
             console.printf(
@@ -248,6 +237,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
                     .optStages(stages)
                     .optShortcut(!noShortcut)
                     .optRegularizer(Regularizer.DROPBLOCK)
+                    .optFramework("dl4j")
                     .optTrainLimit(trainLimit)
                     .optTestLimit(testLimit)
                     .build();

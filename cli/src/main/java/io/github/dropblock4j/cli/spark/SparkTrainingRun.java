@@ -1,5 +1,6 @@
 package io.github.dropblock4j.cli.spark;
 
+import ai.djl.ndarray.types.Shape;
 import io.github.dropblock4j.cli.data.LabeledImages;
 import io.github.dropblock4j.cli.figure.CurvesPlot;
 import io.github.dropblock4j.cli.input.BadInputException;
@@ -7,6 +8,9 @@ import io.github.dropblock4j.cli.run.EpochMetrics;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
+import io.github.dropblock4j.cli.train.CosineSchedule;
+import io.github.dropblock4j.cli.train.ImageTrainingData;
+import io.github.dropblock4j.cli.train.Nd4jBatches;
 import io.github.dropblock4j.cli.train.ProgressBar;
 import io.github.dropblock4j.dl4j.KeepProbSchedule;
 import io.github.dropblock4j.dl4j.ResNetDropBlock;
@@ -16,9 +20,8 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
+import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -29,12 +32,9 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.schedule.FixedSchedule;
 import org.nd4j.linalg.schedule.ISchedule;
-import org.nd4j.linalg.schedule.MapSchedule;
-import org.nd4j.linalg.schedule.ScheduleType;
 
 /**
  * Trains the DL4J ResNet with DropBlock by parameter averaging on Spark and writes its run
@@ -45,22 +45,22 @@ import org.nd4j.linalg.schedule.ScheduleType;
  * <p>The recipe of {@code train}: DropBlock after every batch norm of the chosen stages and on
  * their shortcuts, its keep probability falling linearly from 1 to {@code 1 - dropProb} over the
  * run so that the last step trains at the target; SGD with Nesterov momentum 0.9 and weight decay,
- * the learning rate divided by 10 at half of the run and again at three quarters ({@link
- * #learningRateSchedule}). The {@link ScheduleAwareTrainingMaster} keeps both schedules on the true
- * steps of training on every worker. One step is one minibatch of {@code batchSize} images on every
- * worker side by side; an epoch has {@link ScheduleAwareTrainingMaster#stepsPerEpoch} of them, and
- * the images beyond the last whole round of {@code workers * averagingFrequency} minibatches wait
- * for a later epoch's shuffle.
+ * the learning rate on a cosine from {@code lr} to 0 over the run ({@link CosineSchedule}). The
+ * {@link ScheduleAwareTrainingMaster} keeps both schedules on the true steps of training on every
+ * worker. One step is one minibatch of {@code batchSize} images on every worker side by side; an
+ * epoch has {@link ScheduleAwareTrainingMaster#stepsPerEpoch} of them, and the images beyond the
+ * last whole round of {@code workers * averagingFrequency} minibatches wait for a later epoch's
+ * shuffle. The images are {@code train}'s ({@link ImageTrainingData}: limits, standardisation), cut
+ * into {@link Nd4jBatches}.
  *
  * <p>Each epoch reports the training loss, the mean over averaging rounds of the workers' loss on
  * their last minibatch of the round (what DL4J's parameter averaging reports); the training
  * accuracy, over all training images in evaluation mode after the epoch; the test loss and
  * accuracy, in evaluation mode; and the drop probability and learning rate of the epoch's last
  * step. Losses are cross-entropies, as {@code train}'s: DL4J's scores add the weight-decay term,
- * which is taken off again, that of the averaged weights for the workers' losses. Images are
- * normalised by the training images' per-channel mean and standard deviation, as in {@code train}.
- * The seed fixes the initial weights and the data order; the masks are drawn in Spark's worker
- * threads, which it does not seed. Not thread safe.
+ * which is taken off again (for the workers' losses, that of the averaged weights). The seed fixes
+ * the initial weights and the data order; the masks are drawn in Spark's worker threads, which it
+ * does not seed. Not thread safe.
  */
 public final class SparkTrainingRun {
 
@@ -70,60 +70,38 @@ public final class SparkTrainingRun {
 
     private final TrainConfig config;
     private final SparkSettings settings;
-    private final LabeledImages train;
-    private final LabeledImages test;
+    private final ImageTrainingData data;
     private final PrintWriter out;
     private final ProgressBar progress;
-    private final float[] mean;
-    private final float[] std;
-    private final byte[] trainPixels;
 
     /**
      * Prepares a run.
      *
-     * @param config the settings shared with {@code train}, whose limits the images already have
+     * @param config the settings shared with {@code train}
      * @param settings how to spread the run over Spark
-     * @param train the training images
-     * @param test the test images
+     * @param data the images, chosen and standardised as {@code config} says
      * @param out where the per-epoch lines go
      * @param err where the live progress bar goes, when the output is a terminal
-     * @throws BadInputException if the two sets differ in shape or classes, or the training images
-     *     do not fill one minibatch
+     * @throws BadInputException if the training images do not fill one minibatch
      */
     public SparkTrainingRun(
             TrainConfig config,
             SparkSettings settings,
-            LabeledImages train,
-            LabeledImages test,
+            ImageTrainingData data,
             PrintWriter out,
             PrintWriter err) {
-        if (train.channels() != test.channels()
-                || train.height() != test.height()
-                || train.width() != test.width()
-                || !train.classNames().equals(test.classNames())) {
-            throw new BadInputException(
-                    "--data: the training and test images differ in shape or classes ("
-                            + train.name()
-                            + ", "
-                            + test.name()
-                            + ")");
-        }
-        if (train.size() < config.batchSize()) {
+        if (data.trainSize() < config.batchSize()) {
             throw new BadInputException(
                     "--batch-size must be at most the "
-                            + train.size()
+                            + data.trainSize()
                             + " training images, got "
                             + config.batchSize());
         }
         this.config = config;
         this.settings = settings;
-        this.train = train;
-        this.test = test;
+        this.data = data;
         this.out = out;
         this.progress = new ProgressBar(err, System.console() != null);
-        this.mean = train.channelMeans();
-        this.std = train.channelStds();
-        this.trainPixels = train.pixels();
     }
 
     /**
@@ -142,40 +120,25 @@ public final class SparkTrainingRun {
     }
 
     /**
-     * Returns the learning rate of every step: {@code lr}, divided by 10 from half of the run and
-     * by 100 from three quarters, the step schedule of the ResNet paper (He et al., arXiv
-     * 1512.03385) in DL4J's own {@link MapSchedule}. DL4J 1.0.0-M2's {@link
-     * org.nd4j.linalg.schedule.PolySchedule} cannot decay: it computes {@code lr * (1 + i /
-     * maxIter)^power}, which grows.
-     *
-     * @param config the settings
-     * @param totalSteps the steps of the whole run
-     * @return the schedule, keyed on the step
-     */
-    static ISchedule learningRateSchedule(TrainConfig config, int totalSteps) {
-        Map<Integer, Double> values = new TreeMap<>();
-        values.put(0, (double) config.lr());
-        values.put(Math.max(1, totalSteps / 2), config.lr() / 10.0);
-        values.put(Math.max(1, totalSteps * 3 / 4), config.lr() / 100.0);
-        return new MapSchedule(ScheduleType.ITERATION, values);
-    }
-
-    /**
      * Builds the network a run trains.
      *
      * @param config the settings
-     * @param images the training images, for their shape and classes
+     * @param data the images, for their shape and classes
      * @param keepProb the keep probability's schedule
      * @param learningRate the learning rate's schedule
      * @return the DL4J ResNet with DropBlock in the configured places
      */
     static ComputationGraphConfiguration network(
-            TrainConfig config, LabeledImages images, ISchedule keepProb, ISchedule learningRate) {
+            TrainConfig config,
+            ImageTrainingData data,
+            ISchedule keepProb,
+            ISchedule learningRate) {
+        Shape image = data.imageShape();
         ResNetDropBlock.Builder builder =
                 ResNetDropBlock.builder()
                         .setNumLayers(config.depth())
-                        .setOutSize(images.numClasses())
-                        .setImageShape(images.channels(), images.height(), images.width())
+                        .setOutSize(data.classes())
+                        .setImageShape((int) image.get(0), (int) image.get(1), (int) image.get(2))
                         .optBlockSize(config.blockSize())
                         .optKeepProbSchedule(keepProb)
                         .optDropBlockOnShortcut(config.shortcut())
@@ -211,16 +174,17 @@ public final class SparkTrainingRun {
                                 .repartionData(Repartition.Never)
                                 .storageLevel(null)
                                 .rngSeed(config.seed()));
-        int stepsPerEpoch = master.stepsPerEpoch(train.size() / config.batchSize());
+        int minibatches = (int) (data.trainSize() / config.batchSize());
+        int stepsPerEpoch = master.stepsPerEpoch(minibatches);
         int totalSteps = config.epochs() * stepsPerEpoch;
         long imagesPerEpoch = (long) stepsPerEpoch * settings.workers() * config.batchSize();
         ISchedule keepProb = keepProbSchedule(config, totalSteps);
-        ISchedule learningRate = learningRateSchedule(config, totalSteps);
+        ISchedule learningRate = new CosineSchedule(config.lr(), totalSteps);
         SparkComputationGraph net =
                 new SparkComputationGraph(
-                        sc, network(config, train, keepProb, learningRate), master);
-        JavaRDD<DataSet> trainImages = cached(sc.parallelize(inOrder(train), settings.workers()));
-        JavaRDD<DataSet> testImages = cached(sc.parallelize(inOrder(test), settings.workers()));
+                        sc, network(config, data, keepProb, learningRate), master);
+        JavaRDD<DataSet> trainImages = heldOut(sc, data.trainImages(1));
+        JavaRDD<DataSet> testImages = heldOut(sc, data.testImages());
         List<EpochMetrics> history = new ArrayList<>();
         double wall = 0;
         for (int epoch = 1; epoch <= config.epochs(); epoch++) {
@@ -240,7 +204,16 @@ public final class SparkTrainingRun {
                                 imagesPerEpoch * round / rounds / seconds,
                                 1 - keepProb.valueAt(steps, current - 1));
                     });
-            JavaRDD<DataSet> epochImages = cached(master.parallelizeEvenly(sc, shuffled(epoch)));
+            Nd4jBatches shuffled =
+                    new Nd4jBatches(
+                            data.trainImages(epoch),
+                            data.mean(),
+                            data.std(),
+                            data.classes(),
+                            config.batchSize(),
+                            new Random(config.seed() * 10_007L + epoch));
+            JavaRDD<DataSet> epochImages =
+                    keep(master.parallelizeEvenly(sc, batches(shuffled, minibatches)));
             net.fit(epochImages);
             epochImages.unpersist(false);
             progress.finish();
@@ -296,10 +269,22 @@ public final class SparkTrainingRun {
         return summary;
     }
 
+    /** The first {@code count} batches, all whole. */
+    private static List<DataSet> batches(Nd4jBatches batches, int count) {
+        return IntStream.range(0, count).mapToObj(batches::get).toList();
+    }
+
+    /** Every image once, in order, in minibatches as DL4J's Spark evaluation cuts them. */
+    private JavaRDD<DataSet> heldOut(JavaSparkContext sc, LabeledImages images) {
+        Nd4jBatches inOrder =
+                new Nd4jBatches(images, data.mean(), data.std(), data.classes(), EVAL_BATCH, null);
+        return keep(sc.parallelize(batches(inOrder, inOrder.size()), settings.workers()));
+    }
+
     // Kept by the executors and cut loose from the driver's list before any use: a partition of
     // a parallelized list carries its images, and every task of every round would ship them again.
     // An executor lost mid-epoch then fails the run instead of recomputing from the driver.
-    private static JavaRDD<DataSet> cached(JavaRDD<DataSet> rdd) {
+    private static JavaRDD<DataSet> keep(JavaRDD<DataSet> rdd) {
         rdd.rdd().localCheckpoint();
         rdd.count();
         return rdd;
@@ -312,67 +297,6 @@ public final class SparkTrainingRun {
 
     private static double mean(List<Double> values) {
         return values.stream().mapToDouble(v -> v).average().orElse(Double.NaN);
-    }
-
-    /** The held-out form: every image once, in order, the last minibatch possibly smaller. */
-    private List<DataSet> inOrder(LabeledImages images) {
-        int[] order = new int[images.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        byte[] pixels = images.pixels();
-        List<DataSet> batches = new ArrayList<>();
-        for (int from = 0; from < order.length; from += EVAL_BATCH) {
-            int count = Math.min(EVAL_BATCH, order.length - from);
-            batches.add(minibatch(images, pixels, order, from, count));
-        }
-        return batches;
-    }
-
-    /** An epoch's whole minibatches, in an order drawn from the seed and the epoch. */
-    private List<DataSet> shuffled(int epoch) {
-        int[] order = new int[train.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        Random random = new Random(config.seed() * 10_007L + epoch);
-        for (int i = order.length - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            int swap = order[i];
-            order[i] = order[j];
-            order[j] = swap;
-        }
-        List<DataSet> batches = new ArrayList<>();
-        for (int from = 0; from + config.batchSize() <= order.length; from += config.batchSize()) {
-            batches.add(minibatch(train, trainPixels, order, from, config.batchSize()));
-        }
-        return batches;
-    }
-
-    /**
-     * Images {@code order[from, from + count)} as NCHW features, normalised, and one-hot labels.
-     */
-    private DataSet minibatch(
-            LabeledImages images, byte[] pixels, int[] order, int from, int count) {
-        int channels = images.channels();
-        int plane = images.height() * images.width();
-        float[] features = new float[count * channels * plane];
-        float[] labels = new float[count * images.numClasses()];
-        for (int i = 0; i < count; i++) {
-            int image = order[from + i];
-            for (int c = 0; c < channels; c++) {
-                int source = (image * channels + c) * plane;
-                int target = (i * channels + c) * plane;
-                for (int p = 0; p < plane; p++) {
-                    features[target + p] = ((pixels[source + p] & 0xff) / 255f - mean[c]) / std[c];
-                }
-            }
-            labels[i * images.numClasses() + images.label(image)] = 1;
-        }
-        long[] shape = {count, channels, images.height(), images.width()};
-        return new DataSet(
-                Nd4j.create(features, shape, 'c'),
-                Nd4j.create(labels, new long[] {count, images.numClasses()}, 'c'));
     }
 
     private void print(EpochMetrics m) {

@@ -87,17 +87,7 @@ public final class ImageTrainingData implements TrainingData {
         this.std = this.train.channelStds();
     }
 
-    /**
-     * Returns the stratified subset {@code --train-limit} and {@code --test-limit} choose: {@code
-     * limit / numClasses} images of every class, or all images when the limit is 0 or not below
-     * their number.
-     *
-     * @param images the images
-     * @param limit the limit, 0 for none
-     * @param seed the seed of the choice: the run's seed for training, plus 1 for test images
-     * @return the subset
-     */
-    public static LabeledImages limit(LabeledImages images, int limit, long seed) {
+    private static LabeledImages limit(LabeledImages images, int limit, long seed) {
         if (limit <= 0 || limit >= images.size()) {
             return images;
         }
@@ -141,7 +131,7 @@ public final class ImageTrainingData implements TrainingData {
      * @param epoch the epoch, 1-based: with the seed it fixes the augmentation
      * @return the images, not standardised
      */
-    LabeledImages trainImages(int epoch) {
+    public LabeledImages trainImages(int epoch) {
         return augment
                 ? train.augmented(CROP_PADDING, new Random(seed * 1_000_003L + epoch))
                 : train;
@@ -152,18 +142,30 @@ public final class ImageTrainingData implements TrainingData {
         return validation;
     }
 
-    /** Returns the test images, not standardised. */
-    LabeledImages testImages() {
+    /**
+     * Returns the test images, not standardised.
+     *
+     * @return the images
+     */
+    public LabeledImages testImages() {
         return test;
     }
 
-    /** Returns the per-channel mean that standardises every set, the training images'. */
-    float[] mean() {
+    /**
+     * Returns the per-channel mean that standardises every set, the training images'.
+     *
+     * @return a new array, one mean per channel
+     */
+    public float[] mean() {
         return mean.clone();
     }
 
-    /** Returns the per-channel standard deviation that standardises every set. */
-    float[] std() {
+    /**
+     * Returns the per-channel standard deviation that standardises every set.
+     *
+     * @return a new array, one standard deviation per channel
+     */
+    public float[] std() {
         return std.clone();
     }
 

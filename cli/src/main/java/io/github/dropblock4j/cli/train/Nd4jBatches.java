@@ -12,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * std[c]}, labels one-hot. A batch is built when asked for, so an epoch holds one batch's arrays at
  * a time.
  */
-final class Nd4jBatches {
+public final class Nd4jBatches {
 
     private final LabeledImages images;
     private final float[] mean;
@@ -31,7 +31,7 @@ final class Nd4jBatches {
      * @param batchSize the batch size; the last batch may be smaller
      * @param shuffle draws the order of the images, or null to keep it
      */
-    Nd4jBatches(
+    public Nd4jBatches(
             LabeledImages images,
             float[] mean,
             float[] std,
@@ -57,8 +57,12 @@ final class Nd4jBatches {
         }
     }
 
-    /** Returns the number of batches. */
-    int size() {
+    /**
+     * Returns the number of batches.
+     *
+     * @return the batches, the last one possibly smaller
+     */
+    public int size() {
         return (order.length + batchSize - 1) / batchSize;
     }
 
@@ -68,7 +72,7 @@ final class Nd4jBatches {
      * @param index the batch, in [0, size())
      * @return its features, (n, channels, height, width), and one-hot labels, (n, classes)
      */
-    DataSet get(int index) {
+    public DataSet get(int index) {
         int from = index * batchSize;
         int n = Math.min(batchSize, order.length - from);
         int channels = images.channels();

@@ -96,9 +96,10 @@ class SparkTrainCommandTest {
         // keep_prob ramps from 1 at step 0 to 0.9 at the last step, 19.
         assertEquals(0.1 * (STEPS_PER_EPOCH - 1) / 19, epochs.get(0).dropProb(), EPS);
         assertEquals(0.1, epochs.get(1).dropProb(), EPS);
-        // The learning rate steps down at step 10 and 15 of 20.
-        assertEquals(0.1, epochs.get(0).learningRate(), EPS);
-        assertEquals(0.001, epochs.get(1).learningRate(), EPS);
+        // The learning rate on a cosine from 0.1 at step 0 to 0 at step 20.
+        assertEquals(0.1 * (1 + Math.cos(Math.PI * 9 / 20)) / 2, epochs.get(0).learningRate(), EPS);
+        assertEquals(
+                0.1 * (1 + Math.cos(Math.PI * 19 / 20)) / 2, epochs.get(1).learningRate(), EPS);
         for (EpochMetrics e : epochs) {
             assertTrue(e.testAccuracy() >= 0 && e.testAccuracy() <= 1, e.toString());
             assertTrue(e.trainAccuracy() >= 0 && e.trainAccuracy() <= 1, e.toString());
