@@ -33,8 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * mask that is never freed shows only in the process's resident set, not in the Java heap.
  *
  * <p>The loop runs in a fresh JVM, so that the allocator's state left by other tests of the same
- * surefire fork does not enter the measurement. The issue's soak is 20,000 iterations; CI runs
- * {@link #CI_ITERATIONS}. Run the full soak with {@code -Ddropblock4j.soak.iterations=20000} (see
+ * surefire fork does not enter the measurement. The full soak is 20,000 iterations; CI runs {@link
+ * #CI_ITERATIONS}. Run the full soak with {@code -Ddropblock4j.soak.iterations=20000} (see
  * docs/reliability.md).
  *
  * <p>The bar applies to the resident set after {@code malloc_trim(0)}: glibc keeps freed blocks of
@@ -48,7 +48,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DropBlockNativeMemoryTest {
 
     private static final String ITERATIONS_PROPERTY = "dropblock4j.soak.iterations";
-    // The shape: a batch of ResNet-50 group-3 feature maps, 6.4 M units, 25.7 MB a copy.
+    // A batch of 32 ResNet-50 group-3 feature maps, where the paper places DropBlock: 6.4 M units,
+    // 25.7 MB a copy.
     private static final Shape SHAPE = new Shape(32, 256, 28, 28);
     // 50-80 ms an iteration on 2 shared cores, so CI stays near 25 s. Leaking the mask, the
     // output or the gradient (25.7 MB each) passes the bar within 3 iterations; smaller leaks
@@ -65,7 +66,8 @@ class DropBlockNativeMemoryTest {
     // set of the heap constant.
     private static final List<String> CHILD_JVM =
             List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch");
-    // The bar.
+    // Two arrays of the shape above: a mask, output or gradient kept by each iteration passes it
+    // within 3 iterations, while allocator noise (one array, see WINDOW) stays below it.
     private static final long MAX_GROWTH_BYTES = 50L << 20;
     // The self-check allocates this much native memory and expects the probe to see nearly all
     // of it (page rounding and libtorch's alignment take a little away).

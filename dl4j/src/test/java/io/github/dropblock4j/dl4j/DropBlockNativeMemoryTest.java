@@ -45,7 +45,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * KeepProbSchedule#linear(double, int)} over the loop, so every iteration solves a new gamma. The
  * loop is DropBlock's alone: a whole DL4J network's fit loop grows the resident set by itself, with
  * or without any dropout (about 0.5 MB an iteration over its first 400 iterations, measured on
- * 1.0.0-M2 with a small CNN), which would hide DropBlock's share. The issue's loop is 10,000
+ * 1.0.0-M2 with a small CNN), which would hide DropBlock's share. The full soak is 10,000
  * iterations; CI runs {@link #CI_ITERATIONS}. Run the full soak with {@code
  * -Ddropblock4j.soak.iterations=10000}.
  *
