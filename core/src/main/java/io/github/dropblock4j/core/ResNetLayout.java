@@ -112,6 +112,16 @@ public final class ResNetLayout {
         }
     }
 
+    /**
+     * A square convolution of a residual branch, padded by {@code kernel / 2} so that only the
+     * stride changes the feature map's size.
+     *
+     * @param kernel the kernel size in height and width, 1 or 3
+     * @param filters the number of output channels
+     * @param stride the stride in height and width, 1 or 2
+     */
+    public record Convolution(int kernel, int filters, int stride) {}
+
     private final int numLayers;
     private final Family family;
     private final int[] unitsPerStage;
@@ -279,6 +289,29 @@ public final class ResNetLayout {
     public int stride(int stage, int unit) {
         checkUnit(stage, unit);
         return unit == 0 && stage > 1 ? 2 : 1;
+    }
+
+    /**
+     * Returns the convolutions of a residual unit's branch, in order: 1x1, 3x3 (with the unit's
+     * stride) and 1x1 to {@link #outFilters(int)} for a bottleneck block, two 3x3 (the first with
+     * the unit's stride) for a basic block. Each is followed by a batch norm, and all but the last
+     * by a ReLU; the branch's output is added to the shortcut's.
+     *
+     * @param stage the stage, in [1, {@link #numStages()}]
+     * @param unit the unit within the stage, from 0
+     * @return the convolutions, an unmodifiable list
+     * @throws IllegalArgumentException naming the stage or unit if it is out of range
+     */
+    public List<Convolution> branch(int stage, int unit) {
+        int filters = filters(stage);
+        int stride = stride(stage, unit);
+        if (isBottleneck()) {
+            return List.of(
+                    new Convolution(1, filters, 1),
+                    new Convolution(3, filters, stride),
+                    new Convolution(1, outFilters(stage), 1));
+        }
+        return List.of(new Convolution(3, filters, stride), new Convolution(3, filters, 1));
     }
 
     /**

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -31,10 +30,33 @@ class ResNetLayoutTest {
     @MethodSource("depths")
     void convolutionsAndTheHeadAddUpToTheDepth(int depth) {
         ResNetLayout layout = ResNetLayout.of(depth);
-        int units = IntStream.rangeClosed(1, layout.numStages()).map(layout::units).sum();
-        int convsPerUnit = layout.isBottleneck() ? 3 : 2;
+        int convolutions = 0;
+        for (int stage = 1; stage <= layout.numStages(); stage++) {
+            for (int unit = 0; unit < layout.units(stage); unit++) {
+                convolutions += layout.branch(stage, unit).size();
+            }
+        }
         // The stem's convolution and the output layer count as layers; shortcuts do not.
-        assertEquals(depth, convsPerUnit * units + 2);
+        assertEquals(depth, convolutions + 2);
+    }
+
+    @ParameterizedTest
+    @MethodSource("depths")
+    void branchStridesOnceInItsFirst3x3AndEndsAtTheStagesOutput(int depth) {
+        ResNetLayout layout = ResNetLayout.of(depth);
+        for (int stage = 1; stage <= layout.numStages(); stage++) {
+            for (int unit = 0; unit < layout.units(stage); unit++) {
+                List<ResNetLayout.Convolution> branch = layout.branch(stage, unit);
+                assertEquals(layout.isBottleneck() ? 3 : 2, branch.size());
+                ResNetLayout.Convolution first3x3 =
+                        branch.stream().filter(c -> c.kernel() == 3).findFirst().orElseThrow();
+                assertEquals(layout.stride(stage, unit), first3x3.stride());
+                long strided = branch.stream().filter(c -> c.stride() != 1).count();
+                assertEquals(layout.stride(stage, unit) == 2 ? 1 : 0, strided);
+                assertEquals(layout.outFilters(stage), branch.get(branch.size() - 1).filters());
+                assertTrue(branch.stream().allMatch(c -> c.kernel() == 1 || c.kernel() == 3));
+            }
+        }
     }
 
     @ParameterizedTest

@@ -310,28 +310,22 @@ public final class ResNetDropBlock {
 
         private Block residualUnit(int stage, int unit) {
             boolean drop = Arrays.stream(stages).anyMatch(s -> s == stage);
-            int filters = layout.filters(stage);
-            int outFilters = layout.outFilters(stage);
-            int stride = layout.stride(stage, unit);
             SequentialBlock branch = new SequentialBlock();
-            if (layout.isBottleneck()) {
-                branch.add(conv(1, filters, 1)).add(batchNorm());
+            List<ResNetLayout.Convolution> convolutions = layout.branch(stage, unit);
+            for (int i = 0; i < convolutions.size(); i++) {
+                ResNetLayout.Convolution c = convolutions.get(i);
+                boolean lastOfBranch = i == convolutions.size() - 1;
+                branch.add(conv(c.kernel(), c.filters(), c.stride()));
+                branch.add(lastOfBranch ? lastBatchNorm() : batchNorm());
                 addDropBlock(branch, drop, stage);
-                branch.add(Activation::relu);
-                branch.add(conv(3, filters, stride)).add(batchNorm());
-                addDropBlock(branch, drop, stage);
-                branch.add(Activation::relu);
-                branch.add(conv(1, outFilters, 1)).add(lastBatchNorm());
-            } else {
-                branch.add(conv(3, filters, stride)).add(batchNorm());
-                addDropBlock(branch, drop, stage);
-                branch.add(Activation::relu);
-                branch.add(conv(3, filters, 1)).add(lastBatchNorm());
+                if (!lastOfBranch) {
+                    branch.add(Activation::relu);
+                }
             }
-            addDropBlock(branch, drop, stage);
             SequentialBlock shortcut = new SequentialBlock();
             if (layout.hasProjection(stage, unit)) {
-                shortcut.add(conv(1, outFilters, stride)).add(batchNorm());
+                int stride = layout.stride(stage, unit);
+                shortcut.add(conv(1, layout.outFilters(stage), stride)).add(batchNorm());
             }
             addDropBlock(shortcut, drop && config.dropBlockOnShortcut, stage);
             Block shortcutOrIdentity =

@@ -2,6 +2,7 @@ package io.github.dropblock4j.dl4j;
 
 import io.github.dropblock4j.core.ResNetLayout;
 import java.util.Arrays;
+import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -354,8 +355,6 @@ public final class ResNetDropBlock {
 
         private void residualUnit(int stage, int unit) {
             String name = "s" + stage + "u" + unit + "_";
-            int filters = layout.filters(stage);
-            int outFilters = layout.outFilters(stage);
             int stride = layout.stride(stage, unit);
             if (stride != 1) {
                 height = outSize(height, 3, stride, 1);
@@ -363,28 +362,23 @@ public final class ResNetDropBlock {
             }
             boolean drop = Arrays.stream(stages).anyMatch(s -> s == stage);
             String unitInput = last;
-            String branch;
-            if (layout.isBottleneck()) {
-                branch = add(name + "conv1", conv(1, filters, 1), unitInput);
-                branch = add(name + "bn1", batchNorm(true), branch);
-                branch = dropBlock(name + "drop1", drop, stage, branch);
-                branch = add(name + "conv2", conv(3, filters, stride), branch);
-                branch = add(name + "bn2", batchNorm(true), branch);
-                branch = dropBlock(name + "drop2", drop, stage, branch);
-                branch = add(name + "conv3", conv(1, outFilters, 1), branch);
-                branch = add(name + "bn3", lastBatchNorm(), branch);
-                branch = dropBlock(name + "drop3", drop, stage, branch);
-            } else {
-                branch = add(name + "conv1", conv(3, filters, stride), unitInput);
-                branch = add(name + "bn1", batchNorm(true), branch);
-                branch = dropBlock(name + "drop1", drop, stage, branch);
-                branch = add(name + "conv2", conv(3, filters, 1), branch);
-                branch = add(name + "bn2", lastBatchNorm(), branch);
-                branch = dropBlock(name + "drop2", drop, stage, branch);
+            String branch = unitInput;
+            List<ResNetLayout.Convolution> convolutions = layout.branch(stage, unit);
+            for (int i = 1; i <= convolutions.size(); i++) {
+                ResNetLayout.Convolution c = convolutions.get(i - 1);
+                // The inner batch norms carry the ReLU; the last one's output meets the shortcut.
+                boolean lastOfBranch = i == convolutions.size();
+                branch = add(name + "conv" + i, conv(c.kernel(), c.filters(), c.stride()), branch);
+                branch =
+                        add(
+                                name + "bn" + i,
+                                lastOfBranch ? lastBatchNorm() : batchNorm(true),
+                                branch);
+                branch = dropBlock(name + "drop" + i, drop, stage, branch);
             }
             String shortcut = unitInput;
             if (layout.hasProjection(stage, unit)) {
-                shortcut = add(name + "proj", conv(1, outFilters, stride), shortcut);
+                shortcut = add(name + "proj", conv(1, layout.outFilters(stage), stride), shortcut);
                 shortcut = add(name + "proj_bn", batchNorm(false), shortcut);
             }
             shortcut =
