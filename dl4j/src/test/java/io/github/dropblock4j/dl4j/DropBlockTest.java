@@ -598,8 +598,8 @@ class DropBlockTest {
         DropBlock twoD = new DropBlock(0.9, 3).withBlockSize(3, 3);
         INDArray x = Nd4j.ones(DataType.FLOAT, 1, 1, 7);
         assertEquals(
-                "blockSize must have 1 entry or one per spatial dimension (1 for input shape [1,"
-                        + " 1, 7]), got [3, 3]",
+                "blockSize must have 1 entry or one per spatial dimension (1 for input shape (1,"
+                        + " 1, 7)), got [3, 3]",
                 assertThrows(IllegalArgumentException.class, () -> forward(twoD, x)).getMessage());
     }
 
@@ -621,14 +621,14 @@ class DropBlockTest {
     void badRankIsRejectedNamingTheShape() {
         DropBlock dropBlock = new DropBlock(0.9, 3);
         assertEquals(
-                "input must have rank 3, 4 or 5 (N, C, spatial...), got rank 2 with shape [4, 7]",
+                "input must have rank 3, 4 or 5 (N, C, spatial...), got rank 2 with shape (4, 7)",
                 assertThrows(
                                 IllegalArgumentException.class,
                                 () -> forward(dropBlock, Nd4j.ones(DataType.FLOAT, 4, 7)))
                         .getMessage());
         assertEquals(
-                "input must have rank 3, 4 or 5 (N, C, spatial...), got rank 6 with shape [1, 1,"
-                        + " 2, 2, 2, 2]",
+                "input must have rank 3, 4 or 5 (N, C, spatial...), got rank 6 with shape (1, 1,"
+                        + " 2, 2, 2, 2)",
                 assertThrows(
                                 IllegalArgumentException.class,
                                 () ->
