@@ -292,39 +292,12 @@ public final class DropBlock implements IDropout {
     }
 
     /**
-     * Returns the block size: one entry for every spatial dimension, or one per dimension.
+     * Returns how the dropout draws its masks: block size, gamma mode, scale mode and mask sharing.
      *
-     * @return a copy of the block size
+     * @return the settings, as the constructors and the {@code with} methods set them
      */
-    public int[] getBlockSize() {
-        return mask.blockSize();
-    }
-
-    /**
-     * Returns how gamma is derived.
-     *
-     * @return the gamma mode
-     */
-    public GammaMode getGammaMode() {
-        return mask.gammaMode();
-    }
-
-    /**
-     * Returns how kept units are scaled.
-     *
-     * @return the scale mode
-     */
-    public ScaleMode getScaleMode() {
-        return mask.scaleMode();
-    }
-
-    /**
-     * Returns which units share a mask.
-     *
-     * @return the mask sharing
-     */
-    public MaskSharing getMaskSharing() {
-        return mask.maskSharing();
+    public MaskSettings getMaskSettings() {
+        return mask;
     }
 
     /**
