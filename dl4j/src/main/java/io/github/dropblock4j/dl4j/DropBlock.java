@@ -193,8 +193,7 @@ public final class DropBlock implements IDropout {
      * @throws IllegalArgumentException if a block size is out of range
      */
     public DropBlock withBlockSize(int... perSpatialDim) {
-        return new DropBlock(
-                keepProb, keepProbSchedule, mask.withBlockSize(perSpatialDim), channelsLast);
+        return with(mask.withBlockSize(perSpatialDim));
     }
 
     /**
@@ -206,8 +205,7 @@ public final class DropBlock implements IDropout {
      * @throws IllegalArgumentException if the mode is null
      */
     public DropBlock withGamma(GammaMode gammaMode) {
-        return new DropBlock(
-                keepProb, keepProbSchedule, mask.withGammaMode(gammaMode), channelsLast);
+        return with(mask.withGammaMode(gammaMode));
     }
 
     /**
@@ -219,8 +217,7 @@ public final class DropBlock implements IDropout {
      * @throws IllegalArgumentException if the mode is null
      */
     public DropBlock withScale(ScaleMode scaleMode) {
-        return new DropBlock(
-                keepProb, keepProbSchedule, mask.withScaleMode(scaleMode), channelsLast);
+        return with(mask.withScaleMode(scaleMode));
     }
 
     /**
@@ -232,8 +229,7 @@ public final class DropBlock implements IDropout {
      * @throws IllegalArgumentException if the mode is null
      */
     public DropBlock withMask(MaskSharing maskSharing) {
-        return new DropBlock(
-                keepProb, keepProbSchedule, mask.withMaskSharing(maskSharing), channelsLast);
+        return with(mask.withMaskSharing(maskSharing));
     }
 
     /**
@@ -245,6 +241,10 @@ public final class DropBlock implements IDropout {
      * @return the copy
      */
     public DropBlock withChannelsLast(boolean channelsLast) {
+        return new DropBlock(keepProb, keepProbSchedule, mask, channelsLast);
+    }
+
+    private DropBlock with(MaskSettings mask) {
         return new DropBlock(keepProb, keepProbSchedule, mask, channelsLast);
     }
 
