@@ -11,13 +11,13 @@ import ai.djl.util.PairList;
 import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.DropBlockGamma;
 import io.github.dropblock4j.core.GammaMode;
+import io.github.dropblock4j.core.MaskSettings;
 import io.github.dropblock4j.core.MaskSharing;
 import io.github.dropblock4j.core.ScaleMode;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
-import java.util.Objects;
 
 /**
  * DropBlock (Ghiasi, Lin and Le, "DropBlock: A regularization method for convolutional networks",
@@ -54,20 +54,14 @@ public final class DropBlock extends AbstractBlock {
 
     private static final byte VERSION = 1;
 
-    private final int[] blockSize;
-    private final GammaMode gammaMode;
-    private final ScaleMode scaleMode;
-    private final MaskSharing maskSharing;
+    private final MaskSettings mask;
     private final boolean engineMask;
     private final float scheduleWeight;
     private volatile float dropProb;
 
-    DropBlock(Builder builder) {
+    DropBlock(Builder builder, MaskSettings mask) {
         super(VERSION);
-        blockSize = builder.blockSize.clone();
-        gammaMode = builder.gammaMode;
-        scaleMode = builder.scaleMode;
-        maskSharing = builder.maskSharing;
+        this.mask = mask;
         engineMask = builder.engineMask;
         scheduleWeight = builder.scheduleWeight;
         dropProb = builder.dropProb;
@@ -96,14 +90,7 @@ public final class DropBlock extends AbstractBlock {
      */
     public static NDArray dropBlock(
             NDArray input, float dropProb, int blockSize, boolean training) {
-        return dropBlock(
-                input,
-                dropProb,
-                new int[] {blockSize},
-                GammaMode.CALIBRATED,
-                ScaleMode.BATCH,
-                MaskSharing.PER_CHANNEL,
-                training);
+        return dropBlock(input, dropProb, MaskSettings.of(blockSize), training, false);
     }
 
     /**
@@ -129,43 +116,32 @@ public final class DropBlock extends AbstractBlock {
             ScaleMode scaleMode,
             MaskSharing maskSharing,
             boolean training) {
-        return dropBlock(
-                input, dropProb, blockSize, gammaMode, scaleMode, maskSharing, training, false);
+        MaskSettings mask = MaskSettings.of(blockSize, gammaMode, scaleMode, maskSharing);
+        return dropBlock(input, dropProb, mask, training, false);
     }
 
-    static NDArray dropBlock(
+    private static NDArray dropBlock(
             NDArray input,
             float dropProb,
-            int[] blockSize,
-            GammaMode gammaMode,
-            ScaleMode scaleMode,
-            MaskSharing maskSharing,
+            MaskSettings settings,
             boolean training,
             boolean engineMask) {
         DropBlockGamma.checkDropProb(dropProb);
-        BlockGeometry.checkBlockSize(blockSize);
-        Objects.requireNonNull(gammaMode, "gammaMode");
-        Objects.requireNonNull(scaleMode, "scaleMode");
-        Objects.requireNonNull(maskSharing, "maskSharing");
-        Shape shape = input.getShape();
-        checkInput(shape, input.getDataType(), blockSize);
-        if (!training || dropProb == 0 || shape.size() == 0) {
+        long[] shape = input.getShape().getShape();
+        MaskSettings.checkInputRank(shape);
+        checkDataType(input.getDataType());
+        settings.checkBlockSizeFits(shape);
+        if (!training || dropProb == 0 || input.getShape().size() == 0) {
             return input;
         }
-        int[] spatial = new int[shape.dimension() - 2];
-        for (int i = 0; i < spatial.length; i++) {
-            spatial[i] = Math.toIntExact(shape.get(i + 2));
-        }
-        BlockGeometry geometry = BlockGeometry.of(spatial, blockSize);
-        double gamma = DropBlockGamma.gamma(geometry, dropProb, gammaMode);
-        Shape maskShape = new Shape(maskSharing.maskShape(shape.getShape()));
+        BlockGeometry geometry = settings.geometry(shape);
         try (NDArray mask =
                 DropBlockMask.sample(
                         input.getManager(),
-                        maskShape,
+                        new Shape(settings.maskShape(shape)),
                         geometry,
-                        gamma,
-                        scaleMode,
+                        settings.gamma(geometry, dropProb),
+                        settings.scaleMode(),
                         dropProb,
                         input.getDataType(),
                         engineMask)) {
@@ -179,15 +155,7 @@ public final class DropBlock extends AbstractBlock {
         }
     }
 
-    private static void checkInput(Shape shape, DataType dataType, int[] blockSize) {
-        int rank = shape.dimension();
-        if (rank < 3 || rank > 5) {
-            throw new IllegalArgumentException(
-                    "input must have rank 3, 4 or 5 (N, C, spatial...), got rank "
-                            + rank
-                            + " with shape "
-                            + shape);
-        }
+    private static void checkDataType(DataType dataType) {
         // Exactly these three: DJL also calls bfloat16 and complex64 floating, and casting a
         // mask to bfloat16 aborts the JVM in DJL 0.36's PyTorch engine.
         if (dataType != DataType.FLOAT16
@@ -196,15 +164,6 @@ public final class DropBlock extends AbstractBlock {
             throw new IllegalArgumentException(
                     "input must have a floating-point data type (float16, float32, float64), got "
                             + dataType);
-        }
-        if (blockSize.length != 1 && blockSize.length != rank - 2) {
-            throw new IllegalArgumentException(
-                    "blockSize must have 1 entry or one per spatial dimension ("
-                            + (rank - 2)
-                            + " for input shape "
-                            + shape
-                            + "), got "
-                            + Arrays.toString(blockSize));
         }
     }
 
@@ -230,39 +189,12 @@ public final class DropBlock extends AbstractBlock {
     }
 
     /**
-     * Returns the block size: one entry for every spatial dimension, or one per dimension.
+     * Returns how the block draws its masks: block size, gamma mode, scale mode and mask sharing.
      *
-     * @return a copy of the block size
+     * @return the settings given to the builder
      */
-    public int[] getBlockSize() {
-        return blockSize.clone();
-    }
-
-    /**
-     * Returns how the seed probability is derived.
-     *
-     * @return the gamma mode
-     */
-    public GammaMode getGammaMode() {
-        return gammaMode;
-    }
-
-    /**
-     * Returns how kept units are scaled.
-     *
-     * @return the scale mode
-     */
-    public ScaleMode getScaleMode() {
-        return scaleMode;
-    }
-
-    /**
-     * Returns which units share a mask.
-     *
-     * @return the mask sharing
-     */
-    public MaskSharing getMaskSharing() {
-        return maskSharing;
+    public MaskSettings getMaskSettings() {
+        return mask;
     }
 
     /**
@@ -294,16 +226,7 @@ public final class DropBlock extends AbstractBlock {
             boolean training,
             PairList<String, Object> params) {
         NDArray input = inputs.singletonOrThrow();
-        NDArray output =
-                dropBlock(
-                        input,
-                        dropProb,
-                        blockSize,
-                        gammaMode,
-                        scaleMode,
-                        maskSharing,
-                        training,
-                        engineMask);
+        NDArray output = dropBlock(input, dropProb, mask, training, engineMask);
         return output == input ? inputs : new NDList(output);
     }
 
@@ -346,13 +269,13 @@ public final class DropBlock extends AbstractBlock {
         return "DropBlock(dropProb="
                 + dropProb
                 + ", blockSize="
-                + Arrays.toString(blockSize)
+                + Arrays.toString(mask.blockSize())
                 + ", gammaMode="
-                + gammaMode
+                + mask.gammaMode()
                 + ", scaleMode="
-                + scaleMode
+                + mask.scaleMode()
                 + ", maskSharing="
-                + maskSharing
+                + mask.maskSharing()
                 + (engineMask ? ", engineMask=true" : "")
                 + ")";
     }
@@ -475,26 +398,12 @@ public final class DropBlock extends AbstractBlock {
          */
         public DropBlock build() {
             DropBlockGamma.checkDropProb(dropProb);
-            BlockGeometry.checkBlockSize(blockSize);
-            if (blockSize.length > 3) {
-                throw new IllegalArgumentException(
-                        "blockSize must have at most 3 entries (1D, 2D or 3D), got "
-                                + Arrays.toString(blockSize));
-            }
+            MaskSettings mask = MaskSettings.of(blockSize, gammaMode, scaleMode, maskSharing);
             if (!(scheduleWeight >= 0 && scheduleWeight <= 1)) {
                 throw new IllegalArgumentException(
                         "scheduleWeight must be in [0, 1], got " + scheduleWeight);
             }
-            if (gammaMode == null || scaleMode == null || maskSharing == null) {
-                throw new IllegalArgumentException(
-                        "gammaMode, scaleMode and maskSharing must not be null, got "
-                                + gammaMode
-                                + ", "
-                                + scaleMode
-                                + ", "
-                                + maskSharing);
-            }
-            return new DropBlock(this);
+            return new DropBlock(this, mask);
         }
     }
 }

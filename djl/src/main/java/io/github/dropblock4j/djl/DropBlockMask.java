@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.pooling.Pool;
 import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.BlockSeeds;
+import io.github.dropblock4j.core.MaskSettings;
 import io.github.dropblock4j.core.ScaleMode;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -46,7 +47,8 @@ final class DropBlockMask {
      * Samples a mask.
      *
      * @param manager where the mask lives
-     * @param maskShape (masks..., spatial...): the mask's shape, broadcastable to the input
+     * @param maskShape (masks..., spatial...): the mask's shape, broadcastable to the input, of at
+     *     most {@code Integer.MAX_VALUE} units ({@link MaskSettings#maskShape(long[])})
      * @param geometry the spatial layout of one mask
      * @param gamma the seed probability
      * @param scaleMode how kept units are scaled
@@ -65,15 +67,6 @@ final class DropBlockMask {
             DataType dataType,
             boolean engineOps) {
         long total = maskShape.size();
-        if (total > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(
-                    "mask must have at most "
-                            + Integer.MAX_VALUE
-                            + " units, got "
-                            + total
-                            + " for shape "
-                            + maskShape);
-        }
         // A float16 mask holds at most 65504; a larger scale (p near 1, or almost nothing kept)
         // keeps the mask in float32, and the caller's product is rounded to float16 once.
         if (engineOps || !hostPathWorks(manager)) {

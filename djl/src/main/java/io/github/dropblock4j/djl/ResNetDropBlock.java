@@ -14,71 +14,44 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.initializer.Initializer;
 import io.github.dropblock4j.core.DropBlockGamma;
+import io.github.dropblock4j.core.ResNetLayout;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * Residual networks (He et al., arXiv 1512.03385) with DropBlock where the DropBlock paper (Ghiasi,
  * Lin and Le, arXiv 1810.12890) found it works best: after every batch norm of the residual branch
  * in the last stages (groups 3 and 4 of ResNet-50), and on the shortcut as well.
  *
- * <p>The depth picks the {@link Family} ({@link #DEPTHS} lists them all, {@link #numStages(int)}
- * gives a depth's number of stages):
+ * <p>The depth picks the {@link ResNetLayout}: the ImageNet family (18, 34, 50, 101, 152) or the
+ * CIFAR family (20, 32, 44, 56, 110), with their stages, filters, stem and shortcuts; {@link
+ * #DEPTHS} lists the depths and {@link #numStages(int)} gives a depth's number of stages.
  *
- * <ul>
- *   <li>18, 34 (basic blocks) and 50, 101, 152 (bottleneck blocks): the ImageNet family, four
- *       stages of 64/128/256/512 filters (times 4 at the output of a bottleneck).
- *   <li>20, 32, 44, 56, 110 ({@code 6n + 2}): the CIFAR family, three stages of 16/32/64 filters
- *       with {@code n} basic blocks each, for small images such as 28x28 and 32x32.
- * </ul>
- *
- * <p>The stem is the 7x7 stride-2 convolution with a 3x3 max pool when the image is larger than 32
- * pixels in height or width; otherwise a 3x3 stride-1 convolution, so that small images keep a
- * useful feature map. Shortcuts are identities, or a 1x1 convolution with batch norm where the
- * shape changes. The placement follows the TF reference implementation of the paper: in a chosen
- * stage, DropBlock follows each convolution's batch norm in the residual branch and, when enabled,
- * the shortcut (after the projection, or on the identity). The last batch norm of every residual
- * branch starts with gamma = 0, so each residual block starts as its shortcut: without it,
- * DropBlock's rescaled blocks on both branches add up through the identity paths and make the first
- * steps of SGD with momentum diverge.
+ * <p>The placement follows the TF reference implementation of the paper: in a chosen stage,
+ * DropBlock follows each convolution's batch norm in the residual branch and, when enabled, the
+ * shortcut (after the projection, or on the identity). The last batch norm of every residual branch
+ * starts with gamma = 0, so each residual block starts as its shortcut: without it, DropBlock's
+ * rescaled blocks on both branches add up through the identity paths and make the first steps of
+ * SGD with momentum diverge.
  */
 public final class ResNetDropBlock {
 
     /**
      * Every supported depth, in increasing order: the depths of {@link Family#IMAGENET} and {@link
-     * Family#CIFAR} together.
+     * Family#CIFAR} together, {@link ResNetLayout#DEPTHS}.
      */
-    public static final List<Integer> DEPTHS =
-            Stream.of(Family.values())
-                    .flatMap(family -> family.depths().stream())
-                    .sorted()
-                    .collect(Collectors.toUnmodifiableList());
+    public static final List<Integer> DEPTHS = ResNetLayout.DEPTHS;
 
-    /** The two families of residual networks, told apart by their depth. */
+    /**
+     * The two families of residual networks, told apart by their depth: {@link
+     * ResNetLayout.Family}, which holds their stages, filters and depths.
+     */
     public enum Family {
-        /**
-         * The ImageNet ResNets of He et al.: four stages of 64/128/256/512 filters, basic blocks
-         * for depths 18 and 34 and bottleneck blocks for 50, 101 and 152.
-         */
-        IMAGENET(4, 64, List.of(18, 34, 50, 101, 152)),
+        /** {@link ResNetLayout.Family#IMAGENET}: four stages, depths 18, 34, 50, 101 and 152. */
+        IMAGENET,
 
-        /**
-         * The CIFAR ResNets of He et al. (section 4.2): three stages of 16/32/64 filters with
-         * {@code n} basic blocks each, depth {@code 6n + 2}.
-         */
-        CIFAR(3, 16, List.of(20, 32, 44, 56, 110));
-
-        private final int numStages;
-        private final int baseFilters;
-        private final List<Integer> depths;
-
-        Family(int numStages, int baseFilters, List<Integer> depths) {
-            this.numStages = numStages;
-            this.baseFilters = baseFilters;
-            this.depths = depths;
-        }
+        /** {@link ResNetLayout.Family#CIFAR}: three stages, depths 20, 32, 44, 56 and 110. */
+        CIFAR;
 
         /**
          * Returns the family of a depth.
@@ -88,7 +61,7 @@ public final class ResNetDropBlock {
          * @throws IllegalArgumentException naming the depth if it is not supported
          */
         public static Family of(int depth) {
-            return familyOf("depth", depth);
+            return valueOf(ResNetLayout.Family.of(depth).name());
         }
 
         /**
@@ -97,7 +70,7 @@ public final class ResNetDropBlock {
          * @return 4 for {@link #IMAGENET}, 3 for {@link #CIFAR}
          */
         public int numStages() {
-            return numStages;
+            return layout().numStages();
         }
 
         /**
@@ -106,7 +79,11 @@ public final class ResNetDropBlock {
          * @return an unmodifiable list
          */
         public List<Integer> depths() {
-            return depths;
+            return layout().depths();
+        }
+
+        private ResNetLayout.Family layout() {
+            return ResNetLayout.Family.valueOf(name());
         }
     }
 
@@ -131,22 +108,6 @@ public final class ResNetDropBlock {
      */
     public static int numStages(int depth) {
         return Family.of(depth).numStages();
-    }
-
-    private static Family familyOf(String argument, int depth) {
-        for (Family family : Family.values()) {
-            if (family.depths.contains(depth)) {
-                return family;
-            }
-        }
-        throw new IllegalArgumentException(
-                argument
-                        + " must be one of "
-                        + Family.IMAGENET.depths
-                        + " (ImageNet family) or "
-                        + Family.CIFAR.depths
-                        + " (CIFAR family), got "
-                        + depth);
     }
 
     /** The builder of a ResNet with DropBlock; names follow DJL's {@code ResNetV1}. */
@@ -280,7 +241,7 @@ public final class ResNetDropBlock {
          * @throws IllegalArgumentException if an option is not valid
          */
         public Block build() {
-            Family family = familyOf("numLayers", numLayers);
+            ResNetLayout layout = ResNetLayout.of(numLayers);
             if (outSize < 1) {
                 throw new IllegalArgumentException("outSize must be >= 1, got " + outSize);
             }
@@ -301,54 +262,31 @@ public final class ResNetDropBlock {
                 throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
             }
             DropBlockGamma.checkDropProb(dropProb);
-            int numStages = family.numStages();
-            int[] stages =
-                    dropBlockStages == null
-                            ? new int[] {numStages - 1, numStages}
-                            : dropBlockStages;
-            for (int s : stages) {
-                if (s < 1 || s > numStages) {
-                    throw new IllegalArgumentException(
-                            "dropBlockStages must be in [1, "
-                                    + numStages
-                                    + "] for a "
-                                    + numLayers
-                                    + "-layer ResNet, got "
-                                    + Arrays.toString(stages));
-                }
-            }
-            return new Network(this, family, stages).build();
+            return new Network(this, layout, layout.dropBlockStages(dropBlockStages)).build();
         }
     }
 
     /** Assembles the blocks of one configuration. */
     private static final class Network {
         private final Builder config;
-        private final Family family;
-        private final boolean bottleneck;
+        private final ResNetLayout layout;
         private final int[] stages;
 
-        Network(Builder config, Family family, int[] stages) {
+        Network(Builder config, ResNetLayout layout, int[] stages) {
             this.config = config;
-            this.family = family;
-            this.bottleneck = family == Family.IMAGENET && config.numLayers >= 50;
+            this.layout = layout;
             this.stages = stages;
         }
 
         Block build() {
             SequentialBlock net = new SequentialBlock();
             net.add(stem());
-            int[] units = unitsPerStage();
-            int filters = family.baseFilters;
-            for (int stage = 1; stage <= family.numStages(); stage++) {
+            for (int stage = 1; stage <= layout.numStages(); stage++) {
                 SequentialBlock group = new SequentialBlock();
-                for (int unit = 0; unit < units[stage - 1]; unit++) {
-                    int stride = unit == 0 && stage > 1 ? 2 : 1;
-                    boolean project = unit == 0 && (stride != 1 || bottleneck);
-                    group.add(residualUnit(stage, filters, stride, project));
+                for (int unit = 0; unit < layout.units(stage); unit++) {
+                    group.add(residualUnit(stage, unit));
                 }
                 net.add(group);
-                filters *= 2;
             }
             net.add(Pool.globalAvgPool2dBlock())
                     .add(Blocks.batchFlattenBlock())
@@ -356,56 +294,38 @@ public final class ResNetDropBlock {
             return net;
         }
 
-        private int[] unitsPerStage() {
-            switch (config.numLayers) {
-                case 18:
-                    return new int[] {2, 2, 2, 2};
-                case 34:
-                case 50:
-                    return new int[] {3, 4, 6, 3};
-                case 101:
-                    return new int[] {3, 4, 23, 3};
-                case 152:
-                    return new int[] {3, 8, 36, 3};
-                default:
-                    int n = (config.numLayers - 2) / 6;
-                    return new int[] {n, n, n};
-            }
-        }
-
         private Block stem() {
+            long height = config.imageShape.get(1);
+            long width = config.imageShape.get(2);
+            int filters = layout.stemFilters(height, width);
             SequentialBlock stem = new SequentialBlock();
-            if (config.imageShape.get(1) > 32 || config.imageShape.get(2) > 32) {
-                stem.add(conv(7, 64, 2)).add(batchNorm()).add(Activation::relu);
+            if (ResNetLayout.hasLargeStem(height, width)) {
+                stem.add(conv(7, filters, 2)).add(batchNorm()).add(Activation::relu);
                 stem.add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(2, 2), new Shape(1, 1)));
             } else {
-                stem.add(conv(3, family.baseFilters, 1)).add(batchNorm()).add(Activation::relu);
+                stem.add(conv(3, filters, 1)).add(batchNorm()).add(Activation::relu);
             }
             return stem;
         }
 
-        private Block residualUnit(int stage, int filters, int stride, boolean project) {
+        private Block residualUnit(int stage, int unit) {
             boolean drop = Arrays.stream(stages).anyMatch(s -> s == stage);
             SequentialBlock branch = new SequentialBlock();
-            int outFilters = bottleneck ? 4 * filters : filters;
-            if (bottleneck) {
-                branch.add(conv(1, filters, 1)).add(batchNorm());
+            List<ResNetLayout.Convolution> convolutions = layout.branch(stage, unit);
+            for (int i = 0; i < convolutions.size(); i++) {
+                ResNetLayout.Convolution c = convolutions.get(i);
+                boolean lastOfBranch = i == convolutions.size() - 1;
+                branch.add(conv(c.kernel(), c.filters(), c.stride()));
+                branch.add(lastOfBranch ? lastBatchNorm() : batchNorm());
                 addDropBlock(branch, drop, stage);
-                branch.add(Activation::relu);
-                branch.add(conv(3, filters, stride)).add(batchNorm());
-                addDropBlock(branch, drop, stage);
-                branch.add(Activation::relu);
-                branch.add(conv(1, outFilters, 1)).add(lastBatchNorm());
-            } else {
-                branch.add(conv(3, filters, stride)).add(batchNorm());
-                addDropBlock(branch, drop, stage);
-                branch.add(Activation::relu);
-                branch.add(conv(3, filters, 1)).add(lastBatchNorm());
+                if (!lastOfBranch) {
+                    branch.add(Activation::relu);
+                }
             }
-            addDropBlock(branch, drop, stage);
             SequentialBlock shortcut = new SequentialBlock();
-            if (project) {
-                shortcut.add(conv(1, outFilters, stride)).add(batchNorm());
+            if (layout.hasProjection(stage, unit)) {
+                int stride = layout.stride(stage, unit);
+                shortcut.add(conv(1, layout.outFilters(stage), stride)).add(batchNorm());
             }
             addDropBlock(shortcut, drop && config.dropBlockOnShortcut, stage);
             Block shortcutOrIdentity =
@@ -426,8 +346,7 @@ public final class ResNetDropBlock {
             if (!drop) {
                 return;
             }
-            float weight =
-                    config.stageScaling ? (float) Math.pow(4, -(family.numStages() - stage)) : 1f;
+            float weight = config.stageScaling ? (float) layout.stageWeight(stage) : 1f;
             // Not clipped here: DropBlock clips per dimension to the map it sees.
             to.add(
                     DropBlock.builder()

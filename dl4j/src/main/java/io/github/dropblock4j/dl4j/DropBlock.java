@@ -4,6 +4,7 @@ import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.BlockSeeds;
 import io.github.dropblock4j.core.DropBlockGamma;
 import io.github.dropblock4j.core.GammaMode;
+import io.github.dropblock4j.core.MaskSettings;
 import io.github.dropblock4j.core.MaskSharing;
 import io.github.dropblock4j.core.ScaleMode;
 import java.util.Arrays;
@@ -98,6 +99,10 @@ public final class DropBlock implements IDropout {
     /** Whether the channels are the last dimension of the activations. */
     @JsonProperty private final boolean channelsLast;
 
+    // The block size and the three modes above, checked; the fields are their serialised form
+    // (DL4J's JSON mapper and Java serialisation read fields), rebuilt by every constructor.
+    private final transient MaskSettings mask;
+
     // What the last training forward left for the backward; null before it and after backward.
     private transient Forward forward;
 
@@ -113,14 +118,7 @@ public final class DropBlock implements IDropout {
      * @throws IllegalArgumentException if an argument is out of range
      */
     public DropBlock(double keepProb, int blockSize) {
-        this(
-                keepProb,
-                null,
-                new int[] {blockSize},
-                GammaMode.CALIBRATED,
-                ScaleMode.BATCH,
-                MaskSharing.PER_CHANNEL,
-                false);
+        this(checkKeepProb(keepProb), null, MaskSettings.of(blockSize), false);
     }
 
     /**
@@ -133,14 +131,7 @@ public final class DropBlock implements IDropout {
      * @throws IllegalArgumentException if the schedule is null or the block size is out of range
      */
     public DropBlock(ISchedule keepProbSchedule, int blockSize) {
-        this(
-                Double.NaN,
-                requireSchedule(keepProbSchedule),
-                new int[] {blockSize},
-                GammaMode.CALIBRATED,
-                ScaleMode.BATCH,
-                MaskSharing.PER_CHANNEL,
-                false);
+        this(Double.NaN, requireSchedule(keepProbSchedule), MaskSettings.of(blockSize), false);
     }
 
     @JsonCreator
@@ -152,43 +143,37 @@ public final class DropBlock implements IDropout {
             @JsonProperty("scaleMode") ScaleMode scaleMode,
             @JsonProperty("maskSharing") MaskSharing maskSharing,
             @JsonProperty("channelsLast") boolean channelsLast) {
-        if (keepProbSchedule == null) {
-            checkKeepProb(keepProb);
-        }
-        BlockGeometry.checkBlockSize(blockSize);
-        if (blockSize.length > 3) {
-            throw new IllegalArgumentException(
-                    "blockSize must have at most 3 entries (1D, 2D or 3D), got "
-                            + Arrays.toString(blockSize));
-        }
-        if (gammaMode == null || scaleMode == null || maskSharing == null) {
-            throw new IllegalArgumentException(
-                    "gammaMode, scaleMode and maskSharing must not be null, got "
-                            + gammaMode
-                            + ", "
-                            + scaleMode
-                            + ", "
-                            + maskSharing);
-        }
-        this.keepProb = keepProbSchedule == null ? keepProb : Double.NaN;
+        this(
+                keepProbSchedule == null ? checkKeepProb(keepProb) : Double.NaN,
+                keepProbSchedule,
+                MaskSettings.of(blockSize, gammaMode, scaleMode, maskSharing),
+                channelsLast);
+    }
+
+    private DropBlock(
+            double keepProb, ISchedule keepProbSchedule, MaskSettings mask, boolean channelsLast) {
+        this.keepProb = keepProb;
         this.keepProbSchedule = keepProbSchedule;
-        this.blockSize = blockSize.clone();
-        this.gammaMode = gammaMode;
-        this.scaleMode = scaleMode;
-        this.maskSharing = maskSharing;
+        this.blockSize = mask.blockSize();
+        this.gammaMode = mask.gammaMode();
+        this.scaleMode = mask.scaleMode();
+        this.maskSharing = mask.maskSharing();
         this.channelsLast = channelsLast;
+        this.mask = mask;
     }
 
     /**
      * Checks a keep probability: it must be a number in (0, 1].
      *
      * @param keepProb the probability of keeping a unit
+     * @return the keep probability
      * @throws IllegalArgumentException naming the value when it is NaN or out of range
      */
-    static void checkKeepProb(double keepProb) {
+    static double checkKeepProb(double keepProb) {
         if (!(keepProb > 0 && keepProb <= 1)) {
             throw new IllegalArgumentException("keepProb must be in (0, 1], got " + keepProb);
         }
+        return keepProb;
     }
 
     private static ISchedule requireSchedule(ISchedule keepProbSchedule) {
@@ -208,14 +193,7 @@ public final class DropBlock implements IDropout {
      * @throws IllegalArgumentException if a block size is out of range
      */
     public DropBlock withBlockSize(int... perSpatialDim) {
-        return new DropBlock(
-                keepProb,
-                keepProbSchedule,
-                perSpatialDim,
-                gammaMode,
-                scaleMode,
-                maskSharing,
-                channelsLast);
+        return with(mask.withBlockSize(perSpatialDim));
     }
 
     /**
@@ -227,14 +205,7 @@ public final class DropBlock implements IDropout {
      * @throws IllegalArgumentException if the mode is null
      */
     public DropBlock withGamma(GammaMode gammaMode) {
-        return new DropBlock(
-                keepProb,
-                keepProbSchedule,
-                blockSize,
-                gammaMode,
-                scaleMode,
-                maskSharing,
-                channelsLast);
+        return with(mask.withGammaMode(gammaMode));
     }
 
     /**
@@ -246,14 +217,7 @@ public final class DropBlock implements IDropout {
      * @throws IllegalArgumentException if the mode is null
      */
     public DropBlock withScale(ScaleMode scaleMode) {
-        return new DropBlock(
-                keepProb,
-                keepProbSchedule,
-                blockSize,
-                gammaMode,
-                scaleMode,
-                maskSharing,
-                channelsLast);
+        return with(mask.withScaleMode(scaleMode));
     }
 
     /**
@@ -265,14 +229,7 @@ public final class DropBlock implements IDropout {
      * @throws IllegalArgumentException if the mode is null
      */
     public DropBlock withMask(MaskSharing maskSharing) {
-        return new DropBlock(
-                keepProb,
-                keepProbSchedule,
-                blockSize,
-                gammaMode,
-                scaleMode,
-                maskSharing,
-                channelsLast);
+        return with(mask.withMaskSharing(maskSharing));
     }
 
     /**
@@ -284,14 +241,11 @@ public final class DropBlock implements IDropout {
      * @return the copy
      */
     public DropBlock withChannelsLast(boolean channelsLast) {
-        return new DropBlock(
-                keepProb,
-                keepProbSchedule,
-                blockSize,
-                gammaMode,
-                scaleMode,
-                maskSharing,
-                channelsLast);
+        return new DropBlock(keepProb, keepProbSchedule, mask, channelsLast);
+    }
+
+    private DropBlock with(MaskSettings mask) {
+        return new DropBlock(keepProb, keepProbSchedule, mask, channelsLast);
     }
 
     /**
@@ -338,39 +292,12 @@ public final class DropBlock implements IDropout {
     }
 
     /**
-     * Returns the block size: one entry for every spatial dimension, or one per dimension.
+     * Returns how the dropout draws its masks: block size, gamma mode, scale mode and mask sharing.
      *
-     * @return a copy of the block size
+     * @return the settings, as the constructors and the {@code with} methods set them
      */
-    public int[] getBlockSize() {
-        return blockSize.clone();
-    }
-
-    /**
-     * Returns how gamma is derived.
-     *
-     * @return the gamma mode
-     */
-    public GammaMode getGammaMode() {
-        return gammaMode;
-    }
-
-    /**
-     * Returns how kept units are scaled.
-     *
-     * @return the scale mode
-     */
-    public ScaleMode getScaleMode() {
-        return scaleMode;
-    }
-
-    /**
-     * Returns which units share a mask.
-     *
-     * @return the mask sharing
-     */
-    public MaskSharing getMaskSharing() {
-        return maskSharing;
+    public MaskSettings getMaskSettings() {
+        return mask;
     }
 
     /**
@@ -413,17 +340,16 @@ public final class DropBlock implements IDropout {
             return inputActivations;
         }
         long[] channelsFirst = channelsLast ? toChannelsFirst(shape) : shape;
-        int[] spatial = new int[shape.length - 2];
-        for (int i = 0; i < spatial.length; i++) {
-            spatial[i] = Math.toIntExact(channelsFirst[i + 2]);
-        }
-        BlockGeometry geometry = BlockGeometry.of(spatial, blockSize);
-        double gamma = DropBlockGamma.gamma(geometry, dropProb, gammaMode);
-        long[] maskShape = maskSharing.maskShape(channelsFirst);
-        INDArray mask =
+        BlockGeometry geometry = mask.geometry(channelsFirst);
+        INDArray sampled =
                 sampleMask(
-                        maskShape, geometry, gamma, dropProb, resultArray.dataType(), workspaceMgr);
-        INDArray maskView = channelsLast ? toChannelsLast(mask) : mask;
+                        mask.maskShape(channelsFirst),
+                        geometry,
+                        mask.gamma(geometry, dropProb),
+                        dropProb,
+                        resultArray.dataType(),
+                        workspaceMgr);
+        INDArray maskView = channelsLast ? toChannelsLast(sampled) : sampled;
         INDArray output =
                 resultArray == inputActivations
                         ? workspaceMgr.createUninitialized(
@@ -442,14 +368,7 @@ public final class DropBlock implements IDropout {
     }
 
     private void checkInput(long[] shape, INDArray resultArray) {
-        int rank = shape.length;
-        if (rank < 3 || rank > 5) {
-            throw new IllegalArgumentException(
-                    "input must have rank 3, 4 or 5 (N, C, spatial...), got rank "
-                            + rank
-                            + " with shape "
-                            + Arrays.toString(shape));
-        }
+        MaskSettings.checkInputRank(shape);
         if (!resultArray.dataType().isFPType()) {
             throw new IllegalArgumentException(
                     "resultArray must have a floating-point data type, got "
@@ -462,15 +381,7 @@ public final class DropBlock implements IDropout {
                             + ", got "
                             + Arrays.toString(resultArray.shape()));
         }
-        if (blockSize.length != 1 && blockSize.length != rank - 2) {
-            throw new IllegalArgumentException(
-                    "blockSize must have 1 entry or one per spatial dimension ("
-                            + (rank - 2)
-                            + " for input shape "
-                            + Arrays.toString(shape)
-                            + "), got "
-                            + Arrays.toString(blockSize));
-        }
+        mask.checkBlockSizeFits(shape);
     }
 
     /**
@@ -485,34 +396,22 @@ public final class DropBlock implements IDropout {
             double dropProb,
             DataType dataType,
             LayerWorkspaceMgr workspaceMgr) {
-        long total = 1;
-        for (long s : maskShape) {
-            total *= s;
-        }
-        if (total > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException(
-                    "mask must have at most "
-                            + Integer.MAX_VALUE
-                            + " units, got "
-                            + total
-                            + " for shape "
-                            + Arrays.toString(maskShape));
-        }
+        long total = Arrays.stream(maskShape).reduce(1, Math::multiplyExact);
         SplittableRandom random = new SplittableRandom(Nd4j.getRandom().nextLong());
         // Count the drops before touching the mask, so that it is written once, scale and zeros
         // together, into memory the workspace has not initialised.
         BlockSeeds seeds = BlockSeeds.draw(total / geometry.area(), geometry, gamma, random);
-        double scale = scaleMode.scale(total, total - seeds.dropped(), dropProb);
+        double scale = mask.scaleMode().scale(total, total - seeds.dropped(), dropProb);
         boolean exact = dataType == DataType.DOUBLE;
-        INDArray mask =
+        INDArray written =
                 workspaceMgr.createUninitialized(ArrayType.INPUT, DataType.FLOAT, maskShape, 'c');
-        seeds.write(mask.data().asNioFloat(), exact ? 1f : (float) scale);
+        seeds.write(written.data().asNioFloat(), exact ? 1f : (float) scale);
         if (!exact) {
-            return mask;
+            return written;
         }
         INDArray typed =
                 workspaceMgr.createUninitialized(ArrayType.INPUT, dataType, maskShape, 'c');
-        return typed.assign(mask).muli(scale);
+        return typed.assign(written).muli(scale);
     }
 
     private static long[] toChannelsFirst(long[] shape) {
@@ -585,14 +484,8 @@ public final class DropBlock implements IDropout {
      */
     @Override
     public DropBlock clone() {
-        return new DropBlock(
-                keepProb,
-                keepProbSchedule == null ? null : keepProbSchedule.clone(),
-                blockSize,
-                gammaMode,
-                scaleMode,
-                maskSharing,
-                channelsLast);
+        ISchedule schedule = keepProbSchedule == null ? null : keepProbSchedule.clone();
+        return new DropBlock(keepProb, schedule, mask, channelsLast);
     }
 
     /**
@@ -615,34 +508,17 @@ public final class DropBlock implements IDropout {
     /** {@inheritDoc} */
     @Override
     public boolean equals(Object o) {
-        if (this == o) {
-            return true;
-        }
-        if (!(o instanceof DropBlock)) {
-            return false;
-        }
-        DropBlock other = (DropBlock) o;
-        return Double.compare(keepProb, other.keepProb) == 0
+        return o instanceof DropBlock other
+                && Double.compare(keepProb, other.keepProb) == 0
                 && Objects.equals(keepProbSchedule, other.keepProbSchedule)
-                && Arrays.equals(blockSize, other.blockSize)
-                && gammaMode == other.gammaMode
-                && scaleMode == other.scaleMode
-                && maskSharing == other.maskSharing
+                && mask.equals(other.mask)
                 && channelsLast == other.channelsLast;
     }
 
     /** {@inheritDoc} */
     @Override
     public int hashCode() {
-        return Objects.hash(
-                                keepProb,
-                                keepProbSchedule,
-                                gammaMode,
-                                scaleMode,
-                                maskSharing,
-                                channelsLast)
-                        * 31
-                + Arrays.hashCode(blockSize);
+        return Objects.hash(keepProb, keepProbSchedule, mask, channelsLast);
     }
 
     /** {@inheritDoc} */
@@ -653,13 +529,13 @@ public final class DropBlock implements IDropout {
                         ? "keepProb=" + keepProb
                         : "keepProbSchedule=" + keepProbSchedule)
                 + ", blockSize="
-                + Arrays.toString(blockSize)
+                + Arrays.toString(mask.blockSize())
                 + ", gamma="
-                + gammaMode
+                + mask.gammaMode()
                 + ", scale="
-                + scaleMode
+                + mask.scaleMode()
                 + ", mask="
-                + maskSharing
+                + mask.maskSharing()
                 + (channelsLast ? ", channelsLast=true" : "")
                 + ")";
     }

@@ -1,5 +1,6 @@
 package io.github.dropblock4j.dl4j;
 
+import io.github.dropblock4j.core.ResNetLayout;
 import java.util.Arrays;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -30,18 +31,9 @@ import org.nd4j.linalg.schedule.ISchedule;
  * as well. The DL4J twin of the DJL module's builder of the same name, with the same options and
  * defaults; it builds a {@link ComputationGraphConfiguration}.
  *
- * <p>The depth picks the family:
- *
- * <ul>
- *   <li>18, 34 (basic blocks) and 50, 101, 152 (bottleneck blocks): the ImageNet family, four
- *       stages of 64/128/256/512 filters (times 4 at the output of a bottleneck).
- *   <li>20, 32, 44, 56, 110 ({@code 6n + 2}): the CIFAR family, three stages of 16/32/64 filters
- *       with {@code n} basic blocks each, for small images such as 28x28 and 32x32.
- * </ul>
- *
- * <p>The stem is the 7x7 stride-2 convolution with a 3x3 max pool when the image is larger than 32
- * pixels in height or width; otherwise a 3x3 stride-1 convolution. Shortcuts are identities, or a
- * 1x1 convolution with batch norm where the shape changes. Activations are NCHW.
+ * <p>The depth picks the {@link ResNetLayout}: the ImageNet family (18, 34, 50, 101, 152) or the
+ * CIFAR family (20, 32, 44, 56, 110), with their stages, filters, stem and shortcuts. Activations
+ * are NCHW.
  *
  * <p>Placement, as in the TF reference implementation of the paper: in a chosen stage, a {@code
  * DropoutLayer} holding a {@link DropBlock} follows each batch norm of the residual branch (the
@@ -72,9 +64,6 @@ public final class ResNetDropBlock {
 
     /** The builder of a ResNet with DropBlock; names follow DJL's {@code ResNetV1}. */
     public static final class Builder {
-
-        private static final List<Integer> IMAGENET_DEPTHS = List.of(18, 34, 50, 101, 152);
-        private static final List<Integer> CIFAR_DEPTHS = List.of(20, 32, 44, 56, 110);
 
         private int numLayers = -1;
         private int outSize = -1;
@@ -258,16 +247,7 @@ public final class ResNetDropBlock {
          * @throws IllegalArgumentException if an option is not valid
          */
         public ComputationGraphConfiguration build() {
-            boolean imagenet = IMAGENET_DEPTHS.contains(numLayers);
-            if (!imagenet && !CIFAR_DEPTHS.contains(numLayers)) {
-                throw new IllegalArgumentException(
-                        "numLayers must be one of "
-                                + IMAGENET_DEPTHS
-                                + " (ImageNet family) or "
-                                + CIFAR_DEPTHS
-                                + " (CIFAR family), got "
-                                + numLayers);
-            }
+            ResNetLayout layout = ResNetLayout.of(numLayers);
             if (outSize < 1) {
                 throw new IllegalArgumentException("outSize must be >= 1, got " + outSize);
             }
@@ -290,33 +270,15 @@ public final class ResNetDropBlock {
             if (!(weightDecay >= 0)) {
                 throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
             }
-            int numStages = imagenet ? 4 : 3;
-            int[] stages =
-                    dropBlockStages == null
-                            ? new int[] {numStages - 1, numStages}
-                            : dropBlockStages;
-            for (int s : stages) {
-                if (s < 1 || s > numStages) {
-                    throw new IllegalArgumentException(
-                            "dropBlockStages must be in [1, "
-                                    + numStages
-                                    + "] for a "
-                                    + numLayers
-                                    + "-layer ResNet, got "
-                                    + Arrays.toString(stages));
-                }
-            }
             return DropoutPlacement.requireValid(
-                    new Network(this, imagenet, numStages, stages).build());
+                    new Network(this, layout, layout.dropBlockStages(dropBlockStages)).build());
         }
     }
 
     /** Assembles the vertices of one configuration. */
     private static final class Network {
         private final Builder config;
-        private final boolean imagenet;
-        private final boolean bottleneck;
-        private final int numStages;
+        private final ResNetLayout layout;
         private final int[] stages;
         private final ComputationGraphConfiguration.GraphBuilder graph;
         private long height;
@@ -324,11 +286,9 @@ public final class ResNetDropBlock {
         // The vertex whose output the next vertex takes.
         private String last = "input";
 
-        Network(Builder config, boolean imagenet, int numStages, int[] stages) {
+        Network(Builder config, ResNetLayout layout, int[] stages) {
             this.config = config;
-            this.imagenet = imagenet;
-            this.bottleneck = config.numLayers >= 50 && imagenet;
-            this.numStages = numStages;
+            this.layout = layout;
             this.stages = stages;
             height = config.imageShape[1];
             width = config.imageShape[2];
@@ -348,15 +308,10 @@ public final class ResNetDropBlock {
 
         ComputationGraphConfiguration build() {
             stem();
-            int[] units = unitsPerStage();
-            int filters = imagenet ? 64 : 16;
-            for (int stage = 1; stage <= numStages; stage++) {
-                for (int unit = 0; unit < units[stage - 1]; unit++) {
-                    int stride = unit == 0 && stage > 1 ? 2 : 1;
-                    boolean project = unit == 0 && (stride != 1 || bottleneck);
-                    residualUnit("s" + stage + "u" + unit + "_", stage, filters, stride, project);
+            for (int stage = 1; stage <= layout.numStages(); stage++) {
+                for (int unit = 0; unit < layout.units(stage); unit++) {
+                    residualUnit(stage, unit);
                 }
-                filters *= 2;
             }
             graph.addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), last)
                     .addLayer(
@@ -376,27 +331,10 @@ public final class ResNetDropBlock {
             return graph.build();
         }
 
-        private int[] unitsPerStage() {
-            switch (config.numLayers) {
-                case 18:
-                    return new int[] {2, 2, 2, 2};
-                case 34:
-                case 50:
-                    return new int[] {3, 4, 6, 3};
-                case 101:
-                    return new int[] {3, 4, 23, 3};
-                case 152:
-                    return new int[] {3, 8, 36, 3};
-                default:
-                    int n = (config.numLayers - 2) / 6;
-                    return new int[] {n, n, n};
-            }
-        }
-
         private void stem() {
-            boolean large = height > 32 || width > 32;
-            if (large) {
-                last = add("stem_conv", conv(7, 64, 2), last);
+            int filters = layout.stemFilters(height, width);
+            if (ResNetLayout.hasLargeStem(height, width)) {
+                last = add("stem_conv", conv(7, filters, 2), last);
                 last = add("stem_bn", batchNorm(true), last);
                 last =
                         add(
@@ -410,42 +348,37 @@ public final class ResNetDropBlock {
                 height = outSize(outSize(height, 7, 2, 3), 3, 2, 1);
                 width = outSize(outSize(width, 7, 2, 3), 3, 2, 1);
             } else {
-                last = add("stem_conv", conv(3, imagenet ? 64 : 16, 1), last);
+                last = add("stem_conv", conv(3, filters, 1), last);
                 last = add("stem_bn", batchNorm(true), last);
             }
         }
 
-        private void residualUnit(
-                String name, int stage, int filters, int stride, boolean project) {
+        private void residualUnit(int stage, int unit) {
+            String name = "s" + stage + "u" + unit + "_";
+            int stride = layout.stride(stage, unit);
             if (stride != 1) {
                 height = outSize(height, 3, stride, 1);
                 width = outSize(width, 3, stride, 1);
             }
             boolean drop = Arrays.stream(stages).anyMatch(s -> s == stage);
-            int outFilters = bottleneck ? 4 * filters : filters;
             String unitInput = last;
-            String branch;
-            if (bottleneck) {
-                branch = add(name + "conv1", conv(1, filters, 1), unitInput);
-                branch = add(name + "bn1", batchNorm(true), branch);
-                branch = dropBlock(name + "drop1", drop, stage, branch);
-                branch = add(name + "conv2", conv(3, filters, stride), branch);
-                branch = add(name + "bn2", batchNorm(true), branch);
-                branch = dropBlock(name + "drop2", drop, stage, branch);
-                branch = add(name + "conv3", conv(1, outFilters, 1), branch);
-                branch = add(name + "bn3", lastBatchNorm(), branch);
-                branch = dropBlock(name + "drop3", drop, stage, branch);
-            } else {
-                branch = add(name + "conv1", conv(3, filters, stride), unitInput);
-                branch = add(name + "bn1", batchNorm(true), branch);
-                branch = dropBlock(name + "drop1", drop, stage, branch);
-                branch = add(name + "conv2", conv(3, filters, 1), branch);
-                branch = add(name + "bn2", lastBatchNorm(), branch);
-                branch = dropBlock(name + "drop2", drop, stage, branch);
+            String branch = unitInput;
+            List<ResNetLayout.Convolution> convolutions = layout.branch(stage, unit);
+            for (int i = 1; i <= convolutions.size(); i++) {
+                ResNetLayout.Convolution c = convolutions.get(i - 1);
+                // The inner batch norms carry the ReLU; the last one's output meets the shortcut.
+                boolean lastOfBranch = i == convolutions.size();
+                branch = add(name + "conv" + i, conv(c.kernel(), c.filters(), c.stride()), branch);
+                branch =
+                        add(
+                                name + "bn" + i,
+                                lastOfBranch ? lastBatchNorm() : batchNorm(true),
+                                branch);
+                branch = dropBlock(name + "drop" + i, drop, stage, branch);
             }
             String shortcut = unitInput;
-            if (project) {
-                shortcut = add(name + "proj", conv(1, outFilters, stride), shortcut);
+            if (layout.hasProjection(stage, unit)) {
+                shortcut = add(name + "proj", conv(1, layout.outFilters(stage), stride), shortcut);
                 shortcut = add(name + "proj_bn", batchNorm(false), shortcut);
             }
             shortcut =
@@ -470,7 +403,7 @@ public final class ResNetDropBlock {
             if (!drop) {
                 return input;
             }
-            double weight = config.stageScaling ? Math.pow(4, -(numStages - stage)) : 1.0;
+            double weight = config.stageScaling ? layout.stageWeight(stage) : 1.0;
             int clipped = (int) Math.max(1, Math.min(config.blockSize, Math.min(height, width)));
             DropBlock dropBlock =
                     config.keepProbSchedule == null

@@ -601,8 +601,8 @@ class DropBlockTest {
         DropBlock twoD = new DropBlock(0.9, 3).withBlockSize(3, 3);
         INDArray x = Nd4j.ones(DataType.FLOAT, 1, 1, 7);
         assertEquals(
-                "blockSize must have 1 entry or one per spatial dimension (1 for input shape [1,"
-                        + " 1, 7]), got [3, 3]",
+                "blockSize must have 1 entry or one per spatial dimension (1 for input shape (1,"
+                        + " 1, 7)), got [3, 3]",
                 assertThrows(IllegalArgumentException.class, () -> forward(twoD, x)).getMessage());
     }
 
@@ -624,14 +624,14 @@ class DropBlockTest {
     void badRankIsRejectedNamingTheShape() {
         DropBlock dropBlock = new DropBlock(0.9, 3);
         assertEquals(
-                "input must have rank 3, 4 or 5 (N, C, spatial...), got rank 2 with shape [4, 7]",
+                "input must have rank 3, 4 or 5 (N, C, spatial...), got rank 2 with shape (4, 7)",
                 assertThrows(
                                 IllegalArgumentException.class,
                                 () -> forward(dropBlock, Nd4j.ones(DataType.FLOAT, 4, 7)))
                         .getMessage());
         assertEquals(
-                "input must have rank 3, 4 or 5 (N, C, spatial...), got rank 6 with shape [1, 1,"
-                        + " 2, 2, 2, 2]",
+                "input must have rank 3, 4 or 5 (N, C, spatial...), got rank 6 with shape (1, 1,"
+                        + " 2, 2, 2, 2)",
                 assertThrows(
                                 IllegalArgumentException.class,
                                 () ->
@@ -675,10 +675,10 @@ class DropBlockTest {
     void defaultsAreThePapersBestAndShown() {
         DropBlock dropBlock = new DropBlock(0.9, 7);
         assertEquals(0.9, dropBlock.getKeepProb());
-        assertArrayEquals(new int[] {7}, dropBlock.getBlockSize());
-        assertEquals(GammaMode.CALIBRATED, dropBlock.getGammaMode());
-        assertEquals(ScaleMode.BATCH, dropBlock.getScaleMode());
-        assertEquals(MaskSharing.PER_CHANNEL, dropBlock.getMaskSharing());
+        assertArrayEquals(new int[] {7}, dropBlock.getMaskSettings().blockSize());
+        assertEquals(GammaMode.CALIBRATED, dropBlock.getMaskSettings().gammaMode());
+        assertEquals(ScaleMode.BATCH, dropBlock.getMaskSettings().scaleMode());
+        assertEquals(MaskSharing.PER_CHANNEL, dropBlock.getMaskSettings().maskSharing());
         assertFalse(dropBlock.isChannelsLast());
         assertEquals(
                 "DropBlock(keepProb=0.9, blockSize=[7], gamma=CALIBRATED, scale=BATCH,"
@@ -700,8 +700,8 @@ class DropBlockTest {
     void optionsAreCopiesThatLeaveTheOriginalAlone() {
         DropBlock original = new DropBlock(0.9, 7);
         DropBlock paper = original.withGamma(GammaMode.PAPER);
-        assertEquals(GammaMode.CALIBRATED, original.getGammaMode());
-        assertEquals(GammaMode.PAPER, paper.getGammaMode());
+        assertEquals(GammaMode.CALIBRATED, original.getMaskSettings().gammaMode());
+        assertEquals(GammaMode.PAPER, paper.getMaskSettings().gammaMode());
         assertNotEquals(original, paper);
         assertEquals(original, paper.withGamma(GammaMode.CALIBRATED));
         assertEquals(original.hashCode(), paper.withGamma(GammaMode.CALIBRATED).hashCode());

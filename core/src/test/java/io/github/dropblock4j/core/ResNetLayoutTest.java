@@ -1,0 +1,184 @@
+package io.github.dropblock4j.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ResNetLayoutTest {
+
+    static List<Integer> depths() {
+        return ResNetLayout.DEPTHS;
+    }
+
+    @Test
+    void depthsAreBothFamiliesInIncreasingOrder() {
+        assertEquals(List.of(18, 20, 32, 34, 44, 50, 56, 101, 110, 152), ResNetLayout.DEPTHS);
+        assertEquals(List.of(18, 34, 50, 101, 152), ResNetLayout.Family.IMAGENET.depths());
+        assertEquals(List.of(20, 32, 44, 56, 110), ResNetLayout.Family.CIFAR.depths());
+    }
+
+    @ParameterizedTest
+    @MethodSource("depths")
+    void convolutionsAndTheHeadAddUpToTheDepth(int depth) {
+        ResNetLayout layout = ResNetLayout.of(depth);
+        int convolutions = 0;
+        for (int stage = 1; stage <= layout.numStages(); stage++) {
+            for (int unit = 0; unit < layout.units(stage); unit++) {
+                convolutions += layout.branch(stage, unit).size();
+            }
+        }
+        // The stem's convolution and the output layer count as layers; shortcuts do not.
+        assertEquals(depth, convolutions + 2);
+    }
+
+    @ParameterizedTest
+    @MethodSource("depths")
+    void branchStridesOnceInItsFirst3x3AndEndsAtTheStagesOutput(int depth) {
+        ResNetLayout layout = ResNetLayout.of(depth);
+        for (int stage = 1; stage <= layout.numStages(); stage++) {
+            for (int unit = 0; unit < layout.units(stage); unit++) {
+                List<ResNetLayout.Convolution> branch = layout.branch(stage, unit);
+                assertEquals(layout.isBottleneck() ? 3 : 2, branch.size());
+                ResNetLayout.Convolution first3x3 =
+                        branch.stream().filter(c -> c.kernel() == 3).findFirst().orElseThrow();
+                assertEquals(layout.stride(stage, unit), first3x3.stride());
+                long strided = branch.stream().filter(c -> c.stride() != 1).count();
+                assertEquals(layout.stride(stage, unit) == 2 ? 1 : 0, strided);
+                assertEquals(layout.outFilters(stage), branch.get(branch.size() - 1).filters());
+                assertTrue(branch.stream().allMatch(c -> c.kernel() == 1 || c.kernel() == 3));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("depths")
+    void familyGivesStagesFiltersAndBottleneck(int depth) {
+        ResNetLayout layout = ResNetLayout.of(depth);
+        boolean imagenet = ResNetLayout.Family.IMAGENET.depths().contains(depth);
+        assertEquals(depth, layout.numLayers());
+        assertEquals(
+                imagenet ? ResNetLayout.Family.IMAGENET : ResNetLayout.Family.CIFAR,
+                layout.family());
+        assertEquals(layout.family(), ResNetLayout.Family.of(depth));
+        assertEquals(imagenet ? 4 : 3, layout.numStages());
+        assertEquals(imagenet && depth >= 50, layout.isBottleneck());
+        int base = imagenet ? 64 : 16;
+        for (int stage = 1; stage <= layout.numStages(); stage++) {
+            int filters = base << (stage - 1);
+            assertEquals(filters, layout.filters(stage));
+            assertEquals(layout.isBottleneck() ? 4 * filters : filters, layout.outFilters(stage));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("depths")
+    void onlyTheFirstUnitOfALaterStageStridesAndOnlyShapeChangesProject(int depth) {
+        ResNetLayout layout = ResNetLayout.of(depth);
+        int strided = 0;
+        int projected = 0;
+        for (int stage = 1; stage <= layout.numStages(); stage++) {
+            for (int unit = 0; unit < layout.units(stage); unit++) {
+                int stride = layout.stride(stage, unit);
+                boolean project = layout.hasProjection(stage, unit);
+                strided += stride == 2 ? 1 : 0;
+                projected += project ? 1 : 0;
+                assertEquals(unit == 0 && stage > 1 ? 2 : 1, stride);
+                // A unit projects exactly where its input and output shapes differ.
+                int inChannels =
+                        unit > 0
+                                ? layout.outFilters(stage)
+                                : stage > 1 ? layout.outFilters(stage - 1) : layout.filters(1);
+                assertEquals(stride != 1 || inChannels != layout.outFilters(stage), project);
+            }
+        }
+        assertEquals(layout.numStages() - 1, strided);
+        assertEquals(
+                layout.isBottleneck() ? layout.numStages() : layout.numStages() - 1, projected);
+    }
+
+    @ParameterizedTest
+    @MethodSource("depths")
+    void defaultDropBlockStagesAreTheLastTwoAndStageWeightsQuarterPerStage(int depth) {
+        ResNetLayout layout = ResNetLayout.of(depth);
+        int last = layout.numStages();
+        assertArrayEquals(new int[] {last - 1, last}, layout.dropBlockStages(null));
+        assertArrayEquals(new int[0], layout.dropBlockStages(new int[0]));
+        assertEquals(1.0, layout.stageWeight(last));
+        assertEquals(0.25, layout.stageWeight(last - 1));
+        assertEquals(1.0 / 16, layout.stageWeight(last - 2));
+    }
+
+    @Test
+    void chosenDropBlockStagesAreCopied() {
+        int[] chosen = {1, 3};
+        int[] stages = ResNetLayout.of(50).dropBlockStages(chosen);
+        assertArrayEquals(chosen, stages);
+        stages[0] = 4;
+        assertEquals(1, chosen[0]);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"32, 32, false, 16", "28, 28, false, 16", "33, 32, true, 64", "32, 224, true, 64"})
+    void imagesAbove32PixelsGetTheDownsamplingStem(
+            long height, long width, boolean large, int cifarStemFilters) {
+        assertEquals(large, ResNetLayout.hasLargeStem(height, width));
+        assertEquals(cifarStemFilters, ResNetLayout.of(20).stemFilters(height, width));
+        assertEquals(64, ResNetLayout.of(18).stemFilters(height, width));
+    }
+
+    @Test
+    void unsupportedDepthIsRejectedNamingTheArgument() {
+        String families =
+                " must be one of [18, 34, 50, 101, 152] (ImageNet family) or [20, 32, 44, 56, 110]"
+                        + " (CIFAR family), got 21";
+        assertEquals(
+                "numLayers" + families,
+                assertThrows(IllegalArgumentException.class, () -> ResNetLayout.of(21))
+                        .getMessage());
+        assertEquals(
+                "depth" + families,
+                assertThrows(IllegalArgumentException.class, () -> ResNetLayout.Family.of(21))
+                        .getMessage());
+    }
+
+    @Test
+    void outOfRangeStagesAndUnitsAreRejectedWithTheValue() {
+        ResNetLayout layout = ResNetLayout.of(20);
+        assertEquals(
+                "dropBlockStages must be in [1, 3] for a 20-layer ResNet, got [2, 4]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> layout.dropBlockStages(new int[] {2, 4}))
+                        .getMessage());
+        assertEquals(
+                "stage must be in [1, 3] for a 20-layer ResNet, got 0",
+                assertThrows(IllegalArgumentException.class, () -> layout.filters(0)).getMessage());
+        assertEquals(
+                "unit must be in [0, 2] for stage 2 of a 20-layer ResNet, got 3",
+                assertThrows(IllegalArgumentException.class, () -> layout.stride(2, 3))
+                        .getMessage());
+        assertThrows(IllegalArgumentException.class, () -> layout.stageWeight(4));
+        assertThrows(IllegalArgumentException.class, () -> layout.hasProjection(1, -1));
+    }
+
+    @Test
+    void layoutsAreValuesOfTheirDepth() {
+        assertEquals(ResNetLayout.of(50), ResNetLayout.of(50));
+        assertEquals(ResNetLayout.of(50).hashCode(), ResNetLayout.of(50).hashCode());
+        assertNotEquals(ResNetLayout.of(50), ResNetLayout.of(34));
+        assertEquals(
+                "ResNetLayout(numLayers=50, family=IMAGENET, units=[3, 4, 6, 3], bottleneck)",
+                ResNetLayout.of(50).toString());
+        assertFalse(ResNetLayout.of(34).toString().contains("bottleneck"));
+        assertTrue(ResNetLayout.of(110).toString().contains("units=[18, 18, 18]"));
+    }
+}
