@@ -43,9 +43,6 @@ public final class ResNetLayout {
                     .sorted()
                     .collect(Collectors.toUnmodifiableList());
 
-    // The ImageNet networks above 32 pixels start with a 7x7 stride-2 convolution of this many
-    // filters, whatever their family.
-    private static final int LARGE_STEM_FILTERS = 64;
     // Images up to this size in height and width keep their resolution in the stem.
     private static final int SMALL_IMAGE = 32;
 
@@ -179,10 +176,10 @@ public final class ResNetLayout {
     }
 
     /**
-     * Returns whether an image gets the ImageNet stem, a 7x7 stride-2 convolution of 64 filters and
-     * a 3x3 stride-2 max pool: when it is larger than 32 pixels in height or width. A smaller image
-     * gets a 3x3 stride-1 convolution of {@link #stemFilters(long, long)} filters instead, so that
-     * it keeps a useful feature map.
+     * Returns whether an image gets the ImageNet stem, a 7x7 stride-2 convolution and a 3x3
+     * stride-2 max pool: when it is larger than 32 pixels in height or width. A smaller image gets
+     * a 3x3 stride-1 convolution instead, so that it keeps a useful feature map. Either has {@link
+     * #stemFilters()} filters.
      *
      * @param height the image's height in pixels
      * @param width the image's width in pixels
@@ -230,15 +227,14 @@ public final class ResNetLayout {
     }
 
     /**
-     * Returns the number of filters of the stem's convolution.
+     * Returns the number of filters of the stem's convolution: those of the first stage, whose
+     * first unit in a basic-block network adds its input through the identity (64 for the ImageNet
+     * family, 16 for the CIFAR family, whichever stem {@link #hasLargeStem(long, long)} picks).
      *
-     * @param height the image's height in pixels
-     * @param width the image's width in pixels
-     * @return 64 with the ImageNet stem ({@link #hasLargeStem(long, long)}), otherwise the filters
-     *     of the first stage
+     * @return the filters of the first stage
      */
-    public int stemFilters(long height, long width) {
-        return hasLargeStem(height, width) ? LARGE_STEM_FILTERS : family.baseFilters();
+    public int stemFilters() {
+        return family.baseFilters();
     }
 
     /**

@@ -127,12 +127,18 @@ class ResNetLayoutTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"32, 32, false, 16", "28, 28, false, 16", "33, 32, true, 64", "32, 224, true, 64"})
-    void imagesAbove32PixelsGetTheDownsamplingStem(
-            long height, long width, boolean large, int cifarStemFilters) {
+    @CsvSource({"32, 32, false", "28, 28, false", "33, 32, true", "32, 224, true"})
+    void imagesAbove32PixelsGetTheDownsamplingStem(long height, long width, boolean large) {
         assertEquals(large, ResNetLayout.hasLargeStem(height, width));
-        assertEquals(cifarStemFilters, ResNetLayout.of(20).stemFilters(height, width));
-        assertEquals(64, ResNetLayout.of(18).stemFilters(height, width));
+    }
+
+    @ParameterizedTest
+    @MethodSource("depths")
+    void stemFeedsTheFirstStageItsOwnWidth(int depth) {
+        // A basic-block network's first unit adds its input through the identity, so the stem
+        // must put out exactly the first stage's filters, whatever the image size.
+        ResNetLayout layout = ResNetLayout.of(depth);
+        assertEquals(layout.filters(1), layout.stemFilters());
     }
 
     @Test

@@ -297,7 +297,7 @@ public final class ResNetDropBlock {
         private Block stem() {
             long height = config.imageShape.get(1);
             long width = config.imageShape.get(2);
-            int filters = layout.stemFilters(height, width);
+            int filters = layout.stemFilters();
             SequentialBlock stem = new SequentialBlock();
             if (ResNetLayout.hasLargeStem(height, width)) {
                 stem.add(conv(7, filters, 2)).add(batchNorm()).add(Activation::relu);

@@ -332,7 +332,7 @@ public final class ResNetDropBlock {
         }
 
         private void stem() {
-            int filters = layout.stemFilters(height, width);
+            int filters = layout.stemFilters();
             if (ResNetLayout.hasLargeStem(height, width)) {
                 last = add("stem_conv", conv(7, filters, 2), last);
                 last = add("stem_bn", batchNorm(true), last);

@@ -211,7 +211,11 @@ class ResNetDropBlockTest {
         "50, 3, 64",
         "101, 3, 64",
         "152, 3, 64",
-        "18, 1, 28"
+        "18, 1, 28",
+        // A CIFAR depth on a large image: the downsampling stem must keep the 16 filters that
+        // stage 1's identity shortcuts add to.
+        "20, 3, 64",
+        "56, 1, 48"
     })
     void everyDepthEndsInTheClasses(int depth, int channels, int size) {
         ComputationGraphConfiguration conf =
