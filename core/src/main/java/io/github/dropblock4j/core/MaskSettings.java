@@ -18,6 +18,57 @@ import java.util.stream.Collectors;
  */
 public final class MaskSettings {
 
+    /**
+     * Something that draws DropBlock masks with a {@link MaskSettings}, the DJL block and the DL4J
+     * dropout: its getters, named after the builder's {@code optBlockSize}, {@code optGammaMode},
+     * {@code optScaleMode} and {@code optMaskSharing}, read the settings.
+     */
+    public interface Holder {
+
+        /**
+         * Returns the settings the masks are drawn with.
+         *
+         * @return the settings
+         */
+        MaskSettings getMaskSettings();
+
+        /**
+         * Returns the block size: one entry for every spatial dimension, or one per dimension.
+         *
+         * @return a copy of the block size
+         */
+        default int[] getBlockSize() {
+            return getMaskSettings().blockSize();
+        }
+
+        /**
+         * Returns how gamma is derived from the drop probability.
+         *
+         * @return the gamma mode
+         */
+        default GammaMode getGammaMode() {
+            return getMaskSettings().gammaMode();
+        }
+
+        /**
+         * Returns how kept units are scaled.
+         *
+         * @return the scale mode
+         */
+        default ScaleMode getScaleMode() {
+            return getMaskSettings().scaleMode();
+        }
+
+        /**
+         * Returns which units share a mask.
+         *
+         * @return the mask sharing
+         */
+        default MaskSharing getMaskSharing() {
+            return getMaskSettings().maskSharing();
+        }
+    }
+
     // Masks are written through int-indexed buffers (BlockSeeds.write), in both frameworks.
     private static final long MAX_MASK_UNITS = Integer.MAX_VALUE;
 

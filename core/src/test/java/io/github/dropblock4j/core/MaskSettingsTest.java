@@ -39,6 +39,23 @@ class MaskSettingsTest {
     }
 
     @Test
+    void holderGettersReadItsSettings() {
+        MaskSettings settings =
+                MaskSettings.of(
+                        new int[] {3, 5},
+                        GammaMode.PAPER,
+                        ScaleMode.EXPECTED,
+                        MaskSharing.PER_SAMPLE);
+        MaskSettings.Holder holder = () -> settings;
+        assertArrayEquals(new int[] {3, 5}, holder.getBlockSize());
+        assertEquals(GammaMode.PAPER, holder.getGammaMode());
+        assertEquals(ScaleMode.EXPECTED, holder.getScaleMode());
+        assertEquals(MaskSharing.PER_SAMPLE, holder.getMaskSharing());
+        holder.getBlockSize()[0] = 9;
+        assertArrayEquals(new int[] {3, 5}, holder.getBlockSize());
+    }
+
+    @Test
     void badBlockSizesAndNullModesAreRejectedWithTheirValues() {
         assertEquals("blockSize must be >= 1, got [0]", message(() -> MaskSettings.of(0)));
         assertEquals(

@@ -50,7 +50,7 @@ import java.util.Arrays;
  * scheduler is seen by every forward that starts after it returns; a forward that has already
  * started uses the value it read at its start.
  */
-public final class DropBlock extends AbstractBlock {
+public final class DropBlock extends AbstractBlock implements MaskSettings.Holder {
 
     private static final byte VERSION = 1;
 
@@ -188,11 +188,8 @@ public final class DropBlock extends AbstractBlock {
         this.dropProb = dropProb;
     }
 
-    /**
-     * Returns how the block draws its masks: block size, gamma mode, scale mode and mask sharing.
-     *
-     * @return the settings given to the builder
-     */
+    /** {@inheritDoc} */
+    @Override
     public MaskSettings getMaskSettings() {
         return mask;
     }

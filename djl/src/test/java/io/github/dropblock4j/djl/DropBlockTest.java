@@ -473,10 +473,10 @@ class DropBlockTest {
     void builderDefaultsAreThePapersBest() {
         DropBlock dropBlock = DropBlock.builder().build();
         assertEquals(0.1f, dropBlock.getDropProb());
-        assertArrayEquals(new int[] {7}, dropBlock.getMaskSettings().blockSize());
-        assertEquals(GammaMode.CALIBRATED, dropBlock.getMaskSettings().gammaMode());
-        assertEquals(ScaleMode.BATCH, dropBlock.getMaskSettings().scaleMode());
-        assertEquals(MaskSharing.PER_CHANNEL, dropBlock.getMaskSettings().maskSharing());
+        assertArrayEquals(new int[] {7}, dropBlock.getBlockSize());
+        assertEquals(GammaMode.CALIBRATED, dropBlock.getGammaMode());
+        assertEquals(ScaleMode.BATCH, dropBlock.getScaleMode());
+        assertEquals(MaskSharing.PER_CHANNEL, dropBlock.getMaskSharing());
         assertEquals(
                 "DropBlock(dropProb=0.1, blockSize=[7], gammaMode=CALIBRATED, scaleMode=BATCH, maskSharing=PER_CHANNEL)",
                 dropBlock.toString());

@@ -131,7 +131,7 @@ class ResNetDropBlockTest {
                         .optDropBlockStages(1, 2, 3)
                         .build();
         for (DropBlock dropBlock : DropBlockScheduler.dropBlocksIn(net)) {
-            assertArrayEquals(new int[] {9}, dropBlock.getMaskSettings().blockSize());
+            assertArrayEquals(new int[] {9}, dropBlock.getBlockSize());
         }
     }
 

@@ -74,7 +74,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * forward until the backward. DL4J clones the configured dropout for every layer; {@link #clone()}
  * shares no mask. Equality and hash code cover the configuration, not the mask.
  */
-public final class DropBlock implements IDropout {
+public final class DropBlock implements IDropout, MaskSettings.Holder {
 
     private static final long serialVersionUID = 1L;
 
@@ -291,11 +291,8 @@ public final class DropBlock implements IDropout {
         return value;
     }
 
-    /**
-     * Returns how the dropout draws its masks: block size, gamma mode, scale mode and mask sharing.
-     *
-     * @return the settings, as the constructors and the {@code with} methods set them
-     */
+    /** {@inheritDoc} */
+    @Override
     public MaskSettings getMaskSettings() {
         return mask;
     }

@@ -675,10 +675,10 @@ class DropBlockTest {
     void defaultsAreThePapersBestAndShown() {
         DropBlock dropBlock = new DropBlock(0.9, 7);
         assertEquals(0.9, dropBlock.getKeepProb());
-        assertArrayEquals(new int[] {7}, dropBlock.getMaskSettings().blockSize());
-        assertEquals(GammaMode.CALIBRATED, dropBlock.getMaskSettings().gammaMode());
-        assertEquals(ScaleMode.BATCH, dropBlock.getMaskSettings().scaleMode());
-        assertEquals(MaskSharing.PER_CHANNEL, dropBlock.getMaskSettings().maskSharing());
+        assertArrayEquals(new int[] {7}, dropBlock.getBlockSize());
+        assertEquals(GammaMode.CALIBRATED, dropBlock.getGammaMode());
+        assertEquals(ScaleMode.BATCH, dropBlock.getScaleMode());
+        assertEquals(MaskSharing.PER_CHANNEL, dropBlock.getMaskSharing());
         assertFalse(dropBlock.isChannelsLast());
         assertEquals(
                 "DropBlock(keepProb=0.9, blockSize=[7], gamma=CALIBRATED, scale=BATCH,"
@@ -700,8 +700,8 @@ class DropBlockTest {
     void optionsAreCopiesThatLeaveTheOriginalAlone() {
         DropBlock original = new DropBlock(0.9, 7);
         DropBlock paper = original.withGamma(GammaMode.PAPER);
-        assertEquals(GammaMode.CALIBRATED, original.getMaskSettings().gammaMode());
-        assertEquals(GammaMode.PAPER, paper.getMaskSettings().gammaMode());
+        assertEquals(GammaMode.CALIBRATED, original.getGammaMode());
+        assertEquals(GammaMode.PAPER, paper.getGammaMode());
         assertNotEquals(original, paper);
         assertEquals(original, paper.withGamma(GammaMode.CALIBRATED));
         assertEquals(original.hashCode(), paper.withGamma(GammaMode.CALIBRATED).hashCode());

@@ -154,12 +154,9 @@ class ResNetDropBlockTest {
         // 28x28 input: stages at 28, 14 and 7 pixels.
         ComputationGraphConfiguration conf =
                 resNet20().optBlockSize(9).optDropBlockStages(1, 2, 3).build();
-        assertArrayEquals(
-                new int[] {9}, dropBlockOf(conf, "s1u0_drop1").getMaskSettings().blockSize());
-        assertArrayEquals(
-                new int[] {9}, dropBlockOf(conf, "s2u0_drop1").getMaskSettings().blockSize());
-        assertArrayEquals(
-                new int[] {7}, dropBlockOf(conf, "s3u0_drop1").getMaskSettings().blockSize());
+        assertArrayEquals(new int[] {9}, dropBlockOf(conf, "s1u0_drop1").getBlockSize());
+        assertArrayEquals(new int[] {9}, dropBlockOf(conf, "s2u0_drop1").getBlockSize());
+        assertArrayEquals(new int[] {7}, dropBlockOf(conf, "s3u0_drop1").getBlockSize());
     }
 
     @Test
