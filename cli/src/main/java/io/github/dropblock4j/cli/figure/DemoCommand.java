@@ -6,10 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.github.dropblock4j.cli.input.BlockSizeConverter;
 import io.github.dropblock4j.cli.input.DropProbConverter;
+import io.github.dropblock4j.cli.input.SeedOption;
 import io.github.dropblock4j.djl.DropBlock;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -46,9 +48,9 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Feature map height and width (default: ${DEFAULT-VALUE}).")
     private int size = 28;
 
-    @Option(names = "--seed", description = "Engine random seed (default: ${DEFAULT-VALUE}).")
-    private int seed = 1;
+    @Mixin private SeedOption seed;
 
+    /** {@inheritDoc} */
     @Override
     public Integer call() {
         if (size < 1 || size > 512) {
@@ -56,7 +58,7 @@ public final class DemoCommand implements Callable<Integer> {
                     spec.commandLine(), "--size must be in [1, 512], got " + size);
         }
         PrintWriter out = spec.commandLine().getOut();
-        Engine.getInstance().setRandomSeed(seed);
+        Engine.getInstance().setRandomSeed(seed.seed());
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray x = manager.ones(new Shape(32, 64, size, size));
             NDArray y = DropBlock.dropBlock(x, dropProb, blockSize, true);
