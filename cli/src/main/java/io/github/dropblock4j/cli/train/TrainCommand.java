@@ -1,7 +1,7 @@
 package io.github.dropblock4j.cli.train;
 
 import io.github.dropblock4j.cli.data.DataSource;
-import io.github.dropblock4j.cli.input.BlockSizeConverter;
+import io.github.dropblock4j.cli.input.SeedOption;
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
@@ -13,7 +13,6 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -51,36 +50,13 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Spec private CommandSpec spec;
 
-    @Mixin private SharedTrainingOptions shared;
+    @Mixin private TrainingOptions training;
 
-    @Option(names = "--weight-decay", description = "Weight decay (default: ${DEFAULT-VALUE}).")
-    private float weightDecay = 5e-4f;
+    @Mixin private EpochOptions epochOptions;
 
-    @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
-    private int seed = 1;
+    @Mixin private RegularizerOptions regularization;
 
-    @Option(
-            names = "--block-size",
-            converter = BlockSizeConverter.class,
-            description = "DropBlock block size (default: ${DEFAULT-VALUE}).")
-    private int blockSize = 7;
-
-    @Option(
-            names = "--schedule",
-            description =
-                    "linear (0 to --drop-prob over the run, the paper's) or constant"
-                            + " (default: linear).")
-    private TrainConfig.Schedule schedule = TrainConfig.Schedule.LINEAR;
-
-    @Option(
-            names = "--stages",
-            split = ",",
-            paramLabel = "N",
-            description = "Stages (1-based) that get the regularizer (default: the last two).")
-    private List<Integer> stages;
-
-    @Option(names = "--no-shortcut", description = "Residual branches only, not the shortcuts.")
-    private boolean noShortcut;
+    @Mixin private SeedOption seed;
 
     @Option(
             names = "--regularizer",
@@ -169,14 +145,11 @@ public final class TrainCommand implements Callable<Integer> {
      * @throws picocli.CommandLine.ParameterException naming the option if one is bad
      */
     TrainConfig config() {
-        return shared.toConfig(
+        return training.toConfig(
                 b ->
-                        b.optWeightDecay(weightDecay)
-                                .optSeed(seed)
-                                .optBlockSize(blockSize)
-                                .optSchedule(schedule)
-                                .optStages(stages)
-                                .optShortcut(!noShortcut)
+                        regularization
+                                .applyTo(epochOptions.applyTo(b))
+                                .optSeed(seed.seed())
                                 .optRegularizer(regularizer)
                                 .optFramework(framework));
     }
