@@ -169,6 +169,18 @@ public final class ImageTrainingData implements TrainingData {
         return std.clone();
     }
 
+    /**
+     * Cuts images into ND4J minibatches for the DL4J and Spark paths, standardised as every set.
+     *
+     * @param images the images: the training images of an epoch, the validation or the test images
+     * @param batchSize the batch size; the last batch may be smaller
+     * @param shuffle draws the order of the images, or null to keep it
+     * @return the batches
+     */
+    public Nd4jBatches batches(LabeledImages images, int batchSize, Random shuffle) {
+        return new Nd4jBatches(images, mean, std, train.numClasses(), batchSize, shuffle);
+    }
+
     /** {@inheritDoc} */
     @Override
     public ArrayDataset validation(NDManager manager, int batchSize) {
