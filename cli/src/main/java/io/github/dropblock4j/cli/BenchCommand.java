@@ -7,7 +7,7 @@ import io.github.dropblock4j.bench.BenchmarkCase;
 import io.github.dropblock4j.bench.Contender;
 import io.github.dropblock4j.bench.InterleavedTimer;
 import io.github.dropblock4j.bench.Pass;
-import io.github.dropblock4j.cli.input.DropProbConverter;
+import io.github.dropblock4j.cli.input.DropProbOption;
 import io.github.dropblock4j.cli.input.SeedOption;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -37,7 +37,8 @@ import picocli.CommandLine.TypeConversionException;
         mixinStandardHelpOptions = true,
         description =
                 "Time DropBlock against a ready mask, Dropout and the dense DropBlock (forward and"
-                        + " forward+backward): median ms and ratios, as a Markdown table.")
+                        + " forward+backward), all at rate --drop-prob: median ms and ratios, as a"
+                        + " Markdown table.")
 final class BenchCommand implements Callable<Integer> {
 
     @Spec private CommandSpec spec;
@@ -67,11 +68,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "Untimed iterations first (default: ${DEFAULT-VALUE}).")
     private int warmup = 3;
 
-    @Option(
-            names = "--drop-prob",
-            converter = DropProbConverter.class,
-            description = "Drop probability and dropout rate (default: ${DEFAULT-VALUE}).")
-    private float dropProb = 0.1f;
+    @Mixin private DropProbOption dropProb;
 
     @Mixin private SeedOption seed;
 
@@ -100,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
                 engine.getEngineName(),
                 engine.getVersion(),
                 Runtime.getRuntime().availableProcessors(),
-                dropProb,
+                dropProb.dropProb(),
                 iterations,
                 warmup);
         printHeader(out, timed);
@@ -109,7 +106,7 @@ final class BenchCommand implements Callable<Integer> {
                 NDArray source = manager.randomUniform(-1f, 1f, benchmarkCase.shape());
                 List<UnaryOperator<NDArray>> prepared = new ArrayList<>();
                 for (Contender c : timed) {
-                    prepared.add(c.prepare(manager, benchmarkCase, dropProb));
+                    prepared.add(c.prepare(manager, benchmarkCase, dropProb.dropProb()));
                 }
                 for (Pass pass : Pass.values()) {
                     double[] millis = timer.medianMillis(source, prepared, pass);

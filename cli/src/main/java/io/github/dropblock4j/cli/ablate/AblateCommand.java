@@ -7,6 +7,7 @@ import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.cli.train.EpochOptions;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
+import io.github.dropblock4j.cli.train.RunConsole;
 import io.github.dropblock4j.cli.train.RunStoppedException;
 import io.github.dropblock4j.cli.train.StopRequest;
 import io.github.dropblock4j.cli.train.TrainingData;
@@ -307,7 +308,8 @@ public final class AblateCommand implements Callable<Integer> {
             }
             console.flush();
             TrainingData data = new ImageTrainingData(source.train(), source.test(), config);
-            new TrainingRun(config, data, console, spec.commandLine().getErr(), stop).run(dir);
+            new TrainingRun(config, data, RunConsole.of(console, spec.commandLine().getErr(), stop))
+                    .run(dir);
         }
         AblationReport.write(AblationResults.read(settings));
     }

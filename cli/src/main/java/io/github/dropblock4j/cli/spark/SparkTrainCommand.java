@@ -1,11 +1,9 @@
 package io.github.dropblock4j.cli.spark;
 
 import com.google.gson.GsonBuilder;
-import io.github.dropblock4j.cli.data.DataSource;
 import io.github.dropblock4j.cli.input.SeedOption;
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
-import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
 import io.github.dropblock4j.cli.train.RegularizerOptions;
@@ -16,9 +14,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -110,15 +105,17 @@ public final class SparkTrainCommand implements Callable<Integer> {
         SparkJvmOptions.requireOpen();
         PrintWriter console = spec.commandLine().getOut();
         // Read the data before creating anything, so bad data leaves nothing behind.
-        DataSource source = DataSource.resolve(config.data());
-        ImageTrainingData data = new ImageTrainingData(source.train(), source.test(), config);
+        ImageTrainingData data = ImageTrainingData.read(config);
         SparkConf sparkConf = sparkConf();
         try (JavaSparkContext sc = new JavaSparkContext(sparkConf)) {
             SparkSettings settings = settings(sc);
             SparkTrainingRun run =
                     new SparkTrainingRun(
                             config, settings, data, console, spec.commandLine().getErr());
-            RunDirectory dir = RunDirectory.create(out != null ? out : defaultOut(config), config);
+            RunDirectory dir =
+                    RunDirectory.create(
+                            out != null ? out : RunDirectory.defaultOut("spark-" + config.model()),
+                            config);
             Files.writeString(
                     dir.partial().resolve(SETTINGS),
                     new GsonBuilder().setPrettyPrinting().create().toJson(settings),
@@ -135,16 +132,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
                             + " minibatches");
             console.println("data: " + data);
             console.flush();
-            RunSummary summary = run.run(sc, dir);
-            console.printf(
-                    Locale.ROOT,
-                    "final test accuracy %.4f, test loss %.4f, %.0f s, %.0f img/s%nresults in %s%n",
-                    summary.finalTestAccuracy(),
-                    summary.finalTestLoss(),
-                    summary.wallSeconds(),
-                    summary.samplesPerSecond(),
-                    dir.out());
-            console.flush();
+            run.run(sc, dir);
             return 0;
         }
     }
@@ -189,16 +177,6 @@ public final class SparkTrainCommand implements Callable<Integer> {
                 sc.master(),
                 workers != null ? workers : sc.defaultParallelism(),
                 averagingFrequency);
-    }
-
-    private static Path defaultOut(TrainConfig config) {
-        return Path.of(
-                "runs",
-                "spark-"
-                        + config.model()
-                        + "-"
-                        + LocalDateTime.now()
-                                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
 
     /** The defaults in which {@code spark-train} differs from {@code train}: the batch size. */

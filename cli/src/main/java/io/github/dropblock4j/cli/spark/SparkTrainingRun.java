@@ -100,7 +100,7 @@ public final class SparkTrainingRun {
         this.settings = settings;
         this.data = data;
         this.out = out;
-        this.progress = new ProgressBar(err, System.console() != null);
+        this.progress = ProgressBar.onTerminal(err);
     }
 
     /**
@@ -205,7 +205,7 @@ public final class SparkTrainingRun {
                     data.batches(
                             data.trainImages(epoch),
                             config.batchSize(),
-                            new Random(config.seed() * 10_007L + epoch));
+                            new Random(config.epochSeed(epoch)));
             JavaRDD<DataSet> epochImages =
                     keep(master.parallelizeEvenly(sc, batches(shuffled, minibatches)));
             net.fit(epochImages);

@@ -13,7 +13,6 @@ import io.github.dropblock4j.dl4j.DropBlock;
 import io.github.dropblock4j.dl4j.KeepProbSchedule;
 import io.github.dropblock4j.dl4j.ResNetDropBlock;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
@@ -65,30 +64,19 @@ final class Dl4jTrainingRun {
 
     private final TrainConfig config;
     private final ImageTrainingData data;
-    private final PrintWriter out;
-    private final ProgressBar progress;
-    private final StopRequest stop;
+    private final RunConsole console;
 
     /**
      * Prepares a run.
      *
      * @param config the run's settings
      * @param data the images
-     * @param out where the per-epoch lines go
-     * @param err where the progress bar goes, when the console is a terminal
-     * @param stop the request to stop after the current epoch
+     * @param console where the run reports; its stop request stops the run after the current epoch
      */
-    Dl4jTrainingRun(
-            TrainConfig config,
-            ImageTrainingData data,
-            PrintWriter out,
-            PrintWriter err,
-            StopRequest stop) {
+    Dl4jTrainingRun(TrainConfig config, ImageTrainingData data, RunConsole console) {
         this.config = config;
         this.data = data;
-        this.out = out;
-        this.progress = new ProgressBar(err, System.console() != null);
-        this.stop = stop;
+        this.console = console;
     }
 
     /**
@@ -99,7 +87,7 @@ final class Dl4jTrainingRun {
      * @throws RunStoppedException if a stop was requested; the epoch's checkpoint is written first
      */
     RunSummary run(RunDirectory dir) throws IOException {
-        TrainingHistory history = new TrainingHistory(config, dir, out);
+        TrainingHistory history = new TrainingHistory(config, dir, console.out());
         int stepsPerEpoch =
                 (int) ((data.trainSize() + config.batchSize() - 1) / config.batchSize());
         int totalSteps = stepsPerEpoch * config.epochs();
@@ -120,7 +108,7 @@ final class Dl4jTrainingRun {
         LabeledImages validation = data.validationImages();
         for (int epoch = history.firstEpoch(); epoch <= config.epochs(); epoch++) {
             history.startEpoch();
-            long epochSeed = config.seed() * 10_007L + epoch;
+            long epochSeed = config.epochSeed(epoch);
             Nd4j.getRandom().setSeed(epochSeed);
             Nd4jBatches train =
                     data.batches(
@@ -153,7 +141,7 @@ final class Dl4jTrainingRun {
                             seconds,
                             data.trainSize() / seconds,
                             ResidentMemory.megabytes()));
-            history.checkpoint(writeModel, stop);
+            history.checkpoint(writeModel, console.stop());
         }
         return history.finish(writeModel, "DL4J", data.trainSize());
     }
@@ -230,16 +218,17 @@ final class Dl4jTrainingRun {
             DivergenceCheck.requireFinite(
                     metrics.lastLoss, epoch, net.getIterationCount(), config.lr());
             double elapsed = history.epochSeconds();
-            progress.update(
-                    epoch,
-                    config.epochs(),
-                    index + 1,
-                    batches,
-                    metrics.lossSum / metrics.seen,
-                    metrics.seen / elapsed,
-                    dropProbAt(dropBlock, net.getIterationCount()));
+            console.progress()
+                    .update(
+                            epoch,
+                            config.epochs(),
+                            index + 1,
+                            batches,
+                            metrics.lossSum / metrics.seen,
+                            metrics.seen / elapsed,
+                            dropProbAt(dropBlock, net.getIterationCount()));
         }
-        progress.finish();
+        console.progress().finish();
         return new double[] {
             metrics.lossSum / metrics.seen, (double) metrics.correct / metrics.seen
         };

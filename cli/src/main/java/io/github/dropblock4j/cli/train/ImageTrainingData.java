@@ -3,6 +3,7 @@ package io.github.dropblock4j.cli.train;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.dataset.ArrayDataset;
+import io.github.dropblock4j.cli.data.DataSource;
 import io.github.dropblock4j.cli.data.LabeledImages;
 import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.run.TrainConfig;
@@ -85,6 +86,18 @@ public final class ImageTrainingData implements TrainingData {
         this.seed = config.seed();
         this.mean = this.train.channelMeans();
         this.std = this.train.channelStds();
+    }
+
+    /**
+     * Reads the images a config names ({@code data}) and splits and cuts them as it asks.
+     *
+     * @param config the run's settings
+     * @return the data
+     * @throws BadInputException if the data cannot be read or does not fit the config
+     */
+    public static ImageTrainingData read(TrainConfig config) {
+        DataSource source = DataSource.resolve(config.data());
+        return new ImageTrainingData(source.train(), source.test(), config);
     }
 
     private static LabeledImages limit(LabeledImages images, int limit, long seed) {

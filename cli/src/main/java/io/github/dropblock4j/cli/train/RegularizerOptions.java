@@ -1,9 +1,10 @@
 package io.github.dropblock4j.cli.train;
 
-import io.github.dropblock4j.cli.input.BlockSizeConverter;
-import io.github.dropblock4j.cli.input.DropProbConverter;
+import io.github.dropblock4j.cli.input.BlockSizeOption;
+import io.github.dropblock4j.cli.input.DropProbOption;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -13,23 +14,15 @@ import picocli.CommandLine.Option;
  */
 public final class RegularizerOptions {
 
-    @Option(
-            names = "--drop-prob",
-            converter = DropProbConverter.class,
-            description = "Target drop probability, 1 - keep_prob (default: ${DEFAULT-VALUE}).")
-    private float dropProb = 0.1f;
+    @Mixin private DropProbOption dropProb;
 
-    @Option(
-            names = "--block-size",
-            converter = BlockSizeConverter.class,
-            description = "DropBlock block size (default: ${DEFAULT-VALUE}).")
-    private int blockSize = 7;
+    @Mixin private BlockSizeOption blockSize;
 
     @Option(
             names = "--schedule",
             description =
                     "linear (0 to --drop-prob over the run, the paper's) or constant"
-                            + " (default: linear).")
+                            + " (--drop-prob throughout; default: linear).")
     private TrainConfig.Schedule schedule = TrainConfig.Schedule.LINEAR;
 
     @Option(
@@ -49,8 +42,8 @@ public final class RegularizerOptions {
      * @return the builder
      */
     public TrainConfig.Builder applyTo(TrainConfig.Builder builder) {
-        return builder.optDropProb(dropProb)
-                .optBlockSize(blockSize)
+        return builder.optDropProb(dropProb.dropProb())
+                .optBlockSize(blockSize.blockSize())
                 .optSchedule(schedule)
                 .optStages(stages)
                 .optShortcut(!noShortcut);

@@ -201,8 +201,8 @@ public final class TrainingHistory {
     }
 
     /**
-     * Writes the summary, the model and {@code curves.png}, and renames the run directory into
-     * place. The figures are the last epoch's.
+     * Writes the summary, the model and {@code curves.png}, renames the run directory into place,
+     * and prints the final line. The figures are the last epoch's.
      *
      * @param writeModel writes the model into the {@code model} folder
      * @param where what the curves' title adds after the model and regularizer (e.g. "DL4J"), or
@@ -231,6 +231,15 @@ public final class TrainingHistory {
                         + config.regularizer().optionValue()
                         + (where.isEmpty() ? "" : ", " + where);
         dir.finish(summary, writeModel, png -> CurvesPlot.write(summary.epochs(), title, png));
+        out.printf(
+                Locale.ROOT,
+                "final test accuracy %.4f, test loss %.4f, %.0f s, %.0f img/s%nresults in %s%n",
+                summary.finalTestAccuracy(),
+                summary.finalTestLoss(),
+                summary.wallSeconds(),
+                summary.samplesPerSecond(),
+                dir.out());
+        out.flush();
         return summary;
     }
 

@@ -29,7 +29,6 @@ import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.djl.DropBlockScheduler;
 import io.github.dropblock4j.djl.ResNetDropBlock;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
@@ -45,7 +44,7 @@ import java.nio.file.Path;
  * fraction of images classified right.
  *
  * <p>What DJL's loop does not have: the engine is reseeded with the seed before the weights are
- * initialised and with {@code seed * 10007 + epoch} at the start of every epoch, so the initial
+ * initialised and with {@link TrainConfig#epochSeed} at the start of every epoch, so the initial
  * weights, shuffling and masks of an epoch do not depend on what came before; a validation and a
  * test pass per epoch; a checkpoint after every epoch; and a stop on request ({@link StopRequest})
  * after the current batch, with a checkpoint inside the epoch. A run resumed from an epoch's end
@@ -60,30 +59,19 @@ public final class TrainingRun {
 
     private final TrainConfig config;
     private final TrainingData data;
-    private final PrintWriter out;
-    private final ProgressBar progress;
-    private final StopRequest stop;
+    private final RunConsole console;
 
     /**
      * Prepares a run.
      *
      * @param config the run's settings
      * @param data the images
-     * @param out where the per-epoch lines go
-     * @param err where the live progress bar goes, when the output is a terminal
-     * @param stop the request to stop after the current batch
+     * @param console where the run reports; its stop request stops the run after the current batch
      */
-    public TrainingRun(
-            TrainConfig config,
-            TrainingData data,
-            PrintWriter out,
-            PrintWriter err,
-            StopRequest stop) {
+    public TrainingRun(TrainConfig config, TrainingData data, RunConsole console) {
         this.config = config;
         this.data = data;
-        this.out = out;
-        this.progress = new ProgressBar(err, System.console() != null);
-        this.stop = stop;
+        this.console = console;
     }
 
     /**
@@ -123,7 +111,7 @@ public final class TrainingRun {
      * @throws RunStoppedException if a stop was requested; a checkpoint is written first
      */
     public RunSummary run(RunDirectory dir) throws IOException {
-        TrainingHistory history = new TrainingHistory(config, dir, out);
+        TrainingHistory history = new TrainingHistory(config, dir, console.out());
         int stepsPerEpoch =
                 (int) ((data.trainSize() + config.batchSize() - 1) / config.batchSize());
         int totalSteps = stepsPerEpoch * config.epochs();
@@ -177,7 +165,8 @@ public final class TrainingRun {
                 ArrayDataset test = data.test(dataManager, config.batchSize());
                 for (int epoch = history.firstEpoch(); epoch <= config.epochs(); epoch++) {
                     history.startEpoch();
-                    Engine.getInstance().setRandomSeed(config.seed() * 10_007 + epoch);
+                    // The engine takes an int seed: the low 32 bits, as int arithmetic always gave.
+                    Engine.getInstance().setRandomSeed((int) config.epochSeed(epoch));
                     PartialEpoch trained;
                     try (NDManager epochManager = dataManager.newSubManager()) {
                         ArrayDataset trainSet = data.train(epochManager, config.batchSize(), epoch);
@@ -226,7 +215,7 @@ public final class TrainingRun {
                                     trained.seconds(),
                                     data.trainSize() / trained.seconds(),
                                     ResidentMemory.megabytes()));
-                    history.checkpoint(writeModel, stop);
+                    history.checkpoint(writeModel, console.stop());
                 }
             }
             return history.finish(writeModel, "", data.trainSize());
@@ -262,20 +251,21 @@ public final class TrainingRun {
                 trainer.step();
                 samples += batch.getSize();
                 double elapsed = history.epochSeconds();
-                progress.update(
-                        done.epoch(),
-                        config.epochs(),
-                        index,
-                        batches,
-                        loss.getAccumulator(key),
-                        samples / elapsed,
-                        scheduler.dropProbAt(scheduler.getStep()));
+                console.progress()
+                        .update(
+                                done.epoch(),
+                                config.epochs(),
+                                index,
+                                batches,
+                                loss.getAccumulator(key),
+                                samples / elapsed,
+                                scheduler.dropProbAt(scheduler.getStep()));
             }
-            if (stop.isRequested() && index < batches) {
+            if (console.stop().isRequested() && index < batches) {
                 break;
             }
         }
-        progress.finish();
+        console.progress().finish();
         int newBatches = index - done.batches();
         double seconds = done.seconds() + history.epochSeconds();
         if (newBatches == 0) {
@@ -329,7 +319,7 @@ public final class TrainingRun {
                     }
                 }
             }
-            if (stop.isRequested()) {
+            if (console.stop().isRequested()) {
                 return null;
             }
         }

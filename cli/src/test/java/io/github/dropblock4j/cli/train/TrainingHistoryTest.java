@@ -15,6 +15,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -89,7 +90,10 @@ class TrainingHistoryTest {
                 "stopped in epoch 2 of 3 after batch 3; checkpoint in " + dir.partial(),
                 stopped.getMessage());
 
-        TrainingHistory resumed = new TrainingHistory(CONFIG, RunDirectory.resume(dir.out()), out);
+        StringWriter printed = new StringWriter();
+        TrainingHistory resumed =
+                new TrainingHistory(
+                        CONFIG, RunDirectory.resume(dir.out()), new PrintWriter(printed, true));
         assertTrue(resumed.isResumed());
         assertEquals(2, resumed.firstEpoch());
         assertEquals(13, resumed.stepsBefore());
@@ -100,6 +104,16 @@ class TrainingHistoryTest {
             resumed.endEpoch(epoch(e, 0.5 + e / 10.0, Double.NaN));
         }
         RunSummary summary = resumed.finish(TrainingHistoryTest::noModel, "DL4J", 100);
+        assertTrue(
+                printed.toString()
+                        .endsWith(
+                                String.format(
+                                        Locale.ROOT,
+                                        "final test accuracy 0.8000, test loss 1.2000, %.0f s, 50"
+                                                + " img/s%nresults in %s%n",
+                                        summary.wallSeconds(),
+                                        dir.out())),
+                printed.toString());
         assertEquals(3, summary.epochs().size());
         assertEquals(0.8, summary.finalTestAccuracy(), TOLERANCE);
         assertEquals(30, summary.steps());
