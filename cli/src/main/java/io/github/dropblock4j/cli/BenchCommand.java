@@ -7,7 +7,8 @@ import io.github.dropblock4j.bench.BenchmarkCase;
 import io.github.dropblock4j.bench.Contender;
 import io.github.dropblock4j.bench.InterleavedTimer;
 import io.github.dropblock4j.bench.Pass;
-import io.github.dropblock4j.core.DropBlockGamma;
+import io.github.dropblock4j.cli.input.DropProbOption;
+import io.github.dropblock4j.cli.input.SeedOption;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,9 +18,13 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * A quick version of the {@code bench} module's JMH comparison: times every {@link Contender} on
@@ -32,7 +37,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description =
                 "Time DropBlock against a ready mask, Dropout and the dense DropBlock (forward and"
-                        + " forward+backward): median ms and ratios, as a Markdown table.")
+                        + " forward+backward), all at rate --drop-prob: median ms and ratios, as a"
+                        + " Markdown table.")
 final class BenchCommand implements Callable<Integer> {
 
     @Spec private CommandSpec spec;
@@ -40,11 +46,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--case",
             paramLabel = "NxCxHxW/BLOCK",
+            converter = CaseConverter.class,
             description =
                     "Input shape and block size, repeatable (default: 32x256x56x56/7,"
                             + " 32x512x28x28/7, 32x1024x14x14/7, 32x2048x7x7/7, 32x1024x14x14/3,"
                             + " 32x1024x14x14/5).")
-    private List<String> cases = new ArrayList<>();
+    private List<BenchmarkCase> cases = new ArrayList<>();
 
     @Option(
             names = "--contender",
@@ -61,14 +68,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Untimed iterations first (default: ${DEFAULT-VALUE}).")
     private int warmup = 3;
 
-    @Option(
-            names = "--drop-prob",
-            description = "Drop probability and dropout rate (default: ${DEFAULT-VALUE}).")
-    private float dropProb = 0.1f;
+    @Mixin private DropProbOption dropProb;
 
-    @Option(names = "--seed", description = "Engine random seed (default: ${DEFAULT-VALUE}).")
-    private int seed = 1;
+    @Mixin private SeedOption seed;
 
+    /** {@inheritDoc} */
     @Override
     public Integer call() {
         InterleavedTimer timer;
@@ -76,24 +80,9 @@ final class BenchCommand implements Callable<Integer> {
             timer = new InterleavedTimer(warmup, iterations);
         } catch (IllegalArgumentException e) {
             // The timer's arguments are named as the options are.
-            throw new IllegalArgumentException("--" + e.getMessage(), e);
+            throw new ParameterException(spec.commandLine(), "--" + e.getMessage(), e);
         }
-        try {
-            DropBlockGamma.checkDropProb(dropProb);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--drop-prob: " + e.getMessage(), e);
-        }
-        List<BenchmarkCase> parsed = new ArrayList<>();
-        for (String text : cases) {
-            try {
-                parsed.add(BenchmarkCase.parse(text));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--case: " + e.getMessage(), e);
-            }
-        }
-        if (parsed.isEmpty()) {
-            parsed.addAll(BenchmarkCase.DEFAULTS);
-        }
+        List<BenchmarkCase> parsed = cases.isEmpty() ? BenchmarkCase.DEFAULTS : cases;
         List<Contender> timed =
                 contenders.isEmpty()
                         ? Arrays.asList(Contender.values())
@@ -101,14 +90,14 @@ final class BenchCommand implements Callable<Integer> {
 
         PrintWriter out = spec.commandLine().getOut();
         Engine engine = Engine.getInstance();
-        engine.setRandomSeed(seed);
+        engine.setRandomSeed(seed.seed());
         out.printf(
                 "%s %s, %d processors, drop prob %s, median ms of %d iterations after %d"
                         + " warm-up%n%n",
                 engine.getEngineName(),
                 engine.getVersion(),
                 Runtime.getRuntime().availableProcessors(),
-                dropProb,
+                dropProb.dropProb(),
                 iterations,
                 warmup);
         printHeader(out, timed);
@@ -117,7 +106,7 @@ final class BenchCommand implements Callable<Integer> {
                 NDArray source = manager.randomUniform(-1f, 1f, benchmarkCase.shape());
                 List<UnaryOperator<NDArray>> prepared = new ArrayList<>();
                 for (Contender c : timed) {
-                    prepared.add(c.prepare(manager, benchmarkCase, dropProb));
+                    prepared.add(c.prepare(manager, benchmarkCase, dropProb.dropProb()));
                 }
                 for (Pass pass : Pass.values()) {
                     double[] millis = timer.medianMillis(source, prepared, pass);
@@ -172,5 +161,19 @@ final class BenchCommand implements Callable<Integer> {
         Double x = medians.get(a);
         Double y = medians.get(b);
         return x == null || y == null ? " - |" : String.format(" %.2f |", x / y);
+    }
+
+    /** Parses {@code --case} with {@link BenchmarkCase#parse}, whose message names the rule. */
+    static final class CaseConverter implements ITypeConverter<BenchmarkCase> {
+
+        /** {@inheritDoc} */
+        @Override
+        public BenchmarkCase convert(String value) {
+            try {
+                return BenchmarkCase.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
     }
 }

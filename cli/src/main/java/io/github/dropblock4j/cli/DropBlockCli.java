@@ -87,7 +87,8 @@ public final class DropBlockCli {
     private static int failure(Exception e, CommandLine command, ParseResult parsed) {
         PrintWriter err = command.getErr();
         boolean verbose = ((DropBlockCli) command.getCommandSpec().root().userObject()).verbose;
-        boolean usage = e instanceof BadInputException || isOptionCheck(e, command);
+        // Bad options reach the usage handler as ParameterException; bad data arrives here.
+        boolean usage = e instanceof BadInputException;
         if (usage) {
             err.println(NAME + ": " + e.getMessage());
         } else {
@@ -101,18 +102,6 @@ public final class DropBlockCli {
             e.printStackTrace(err);
         }
         return usage ? ExitCode.USAGE : ExitCode.SOFTWARE;
-    }
-
-    /**
-     * Tells whether an exception is an {@link IllegalArgumentException} thrown by the command's own
-     * code, which checks its options that way (the {@code bench} command does), rather than from
-     * the libraries it calls, where it is a failure like any other.
-     */
-    private static boolean isOptionCheck(Exception e, CommandLine command) {
-        StackTraceElement[] trace = e.getStackTrace();
-        return e instanceof IllegalArgumentException
-                && trace.length > 0
-                && trace[0].getClassName().equals(command.getCommand().getClass().getName());
     }
 
     /**

@@ -81,16 +81,20 @@ class BenchCommandTest {
             value = {
                 "--iterations; 0; --iterations must be in [1, 10000], got 0",
                 "--warmup; -1; --warmup must be in [0, 10000], got -1",
-                "--drop-prob; 1.0; --drop-prob: dropProb must be in [0, 1), got 1.0",
-                "--case; 32x1024x14/7; --case: case must look like NxCxHxW/block, e.g."
-                        + " 32x1024x14x14/7, got '32x1024x14/7'",
-                "--case; 32x0x14x14/7; --case: shape must be 4 positive dimensions (N, C, H, W),"
-                        + " got (32, 0, 14, 14)",
-                "--case; 1x1x7x7/0; --case: blockSize must be >= 1, got 0"
+                "--drop-prob; 1.0; Invalid value for option '--drop-prob': must be in [0, 1), got"
+                        + " 1.0",
+                "--case; 32x1024x14/7; Invalid value for option '--case' (NxCxHxW/BLOCK): case"
+                        + " must look like NxCxHxW/block, e.g. 32x1024x14x14/7, got '32x1024x14/7'",
+                "--case; 32x0x14x14/7; Invalid value for option '--case' (NxCxHxW/BLOCK): shape"
+                        + " must be 4 positive dimensions (N, C, H, W), got (32, 0, 14, 14)",
+                "--case; 1x1x7x7/0; Invalid value for option '--case' (NxCxHxW/BLOCK): blockSize"
+                        + " must be >= 1, got 0"
             })
     void badOptionsExitTwoNamingTheValue(String option, String value, String message) {
         CliRunner.Result r = CliRunner.run("bench", option, value);
         assertEquals(2, r.exitCode(), r.err());
         assertTrue(r.err().contains(message), r.err());
+        // Reported by picocli's usage handler, which points to the help.
+        assertTrue(r.err().contains("(see: dropblock4j bench --help)"), r.err());
     }
 }

@@ -15,6 +15,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 class DropBlockCliTest {
 
@@ -88,7 +90,22 @@ class DropBlockCliTest {
     void aCommandsOwnOptionCheckIsAUsageError() {
         Run r = run("checks-itself");
         assertEquals(2, r.exitCode());
-        assertEquals(List.of("dropblock4j: --n must be >= 1, got 0"), r.err().lines().toList());
+        assertEquals(
+                List.of(
+                        "dropblock4j: --n must be >= 1, got 0 (see: dropblock4j checks-itself --help)"),
+                r.err().lines().toList());
+    }
+
+    @Test
+    void illegalArgumentFromACommandsOwnCodeIsAFailure() {
+        // Only ParameterException and BadInputException are usage errors, wherever thrown.
+        Run r = run("throws-illegal-argument");
+        assertEquals(1, r.exitCode());
+        assertEquals(
+                List.of(
+                        "dropblock4j: failed: java.lang.IllegalArgumentException: n must be >= 1,"
+                                + " got 0 (--verbose prints the stack trace)"),
+                r.err().lines().toList());
     }
 
     @Test
@@ -109,7 +126,8 @@ class DropBlockCliTest {
         CommandLine cli = DropBlockCli.commandLine();
         cli.addSubcommand(new Fails())
                 .addSubcommand(new BadInput())
-                .addSubcommand(new ChecksItself());
+                .addSubcommand(new ChecksItself())
+                .addSubcommand(new ThrowsIllegalArgument());
         StringWriter err = new StringWriter();
         cli.setErr(new PrintWriter(err, true));
         return new Run(cli.execute(args), err.toString());
@@ -134,12 +152,23 @@ class DropBlockCliTest {
         }
     }
 
-    /** Checks an option itself with an IllegalArgumentException, as bench does. */
+    /** Checks an option itself and reports it as picocli's ParameterException, as bench does. */
     @Command(name = "checks-itself")
     static final class ChecksItself implements Callable<Integer> {
+        @Spec private CommandSpec spec;
+
         @Override
         public Integer call() {
-            throw new IllegalArgumentException("--n must be >= 1, got 0");
+            throw new ParameterException(spec.commandLine(), "--n must be >= 1, got 0");
+        }
+    }
+
+    /** Throws an IllegalArgumentException from its own code: a bug, not a usage error. */
+    @Command(name = "throws-illegal-argument")
+    static final class ThrowsIllegalArgument implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            throw new IllegalArgumentException("n must be >= 1, got 0");
         }
     }
 }

@@ -5,11 +5,13 @@ import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.input.DropProbConverter;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.TrainConfig;
+import io.github.dropblock4j.cli.train.EpochOptions;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
+import io.github.dropblock4j.cli.train.RunConsole;
 import io.github.dropblock4j.cli.train.RunStoppedException;
-import io.github.dropblock4j.cli.train.SharedTrainingOptions;
 import io.github.dropblock4j.cli.train.StopRequest;
 import io.github.dropblock4j.cli.train.TrainingData;
+import io.github.dropblock4j.cli.train.TrainingOptions;
 import io.github.dropblock4j.cli.train.TrainingRun;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -68,7 +70,9 @@ public final class AblateCommand implements Callable<Integer> {
 
     @Spec private CommandSpec spec;
 
-    @Mixin private SharedTrainingOptions shared;
+    @Mixin private TrainingOptions training;
+
+    @Mixin private EpochOptions epochOptions;
 
     @Option(
             names = "--seeds",
@@ -208,8 +212,9 @@ public final class AblateCommand implements Callable<Integer> {
                     "--selection-seeds must be in [1, 100], got " + selectionSeeds);
         }
         TrainConfig base =
-                shared.toConfig(
+                training.toConfig(
                         b -> {
+                            epochOptions.applyTo(b);
                             if (quick) {
                                 b.optEpochs(1);
                                 unlessGiven("--train-limit", () -> b.optTrainLimit(500));
@@ -241,7 +246,7 @@ public final class AblateCommand implements Callable<Integer> {
     }
 
     private void unlessGiven(String option, Runnable setDefault) {
-        if (!shared.given(option)) {
+        if (!spec.commandLine().getParseResult().hasMatchedOption(option)) {
             setDefault.run();
         }
     }
@@ -303,7 +308,8 @@ public final class AblateCommand implements Callable<Integer> {
             }
             console.flush();
             TrainingData data = new ImageTrainingData(source.train(), source.test(), config);
-            new TrainingRun(config, data, console, spec.commandLine().getErr(), stop).run(dir);
+            new TrainingRun(config, data, RunConsole.of(console, spec.commandLine().getErr(), stop))
+                    .run(dir);
         }
         AblationReport.write(AblationResults.read(settings));
     }

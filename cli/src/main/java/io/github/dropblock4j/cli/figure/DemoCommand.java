@@ -4,12 +4,14 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.github.dropblock4j.cli.input.BlockSizeConverter;
-import io.github.dropblock4j.cli.input.DropProbConverter;
+import io.github.dropblock4j.cli.input.BlockSizeOption;
+import io.github.dropblock4j.cli.input.DropProbOption;
+import io.github.dropblock4j.cli.input.SeedOption;
 import io.github.dropblock4j.djl.DropBlock;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -29,26 +31,18 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Spec private CommandSpec spec;
 
-    @Option(
-            names = "--block-size",
-            converter = BlockSizeConverter.class,
-            description = "Block size (default: ${DEFAULT-VALUE}).")
-    private int blockSize = 7;
+    @Mixin private BlockSizeOption blockSize;
 
-    @Option(
-            names = "--drop-prob",
-            converter = DropProbConverter.class,
-            description = "Drop probability, 1 - keep_prob (default: ${DEFAULT-VALUE}).")
-    private float dropProb = 0.1f;
+    @Mixin private DropProbOption dropProb;
 
     @Option(
             names = "--size",
             description = "Feature map height and width (default: ${DEFAULT-VALUE}).")
     private int size = 28;
 
-    @Option(names = "--seed", description = "Engine random seed (default: ${DEFAULT-VALUE}).")
-    private int seed = 1;
+    @Mixin private SeedOption seed;
 
+    /** {@inheritDoc} */
     @Override
     public Integer call() {
         if (size < 1 || size > 512) {
@@ -56,10 +50,10 @@ public final class DemoCommand implements Callable<Integer> {
                     spec.commandLine(), "--size must be in [1, 512], got " + size);
         }
         PrintWriter out = spec.commandLine().getOut();
-        Engine.getInstance().setRandomSeed(seed);
+        Engine.getInstance().setRandomSeed(seed.seed());
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray x = manager.ones(new Shape(32, 64, size, size));
-            NDArray y = DropBlock.dropBlock(x, dropProb, blockSize, true);
+            NDArray y = DropBlock.dropBlock(x, dropProb.dropProb(), blockSize.blockSize(), true);
             float[] values = y.toFloatArray();
             long zeros = 0;
             for (float v : values) {
@@ -67,7 +61,11 @@ public final class DemoCommand implements Callable<Integer> {
             }
             out.printf(
                     "DropBlock on (32, 64, %d, %d), block %d: asked drop rate %.4f, realised %.4f%n",
-                    size, size, blockSize, dropProb, (double) zeros / values.length);
+                    size,
+                    size,
+                    blockSize.blockSize(),
+                    dropProb.dropProb(),
+                    (double) zeros / values.length);
             out.println("mask of sample 0, channel 0 ('#' kept, '.' dropped):");
             for (int r = 0; r < size; r++) {
                 StringBuilder row = new StringBuilder(size);

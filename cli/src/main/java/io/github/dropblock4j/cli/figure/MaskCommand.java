@@ -9,6 +9,7 @@ import io.github.dropblock4j.cli.data.LabeledImages;
 import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.input.BlockSizeConverter;
 import io.github.dropblock4j.cli.input.DropProbConverter;
+import io.github.dropblock4j.cli.input.SeedOption;
 import io.github.dropblock4j.djl.DropBlock;
 import java.awt.Color;
 import java.awt.Font;
@@ -24,6 +25,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -61,7 +63,7 @@ public final class MaskCommand implements Callable<Integer> {
             names = "--data",
             paramLabel = "DIR",
             description = "Image source, as for train (default: ${DEFAULT-VALUE}).")
-    String data = "embedded";
+    String data = DataSource.EMBEDDED;
 
     @Option(names = "--index", description = "Which test image (default: ${DEFAULT-VALUE}).")
     int index;
@@ -80,8 +82,7 @@ public final class MaskCommand implements Callable<Integer> {
             description = "The two DropBlock block sizes (default: 3,7).")
     int[] blockSizes = {3, 7};
 
-    @Option(names = "--seed", description = "Engine random seed (default: ${DEFAULT-VALUE}).")
-    int seed = 1;
+    @Mixin private SeedOption seed;
 
     @Override
     public Integer call() throws IOException {
@@ -123,7 +124,7 @@ public final class MaskCommand implements Callable<Integer> {
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, canvas.getWidth(), canvas.getHeight());
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
-        Engine.getInstance().setRandomSeed(seed);
+        Engine.getInstance().setRandomSeed(seed.seed());
         try (NDManager manager = NDManager.newBaseManager()) {
             for (int panel = 0; panel < 4; panel++) {
                 float[] mask = new float[h * w];

@@ -20,6 +20,8 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -176,6 +178,22 @@ public final class RunDirectory {
                     "--out " + out + ": cannot write to " + dir.partial + ": " + e, e);
         }
         return dir;
+    }
+
+    /**
+     * Returns where a run goes when no {@code --out} is given: {@code runs/<name>-<time>}, the time
+     * to the second, so runs started one after another do not collide.
+     *
+     * @param name what the run is, e.g. {@code resnet20}
+     * @return the path, relative to the working directory
+     */
+    public static Path defaultOut(String name) {
+        return Path.of(
+                "runs",
+                name
+                        + "-"
+                        + LocalDateTime.now()
+                                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
 
     /**

@@ -139,6 +139,18 @@ public record TrainConfig(
     }
 
     /**
+     * Returns the seed of one epoch, from which every run reseeds its generators at the epoch's
+     * start: the epoch's data order (and masks, where the engine draws them) then do not depend on
+     * what came before, so a run resumed at an epoch's end continues exactly.
+     *
+     * @param epoch the epoch, 1-based
+     * @return {@code seed * 10007 + epoch}
+     */
+    public long epochSeed(int epoch) {
+        return seed * 10_007L + epoch;
+    }
+
+    /**
      * Returns the ResNet depth named by the model.
      *
      * @return e.g. 20 for resnet20

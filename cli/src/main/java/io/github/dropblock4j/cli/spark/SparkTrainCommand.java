@@ -1,29 +1,28 @@
 package io.github.dropblock4j.cli.spark;
 
 import com.google.gson.GsonBuilder;
-import io.github.dropblock4j.cli.data.DataSource;
-import io.github.dropblock4j.cli.input.BlockSizeConverter;
-import io.github.dropblock4j.cli.input.DropProbConverter;
+import io.github.dropblock4j.cli.input.SeedOption;
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
-import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
+import io.github.dropblock4j.cli.train.RegularizerOptions;
+import io.github.dropblock4j.cli.train.TrainingOptions;
 import io.github.dropblock4j.spark.SparkJvmOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -45,6 +44,7 @@ import picocli.CommandLine.Spec;
         header = "Train the DL4J ResNet with DropBlock on Spark and write a run directory.",
         mixinStandardHelpOptions = true,
         sortOptions = false,
+        defaultValueProvider = SparkTrainCommand.Defaults.class,
         description = {
             "Train the DL4J ResNet with DropBlock by parameter averaging on Apache Spark: on"
                     + " local[2] by default, on any master with --master, or on a cluster through"
@@ -86,81 +86,11 @@ public final class SparkTrainCommand implements Callable<Integer> {
                             + " (default: ${DEFAULT-VALUE}).")
     private int averagingFrequency = 5;
 
-    @Option(
-            names = "--data",
-            paramLabel = "DIR",
-            description =
-                    "Data: 'embedded' (the default, a Fashion-MNIST subset shipped inside),"
-                            + " 'fashion-mnist' (Debian's dataset-fashion-mnist), or a directory"
-                            + " of IDX or CIFAR-10 binary files; read on the driver.")
-    private String data = DataSource.EMBEDDED;
+    @Mixin private TrainingOptions training;
 
-    @Option(
-            names = "--model",
-            description = "The ResNet, resnet<depth> as for train (default: ${DEFAULT-VALUE}).")
-    private String model = "resnet20";
+    @Mixin private RegularizerOptions regularization;
 
-    @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).")
-    private int epochs = 3;
-
-    @Option(
-            names = "--batch-size",
-            description = "Minibatch size of each worker (default: ${DEFAULT-VALUE}).")
-    private int batchSize = 32;
-
-    @Option(
-            names = "--lr",
-            description =
-                    "Initial learning rate of SGD with Nesterov momentum, cosine-decayed to 0"
-                            + " (default: ${DEFAULT-VALUE}).")
-    private float lr = 0.1f;
-
-    @Option(names = "--weight-decay", description = "Weight decay (default: ${DEFAULT-VALUE}).")
-    private float weightDecay = 5e-4f;
-
-    @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
-    private int seed = 1;
-
-    @Option(
-            names = "--block-size",
-            converter = BlockSizeConverter.class,
-            description = "DropBlock block size (default: ${DEFAULT-VALUE}).")
-    private int blockSize = 7;
-
-    @Option(
-            names = "--drop-prob",
-            converter = DropProbConverter.class,
-            description = "Target drop probability, 1 - keep_prob (default: ${DEFAULT-VALUE}).")
-    private float dropProb = 0.1f;
-
-    @Option(
-            names = "--schedule",
-            description =
-                    "linear (keep_prob from 1 to its target over the run, the paper's) or"
-                            + " constant (default: linear).")
-    private TrainConfig.Schedule schedule = TrainConfig.Schedule.LINEAR;
-
-    @Option(
-            names = "--stages",
-            split = ",",
-            paramLabel = "N[,N...]",
-            description = "Stages (1-based) that get DropBlock (default: the last two).")
-    private List<Integer> stages;
-
-    @Option(names = "--no-shortcut", description = "Residual branches only, not the shortcuts.")
-    private boolean noShortcut;
-
-    @Option(
-            names = "--train-limit",
-            paramLabel = "N",
-            description = "Train on a stratified subset of N images (default: all).")
-    private int trainLimit;
-
-    @Option(
-            names = "--test-limit",
-            paramLabel = "N",
-            description = "Test on a stratified subset of N images (default: all).")
-    private int testLimit;
+    @Mixin private SeedOption seed;
 
     @Option(
             names = "--out",
@@ -175,15 +105,17 @@ public final class SparkTrainCommand implements Callable<Integer> {
         SparkJvmOptions.requireOpen();
         PrintWriter console = spec.commandLine().getOut();
         // Read the data before creating anything, so bad data leaves nothing behind.
-        DataSource source = DataSource.resolve(config.data());
-        ImageTrainingData data = new ImageTrainingData(source.train(), source.test(), config);
+        ImageTrainingData data = ImageTrainingData.read(config);
         SparkConf sparkConf = sparkConf();
         try (JavaSparkContext sc = new JavaSparkContext(sparkConf)) {
             SparkSettings settings = settings(sc);
             SparkTrainingRun run =
                     new SparkTrainingRun(
                             config, settings, data, console, spec.commandLine().getErr());
-            RunDirectory dir = RunDirectory.create(out != null ? out : defaultOut(config), config);
+            RunDirectory dir =
+                    RunDirectory.create(
+                            out != null ? out : RunDirectory.defaultOut("spark-" + config.model()),
+                            config);
             Files.writeString(
                     dir.partial().resolve(SETTINGS),
                     new GsonBuilder().setPrettyPrinting().create().toJson(settings),
@@ -200,16 +132,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
                             + " minibatches");
             console.println("data: " + data);
             console.flush();
-            RunSummary summary = run.run(sc, dir);
-            console.printf(
-                    Locale.ROOT,
-                    "final test accuracy %.4f, test loss %.4f, %.0f s, %.0f img/s%nresults in %s%n",
-                    summary.finalTestAccuracy(),
-                    summary.finalTestLoss(),
-                    summary.wallSeconds(),
-                    summary.samplesPerSecond(),
-                    dir.out());
-            console.flush();
+            run.run(sc, dir);
             return 0;
         }
     }
@@ -223,27 +146,16 @@ public final class SparkTrainCommand implements Callable<Integer> {
     TrainConfig config() {
         try {
             SparkSettings.checkOptions(workers, averagingFrequency);
-            return TrainConfig.builder()
-                    .optData(data)
-                    .optModel(model)
-                    .optEpochs(epochs)
-                    .optBatchSize(batchSize)
-                    .optLr(lr)
-                    .optWeightDecay(weightDecay)
-                    .optSeed(seed)
-                    .optBlockSize(blockSize)
-                    .optDropProb(dropProb)
-                    .optSchedule(schedule)
-                    .optStages(stages)
-                    .optShortcut(!noShortcut)
-                    .optRegularizer(Regularizer.DROPBLOCK)
-                    .optFramework("dl4j")
-                    .optTrainLimit(trainLimit)
-                    .optTestLimit(testLimit)
-                    .build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage(), e);
         }
+        return training.toConfig(
+                b ->
+                        regularization
+                                .applyTo(b)
+                                .optSeed(seed.seed())
+                                .optRegularizer(Regularizer.DROPBLOCK)
+                                .optFramework("dl4j"));
     }
 
     private SparkConf sparkConf() {
@@ -267,13 +179,18 @@ public final class SparkTrainCommand implements Callable<Integer> {
                 averagingFrequency);
     }
 
-    private static Path defaultOut(TrainConfig config) {
-        return Path.of(
-                "runs",
-                "spark-"
-                        + config.model()
-                        + "-"
-                        + LocalDateTime.now()
-                                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    /** The defaults in which {@code spark-train} differs from {@code train}: the batch size. */
+    static final class Defaults implements IDefaultValueProvider {
+
+        /** Each worker's minibatch, images. */
+        static final int BATCH_SIZE = 32;
+
+        /** {@inheritDoc} */
+        @Override
+        public String defaultValue(ArgSpec argSpec) {
+            return argSpec.isOption() && ((OptionSpec) argSpec).longestName().equals("--batch-size")
+                    ? String.valueOf(BATCH_SIZE)
+                    : null;
+        }
     }
 }

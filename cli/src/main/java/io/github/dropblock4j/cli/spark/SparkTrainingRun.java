@@ -2,7 +2,6 @@ package io.github.dropblock4j.cli.spark;
 
 import ai.djl.ndarray.types.Shape;
 import io.github.dropblock4j.cli.data.LabeledImages;
-import io.github.dropblock4j.cli.figure.CurvesPlot;
 import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.run.EpochMetrics;
 import io.github.dropblock4j.cli.run.RunDirectory;
@@ -12,6 +11,7 @@ import io.github.dropblock4j.cli.train.CosineSchedule;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
 import io.github.dropblock4j.cli.train.Nd4jBatches;
 import io.github.dropblock4j.cli.train.ProgressBar;
+import io.github.dropblock4j.cli.train.TrainingHistory;
 import io.github.dropblock4j.dl4j.KeepProbSchedule;
 import io.github.dropblock4j.dl4j.ResNetDropBlock;
 import io.github.dropblock4j.spark.ScheduleAwareTrainingMaster;
@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Random;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
@@ -101,7 +100,7 @@ public final class SparkTrainingRun {
         this.settings = settings;
         this.data = data;
         this.out = out;
-        this.progress = new ProgressBar(err, System.console() != null);
+        this.progress = ProgressBar.onTerminal(err);
     }
 
     /**
@@ -185,44 +184,39 @@ public final class SparkTrainingRun {
                         sc, network(config, data, keepProb, learningRate), master);
         JavaRDD<DataSet> trainImages = heldOut(sc, data.trainImages(1));
         JavaRDD<DataSet> testImages = heldOut(sc, data.testImages());
-        List<EpochMetrics> history = new ArrayList<>();
-        double wall = 0;
+        TrainingHistory history = new TrainingHistory(config, dir, out);
         for (int epoch = 1; epoch <= config.epochs(); epoch++) {
-            long start = System.nanoTime();
+            history.startEpoch();
             List<Double> roundLosses = new ArrayList<>();
             int current = epoch;
             master.setRoundListener(
                     (round, rounds, steps, score) -> {
                         roundLosses.add(score - weightDecayTerm(net));
-                        double seconds = (System.nanoTime() - start) / 1e9;
                         progress.update(
                                 current,
                                 config.epochs(),
                                 round,
                                 rounds,
                                 mean(roundLosses),
-                                imagesPerEpoch * round / rounds / seconds,
+                                imagesPerEpoch * round / rounds / history.epochSeconds(),
                                 1 - keepProb.valueAt(steps, current - 1));
                     });
             Nd4jBatches shuffled =
-                    new Nd4jBatches(
+                    data.batches(
                             data.trainImages(epoch),
-                            data.mean(),
-                            data.std(),
-                            data.classes(),
                             config.batchSize(),
-                            new Random(config.seed() * 10_007L + epoch));
+                            new Random(config.epochSeed(epoch)));
             JavaRDD<DataSet> epochImages =
                     keep(master.parallelizeEvenly(sc, batches(shuffled, minibatches)));
             net.fit(epochImages);
             epochImages.unpersist(false);
             progress.finish();
-            double seconds = (System.nanoTime() - start) / 1e9;
+            double seconds = history.epochSeconds();
             int lastStep = net.getNetwork().getIterationCount() - 1;
             Evaluation trained = net.evaluate(trainImages);
             Evaluation tested = net.evaluate(testImages);
             double testLoss = net.calculateScore(testImages, true) - weightDecayTerm(net);
-            EpochMetrics m =
+            history.endEpoch(
                     new EpochMetrics(
                             epoch,
                             lastStep + 1,
@@ -236,37 +230,17 @@ public final class SparkTrainingRun {
                             learningRate.valueAt(lastStep, epoch - 1),
                             seconds,
                             imagesPerEpoch / seconds,
-                            Double.NaN);
-            history.add(m);
-            print(m);
-            wall += (System.nanoTime() - start) / 1e9;
+                            Double.NaN));
         }
         trainImages.unpersist(false);
         testImages.unpersist(false);
-        EpochMetrics last = history.get(history.size() - 1);
-        double trainSeconds = history.stream().mapToDouble(EpochMetrics::seconds).sum();
-        RunSummary summary =
-                new RunSummary(
-                        config,
-                        history,
-                        last.testAccuracy(),
-                        last.testLoss(),
-                        Double.NaN,
-                        wall,
-                        imagesPerEpoch * history.size() / trainSeconds,
-                        last.step());
         String model = config.model() + ".zip";
-        dir.finish(
-                summary,
+        return history.finish(
                 path ->
                         ModelSerializer.writeModel(
                                 net.getNetwork(), path.resolve(model).toFile(), true),
-                png ->
-                        CurvesPlot.write(
-                                history,
-                                config.model() + ", dropblock, Spark " + settings.master(),
-                                png));
-        return summary;
+                "Spark " + settings.master(),
+                imagesPerEpoch);
     }
 
     /** The first {@code count} batches, all whole. */
@@ -276,8 +250,7 @@ public final class SparkTrainingRun {
 
     /** Every image once, in order, in minibatches as DL4J's Spark evaluation cuts them. */
     private JavaRDD<DataSet> heldOut(JavaSparkContext sc, LabeledImages images) {
-        Nd4jBatches inOrder =
-                new Nd4jBatches(images, data.mean(), data.std(), data.classes(), EVAL_BATCH, null);
+        Nd4jBatches inOrder = data.batches(images, EVAL_BATCH, null);
         return keep(sc.parallelize(batches(inOrder, inOrder.size()), settings.workers()));
     }
 
@@ -297,24 +270,5 @@ public final class SparkTrainingRun {
 
     private static double mean(List<Double> values) {
         return values.stream().mapToDouble(v -> v).average().orElse(Double.NaN);
-    }
-
-    private void print(EpochMetrics m) {
-        out.printf(
-                Locale.ROOT,
-                "epoch %d/%d  step %d  train loss %.4f  train acc %.4f  test loss %.4f  test acc"
-                        + " %.4f  drop %.4f  lr %.4f  %.1f s  %.0f img/s%n",
-                m.epoch(),
-                config.epochs(),
-                m.step(),
-                m.trainLoss(),
-                m.trainAccuracy(),
-                m.testLoss(),
-                m.testAccuracy(),
-                m.dropProb(),
-                m.learningRate(),
-                m.seconds(),
-                m.samplesPerSecond());
-        out.flush();
     }
 }

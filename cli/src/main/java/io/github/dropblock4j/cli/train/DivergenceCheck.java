@@ -10,7 +10,8 @@ import java.util.Locale;
  * Ends training with a {@link TrainingDivergedException} at the first training batch whose loss is
  * not finite, naming the epoch, the step and the learning rate. It reads the epoch's running mean
  * loss that an {@link EvaluatorTrainingListener} earlier in the listener list keeps: the mean is
- * finite exactly as long as every batch's loss was. Not thread safe: one trainer uses it.
+ * finite exactly as long as every batch's loss was. The DL4J loop calls {@link #requireFinite}
+ * itself, so both report divergence alike. Not thread safe: one trainer uses it.
  */
 final class DivergenceCheck extends TrainingListenerAdapter {
 
@@ -35,15 +36,31 @@ final class DivergenceCheck extends TrainingListenerAdapter {
     @Override
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
         step++;
-        float loss = trainer.getLoss().getAccumulator(EvaluatorTrainingListener.TRAIN_EPOCH);
-        if (!Float.isFinite(loss)) {
+        requireFinite(
+                trainer.getLoss().getAccumulator(EvaluatorTrainingListener.TRAIN_EPOCH),
+                (step - 1) / stepsPerEpoch + 1,
+                step,
+                lr);
+    }
+
+    /**
+     * Ends training if a loss is not finite; the check of every training loop, DJL's or DL4J's.
+     *
+     * @param loss the training loss after a step
+     * @param epoch the step's epoch, 1-based
+     * @param step the step, 1-based over the run
+     * @param lr the run's initial learning rate, for the message
+     * @throws TrainingDivergedException naming the loss, the epoch, the step and the learning rate
+     */
+    static void requireFinite(double loss, int epoch, int step, float lr) {
+        if (!Double.isFinite(loss)) {
             throw new TrainingDivergedException(
                     String.format(
                             Locale.ROOT,
                             "training diverged: loss %s at epoch %d, step %d (--lr %s); try a"
                                     + " smaller --lr",
                             loss,
-                            (step - 1) / stepsPerEpoch + 1,
+                            epoch,
                             step,
                             lr));
         }

@@ -2,22 +2,18 @@ package io.github.dropblock4j.cli.train;
 
 import ai.djl.ndarray.types.Shape;
 import io.github.dropblock4j.cli.data.LabeledImages;
-import io.github.dropblock4j.cli.figure.CurvesPlot;
 import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.run.EpochMetrics;
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
+import io.github.dropblock4j.cli.run.RunDirectory.IoConsumer;
 import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.dl4j.DropBlock;
 import io.github.dropblock4j.dl4j.KeepProbSchedule;
 import io.github.dropblock4j.dl4j.ResNetDropBlock;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import org.deeplearning4j.nn.api.Model;
@@ -68,30 +64,19 @@ final class Dl4jTrainingRun {
 
     private final TrainConfig config;
     private final ImageTrainingData data;
-    private final PrintWriter out;
-    private final ProgressBar progress;
-    private final StopRequest stop;
+    private final RunConsole console;
 
     /**
      * Prepares a run.
      *
      * @param config the run's settings
      * @param data the images
-     * @param out where the per-epoch lines go
-     * @param err where the progress bar goes, when the console is a terminal
-     * @param stop the request to stop after the current epoch
+     * @param console where the run reports; its stop request stops the run after the current epoch
      */
-    Dl4jTrainingRun(
-            TrainConfig config,
-            ImageTrainingData data,
-            PrintWriter out,
-            PrintWriter err,
-            StopRequest stop) {
+    Dl4jTrainingRun(TrainConfig config, ImageTrainingData data, RunConsole console) {
         this.config = config;
         this.data = data;
-        this.out = out;
-        this.progress = new ProgressBar(err, System.console() != null);
-        this.stop = stop;
+        this.console = console;
     }
 
     /**
@@ -102,72 +87,46 @@ final class Dl4jTrainingRun {
      * @throws RunStoppedException if a stop was requested; the epoch's checkpoint is written first
      */
     RunSummary run(RunDirectory dir) throws IOException {
-        RunDirectory.State resumed = dir.loadState().orElse(null);
-        List<EpochMetrics> history =
-                new ArrayList<>(resumed == null ? List.of() : resumed.epochs());
-        int startEpoch = resumed == null ? 0 : resumed.epochsDone();
-        double wallBefore = resumed == null ? 0 : resumed.wallSeconds();
+        TrainingHistory history = new TrainingHistory(config, dir, console.out());
         int stepsPerEpoch =
                 (int) ((data.trainSize() + config.batchSize() - 1) / config.batchSize());
         int totalSteps = stepsPerEpoch * config.epochs();
         CosineSchedule learningRate = new CosineSchedule(config.lr(), totalSteps);
         ComputationGraph net;
-        if (resumed == null) {
+        if (history.isResumed()) {
+            net = restore(dir);
+        } else {
             Nd4j.getRandom().setSeed(config.seed());
             net = new ComputationGraph(configuration(learningRate, totalSteps));
             net.init();
-        } else {
-            net = restore(dir);
         }
+        IoConsumer<Path> writeModel =
+                path -> ModelSerializer.writeModel(net, path.resolve(MODEL_FILE).toFile(), true);
         DropBlock dropBlock = firstDropBlock(net.getConfiguration());
         BatchMetrics metrics = new BatchMetrics();
         net.setListeners(metrics);
-        float[] mean = data.mean();
-        float[] std = data.std();
-        int classes = data.classes();
         LabeledImages validation = data.validationImages();
-        int stepsDone = net.getIterationCount();
-        for (int epoch = startEpoch + 1; epoch <= config.epochs(); epoch++) {
-            long start = System.nanoTime();
-            long epochSeed = config.seed() * 10_007L + epoch;
+        for (int epoch = history.firstEpoch(); epoch <= config.epochs(); epoch++) {
+            history.startEpoch();
+            long epochSeed = config.epochSeed(epoch);
             Nd4j.getRandom().setSeed(epochSeed);
             Nd4jBatches train =
-                    new Nd4jBatches(
-                            data.trainImages(epoch),
-                            mean,
-                            std,
-                            classes,
-                            config.batchSize(),
-                            new Random(epochSeed));
-            double[] trained = trainEpoch(net, metrics, train, dropBlock, epoch);
-            double seconds = (System.nanoTime() - start) / 1e9;
+                    data.batches(
+                            data.trainImages(epoch), config.batchSize(), new Random(epochSeed));
+            double[] trained = trainEpoch(net, metrics, train, dropBlock, epoch, history);
+            double seconds = history.epochSeconds();
             double[] val =
                     validation == null
                             ? new double[] {Double.NaN, Double.NaN}
-                            : evaluate(
-                                    net,
-                                    new Nd4jBatches(
-                                            validation,
-                                            mean,
-                                            std,
-                                            classes,
-                                            config.batchSize(),
-                                            null));
+                            : evaluate(net, data.batches(validation, config.batchSize(), null));
             boolean testNow = epoch % config.testEvery() == 0 || epoch == config.epochs();
             double[] tested =
                     testNow
                             ? evaluate(
-                                    net,
-                                    new Nd4jBatches(
-                                            data.testImages(),
-                                            mean,
-                                            std,
-                                            classes,
-                                            config.batchSize(),
-                                            null))
+                                    net, data.batches(data.testImages(), config.batchSize(), null))
                             : new double[] {Double.NaN, Double.NaN};
-            stepsDone = net.getIterationCount();
-            EpochMetrics m =
+            int stepsDone = net.getIterationCount();
+            history.endEpoch(
                     new EpochMetrics(
                             epoch,
                             stepsDone,
@@ -181,75 +140,10 @@ final class Dl4jTrainingRun {
                             learningRate.valueAt(stepsDone, 0),
                             seconds,
                             data.trainSize() / seconds,
-                            ResidentMemory.megabytes());
-            history.add(m);
-            out.printf(
-                    Locale.ROOT,
-                    "epoch %d/%d  train loss %.4f  train acc %.4f%s%s  drop %.4f  %.1f s"
-                            + "  %.0f img/s  rss %.0f MiB%n",
-                    epoch,
-                    config.epochs(),
-                    m.trainLoss(),
-                    m.trainAccuracy(),
-                    validation == null
-                            ? ""
-                            : String.format(
-                                    Locale.ROOT,
-                                    "  val loss %.4f  val acc %.4f",
-                                    m.validationLoss(),
-                                    m.validationAccuracy()),
-                    testNow
-                            ? String.format(
-                                    Locale.ROOT,
-                                    "  test loss %.4f  test acc %.4f",
-                                    m.testLoss(),
-                                    m.testAccuracy())
-                            : "",
-                    m.dropProb(),
-                    seconds,
-                    m.samplesPerSecond(),
-                    m.residentMb());
-            out.flush();
-            wallBefore += (System.nanoTime() - start) / 1e9;
-            dir.saveCheckpoint(
-                    path ->
-                            ModelSerializer.writeModel(
-                                    net, path.resolve(MODEL_FILE).toFile(), true),
-                    new RunDirectory.State(config, epoch, stepsDone, history, wallBefore, null));
-            if (stop.isRequested() && epoch < config.epochs()) {
-                throw new RunStoppedException(
-                        "stopped after epoch "
-                                + epoch
-                                + " of "
-                                + config.epochs()
-                                + "; checkpoint in "
-                                + dir.partial());
-            }
+                            ResidentMemory.megabytes()));
+            history.checkpoint(writeModel, console.stop());
         }
-        EpochMetrics last = history.get(history.size() - 1);
-        double trainSeconds = history.stream().mapToDouble(EpochMetrics::seconds).sum();
-        RunSummary summary =
-                new RunSummary(
-                        config,
-                        history,
-                        last.testAccuracy(),
-                        last.testLoss(),
-                        last.validationAccuracy(),
-                        wallBefore,
-                        data.trainSize() * history.size() / trainSeconds,
-                        stepsDone);
-        dir.finish(
-                summary,
-                path -> ModelSerializer.writeModel(net, path.resolve(MODEL_FILE).toFile(), true),
-                png ->
-                        CurvesPlot.write(
-                                history,
-                                config.model()
-                                        + ", "
-                                        + config.regularizer().optionValue()
-                                        + ", DL4J",
-                                png));
-        return summary;
+        return history.finish(writeModel, "DL4J", data.trainSize());
     }
 
     private ComputationGraphConfiguration configuration(
@@ -313,35 +207,28 @@ final class Dl4jTrainingRun {
             BatchMetrics metrics,
             Nd4jBatches train,
             DropBlock dropBlock,
-            int epoch) {
+            int epoch,
+            TrainingHistory history) {
         metrics.reset();
-        long start = System.nanoTime();
         int batches = train.size();
         for (int index = 0; index < batches; index++) {
             DataSet batch = train.get(index);
             metrics.expect(batch.getLabels());
             net.fit(batch);
-            if (!Double.isFinite(metrics.lastLoss)) {
-                throw new IllegalStateException(
-                        String.format(
-                                Locale.ROOT,
-                                "training diverged: loss %s at epoch %d, step %d (lr %.4g)",
-                                metrics.lastLoss,
-                                epoch,
-                                net.getIterationCount(),
-                                config.lr()));
-            }
-            double elapsed = (System.nanoTime() - start) / 1e9;
-            progress.update(
-                    epoch,
-                    config.epochs(),
-                    index + 1,
-                    batches,
-                    metrics.lossSum / metrics.seen,
-                    metrics.seen / elapsed,
-                    dropProbAt(dropBlock, net.getIterationCount()));
+            DivergenceCheck.requireFinite(
+                    metrics.lastLoss, epoch, net.getIterationCount(), config.lr());
+            double elapsed = history.epochSeconds();
+            console.progress()
+                    .update(
+                            epoch,
+                            config.epochs(),
+                            index + 1,
+                            batches,
+                            metrics.lossSum / metrics.seen,
+                            metrics.seen / elapsed,
+                            dropProbAt(dropBlock, net.getIterationCount()));
         }
-        progress.finish();
+        console.progress().finish();
         return new double[] {
             metrics.lossSum / metrics.seen, (double) metrics.correct / metrics.seen
         };

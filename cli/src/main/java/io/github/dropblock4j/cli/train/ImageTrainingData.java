@@ -3,6 +3,7 @@ package io.github.dropblock4j.cli.train;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.dataset.ArrayDataset;
+import io.github.dropblock4j.cli.data.DataSource;
 import io.github.dropblock4j.cli.data.LabeledImages;
 import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.run.TrainConfig;
@@ -87,6 +88,18 @@ public final class ImageTrainingData implements TrainingData {
         this.std = this.train.channelStds();
     }
 
+    /**
+     * Reads the images a config names ({@code data}) and splits and cuts them as it asks.
+     *
+     * @param config the run's settings
+     * @return the data
+     * @throws BadInputException if the data cannot be read or does not fit the config
+     */
+    public static ImageTrainingData read(TrainConfig config) {
+        DataSource source = DataSource.resolve(config.data());
+        return new ImageTrainingData(source.train(), source.test(), config);
+    }
+
     private static LabeledImages limit(LabeledImages images, int limit, long seed) {
         if (limit <= 0 || limit >= images.size()) {
             return images;
@@ -167,6 +180,18 @@ public final class ImageTrainingData implements TrainingData {
      */
     public float[] std() {
         return std.clone();
+    }
+
+    /**
+     * Cuts images into ND4J minibatches for the DL4J and Spark paths, standardised as every set.
+     *
+     * @param images the images: the training images of an epoch, the validation or the test images
+     * @param batchSize the batch size; the last batch may be smaller
+     * @param shuffle draws the order of the images, or null to keep it
+     * @return the batches
+     */
+    public Nd4jBatches batches(LabeledImages images, int batchSize, Random shuffle) {
+        return new Nd4jBatches(images, mean, std, train.numClasses(), batchSize, shuffle);
     }
 
     /** {@inheritDoc} */

@@ -31,7 +31,7 @@ public final class Nd4jBatches {
      * @param batchSize the batch size; the last batch may be smaller
      * @param shuffle draws the order of the images, or null to keep it
      */
-    public Nd4jBatches(
+    Nd4jBatches(
             LabeledImages images,
             float[] mean,
             float[] std,

@@ -30,6 +30,17 @@ public final class ProgressBar {
     }
 
     /**
+     * Creates a bar drawn only when the process has a terminal, so logs get only the per-epoch
+     * lines.
+     *
+     * @param err where the bar is drawn
+     * @return the bar
+     */
+    public static ProgressBar onTerminal(PrintWriter err) {
+        return new ProgressBar(err, System.console() != null);
+    }
+
+    /**
      * Redraws the bar, at most five times a second and always for the last batch.
      *
      * @param epoch the epoch, 1-based

@@ -1,20 +1,14 @@
 package io.github.dropblock4j.cli.train;
 
-import io.github.dropblock4j.cli.data.DataSource;
-import io.github.dropblock4j.cli.input.BlockSizeConverter;
+import io.github.dropblock4j.cli.input.SeedOption;
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
-import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
@@ -51,36 +45,13 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Spec private CommandSpec spec;
 
-    @Mixin private SharedTrainingOptions shared;
+    @Mixin private TrainingOptions training;
 
-    @Option(names = "--weight-decay", description = "Weight decay (default: ${DEFAULT-VALUE}).")
-    private float weightDecay = 5e-4f;
+    @Mixin private EpochOptions epochOptions;
 
-    @Option(names = "--seed", description = "Random seed (default: ${DEFAULT-VALUE}).")
-    private int seed = 1;
+    @Mixin private RegularizerOptions regularization;
 
-    @Option(
-            names = "--block-size",
-            converter = BlockSizeConverter.class,
-            description = "DropBlock block size (default: ${DEFAULT-VALUE}).")
-    private int blockSize = 7;
-
-    @Option(
-            names = "--schedule",
-            description =
-                    "linear (0 to --drop-prob over the run, the paper's) or constant"
-                            + " (default: linear).")
-    private TrainConfig.Schedule schedule = TrainConfig.Schedule.LINEAR;
-
-    @Option(
-            names = "--stages",
-            split = ",",
-            paramLabel = "N",
-            description = "Stages (1-based) that get the regularizer (default: the last two).")
-    private List<Integer> stages;
-
-    @Option(names = "--no-shortcut", description = "Residual branches only, not the shortcuts.")
-    private boolean noShortcut;
+    @Mixin private SeedOption seed;
 
     @Option(
             names = "--regularizer",
@@ -122,33 +93,26 @@ public final class TrainCommand implements Callable<Integer> {
             if (resume != null) {
                 dir = RunDirectory.resume(resume);
                 config = dir.readConfig();
-                trainingData = load(config);
+                trainingData = ImageTrainingData.read(config);
                 console.println("resuming " + dir.partial());
             } else {
                 config = config();
                 // Read the data before creating anything, so bad data leaves nothing behind.
-                trainingData = load(config);
-                dir = RunDirectory.create(out != null ? out : defaultOut(config), config);
+                trainingData = ImageTrainingData.read(config);
+                dir =
+                        RunDirectory.create(
+                                out != null ? out : RunDirectory.defaultOut(config.model()),
+                                config);
             }
             console.println("training " + config);
             console.println("data: " + trainingData);
             try {
-                PrintWriter err = spec.commandLine().getErr();
-                RunSummary summary =
-                        "dl4j".equals(config.framework())
-                                ? new Dl4jTrainingRun(config, trainingData, console, err, stop)
-                                        .run(dir)
-                                : new TrainingRun(config, trainingData, console, err, stop)
-                                        .run(dir);
-                console.printf(
-                        Locale.ROOT,
-                        "final test accuracy %.4f, test loss %.4f, %.0f s,"
-                                + " %.0f img/s%nresults in %s%n",
-                        summary.finalTestAccuracy(),
-                        summary.finalTestLoss(),
-                        summary.wallSeconds(),
-                        summary.samplesPerSecond(),
-                        dir.out());
+                RunConsole runConsole = RunConsole.of(console, spec.commandLine().getErr(), stop);
+                if ("dl4j".equals(config.framework())) {
+                    new Dl4jTrainingRun(config, trainingData, runConsole).run(dir);
+                } else {
+                    new TrainingRun(config, trainingData, runConsole).run(dir);
+                }
                 return 0;
             } catch (RunStoppedException e) {
                 console.println(
@@ -169,30 +133,13 @@ public final class TrainCommand implements Callable<Integer> {
      * @throws picocli.CommandLine.ParameterException naming the option if one is bad
      */
     TrainConfig config() {
-        return shared.toConfig(
+        return training.toConfig(
                 b ->
-                        b.optWeightDecay(weightDecay)
-                                .optSeed(seed)
-                                .optBlockSize(blockSize)
-                                .optSchedule(schedule)
-                                .optStages(stages)
-                                .optShortcut(!noShortcut)
+                        regularization
+                                .applyTo(epochOptions.applyTo(b))
+                                .optSeed(seed.seed())
                                 .optRegularizer(regularizer)
                                 .optFramework(framework));
-    }
-
-    private static Path defaultOut(TrainConfig config) {
-        return Path.of(
-                "runs",
-                config.model()
-                        + "-"
-                        + LocalDateTime.now()
-                                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-    }
-
-    private static ImageTrainingData load(TrainConfig config) {
-        DataSource source = DataSource.resolve(config.data());
-        return new ImageTrainingData(source.train(), source.test(), config);
     }
 
     /** Parses the {@link Regularizer} spellings and lists them for the help. */

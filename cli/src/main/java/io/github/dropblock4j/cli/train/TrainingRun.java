@@ -19,22 +19,18 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.CosineTracker;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.TranslateException;
-import io.github.dropblock4j.cli.figure.CurvesPlot;
 import io.github.dropblock4j.cli.run.EpochMetrics;
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
+import io.github.dropblock4j.cli.run.RunDirectory.IoConsumer;
 import io.github.dropblock4j.cli.run.RunDirectory.PartialEpoch;
-import io.github.dropblock4j.cli.run.RunDirectory.State;
 import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.djl.DropBlockScheduler;
 import io.github.dropblock4j.djl.ResNetDropBlock;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
+import java.nio.file.Path;
 
 /**
  * Trains one ResNet with the configured regularizer and writes its run directory.
@@ -48,7 +44,7 @@ import java.util.Locale;
  * fraction of images classified right.
  *
  * <p>What DJL's loop does not have: the engine is reseeded with the seed before the weights are
- * initialised and with {@code seed * 10007 + epoch} at the start of every epoch, so the initial
+ * initialised and with {@link TrainConfig#epochSeed} at the start of every epoch, so the initial
  * weights, shuffling and masks of an epoch do not depend on what came before; a validation and a
  * test pass per epoch; a checkpoint after every epoch; and a stop on request ({@link StopRequest})
  * after the current batch, with a checkpoint inside the epoch. A run resumed from an epoch's end
@@ -63,30 +59,19 @@ public final class TrainingRun {
 
     private final TrainConfig config;
     private final TrainingData data;
-    private final PrintWriter out;
-    private final ProgressBar progress;
-    private final StopRequest stop;
+    private final RunConsole console;
 
     /**
      * Prepares a run.
      *
      * @param config the run's settings
      * @param data the images
-     * @param out where the per-epoch lines go
-     * @param err where the live progress bar goes, when the output is a terminal
-     * @param stop the request to stop after the current batch
+     * @param console where the run reports; its stop request stops the run after the current batch
      */
-    public TrainingRun(
-            TrainConfig config,
-            TrainingData data,
-            PrintWriter out,
-            PrintWriter err,
-            StopRequest stop) {
+    public TrainingRun(TrainConfig config, TrainingData data, RunConsole console) {
         this.config = config;
         this.data = data;
-        this.out = out;
-        this.progress = new ProgressBar(err, System.console() != null);
-        this.stop = stop;
+        this.console = console;
     }
 
     /**
@@ -126,23 +111,18 @@ public final class TrainingRun {
      * @throws RunStoppedException if a stop was requested; a checkpoint is written first
      */
     public RunSummary run(RunDirectory dir) throws IOException {
-        State resumed = dir.loadState().orElse(null);
-        List<EpochMetrics> history =
-                new ArrayList<>(resumed == null ? List.of() : resumed.epochs());
-        int firstEpoch = resumed == null ? 1 : resumed.epochsDone() + 1;
-        PartialEpoch partial = resumed == null ? null : resumed.partial();
-        double wall = resumed == null ? 0 : resumed.wallSeconds();
+        TrainingHistory history = new TrainingHistory(config, dir, console.out());
         int stepsPerEpoch =
                 (int) ((data.trainSize() + config.batchSize() - 1) / config.batchSize());
         int totalSteps = stepsPerEpoch * config.epochs();
-        int stepsDone = resumed == null ? 0 : resumed.steps();
         Shape imageShape = data.imageShape();
 
         try (Model model = Model.newInstance("dropblock4j")) {
             model.setBlock(network(config, imageShape, data.classes()));
+            IoConsumer<Path> writeModel = path -> model.save(path, RunDirectory.MODEL);
             // Without DropBlocks (--regularizer none) the schedule drives nothing: report 0.
             boolean regularized = !DropBlockScheduler.dropBlocksIn(model.getBlock()).isEmpty();
-            if (resumed != null) {
+            if (history.isResumed()) {
                 dir.loadModel(model);
             }
             DropBlockScheduler scheduler =
@@ -156,7 +136,7 @@ public final class TrainingRun {
                             .setMaxUpdates(totalSteps)
                             .build();
             // A new trainer counts optimizer updates from 0; continue the cosine where it was.
-            int offset = stepsDone;
+            int offset = history.stepsBefore();
             Tracker learningRate = update -> cosine.getNewValue(update + offset);
             Accuracy accuracy = new Accuracy();
             DefaultTrainingConfig trainingConfig =
@@ -171,7 +151,7 @@ public final class TrainingRun {
                             .addTrainingListeners(
                                     new EvaluatorTrainingListener(),
                                     scheduler,
-                                    new DivergenceCheck(config.lr(), stepsDone, stepsPerEpoch));
+                                    new DivergenceCheck(config.lr(), offset, stepsPerEpoch));
             try (Trainer trainer = model.newTrainer(trainingConfig);
                     NDManager dataManager = trainer.getManager().newSubManager()) {
                 // The seed fixes the initial weights: arms that differ only in their regularizer
@@ -183,13 +163,10 @@ public final class TrainingRun {
                                 ? data.validation(dataManager, config.batchSize())
                                 : null;
                 ArrayDataset test = data.test(dataManager, config.batchSize());
-                for (int epoch = firstEpoch; epoch <= config.epochs(); epoch++) {
-                    long start = System.nanoTime();
-                    Engine.getInstance().setRandomSeed(config.seed() * 10_007 + epoch);
-                    PartialEpoch done =
-                            partial != null && partial.epoch() == epoch
-                                    ? partial
-                                    : new PartialEpoch(epoch, 0, 0, Double.NaN, Double.NaN, 0);
+                for (int epoch = history.firstEpoch(); epoch <= config.epochs(); epoch++) {
+                    history.startEpoch();
+                    // The engine takes an int seed: the low 32 bits, as int arithmetic always gave.
+                    Engine.getInstance().setRandomSeed((int) config.epochSeed(epoch));
                     PartialEpoch trained;
                     try (NDManager epochManager = dataManager.newSubManager()) {
                         ArrayDataset trainSet = data.train(epochManager, config.batchSize(), epoch);
@@ -199,42 +176,31 @@ public final class TrainingRun {
                                         accuracy,
                                         trainSet,
                                         scheduler,
-                                        done,
+                                        history.doneOf(epoch),
                                         stepsPerEpoch,
-                                        start);
+                                        history);
                     }
-                    if (trained.batches() < stepsPerEpoch) {
-                        throw stopInside(
-                                dir,
-                                model,
-                                trained,
-                                scheduler,
-                                history,
-                                wall + (System.nanoTime() - start) / 1e9);
-                    }
-                    double[] val =
-                            heldOut(
-                                    trainer,
-                                    accuracy,
-                                    validation,
-                                    EvaluatorTrainingListener.VALIDATE_EPOCH);
+                    double[] val = null;
+                    double[] tested = null;
                     boolean testNow = epoch % config.testEvery() == 0 || epoch == config.epochs();
-                    double[] tested =
-                            testNow
-                                    ? heldOut(trainer, accuracy, test, TEST)
-                                    : new double[] {Double.NaN, Double.NaN};
+                    if (trained.batches() == stepsPerEpoch) {
+                        val =
+                                heldOut(
+                                        trainer,
+                                        accuracy,
+                                        validation,
+                                        EvaluatorTrainingListener.VALIDATE_EPOCH);
+                        tested =
+                                testNow
+                                        ? heldOut(trainer, accuracy, test, TEST)
+                                        : new double[] {Double.NaN, Double.NaN};
+                    }
                     if (val == null || tested == null) {
-                        throw stopInside(
-                                dir,
-                                model,
-                                trained,
-                                scheduler,
-                                history,
-                                wall + (System.nanoTime() - start) / 1e9);
+                        throw history.stopInside(writeModel, trained, scheduler.getStep());
                     }
                     trainer.notifyListeners(listener -> listener.onEpoch(trainer));
-                    stepsDone = scheduler.getStep();
-                    EpochMetrics m =
+                    int stepsDone = scheduler.getStep();
+                    history.endEpoch(
                             new EpochMetrics(
                                     epoch,
                                     stepsDone,
@@ -248,45 +214,11 @@ public final class TrainingRun {
                                     learningRate.getNewValue(stepsDone - offset),
                                     trained.seconds(),
                                     data.trainSize() / trained.seconds(),
-                                    ResidentMemory.megabytes());
-                    history.add(m);
-                    print(m, validation != null, testNow);
-                    wall += (System.nanoTime() - start) / 1e9;
-                    dir.saveCheckpoint(
-                            path -> model.save(path, RunDirectory.MODEL),
-                            new State(config, epoch, stepsDone, history, wall, null));
-                    if (stop.isRequested() && epoch < config.epochs()) {
-                        throw new RunStoppedException(
-                                "stopped after epoch "
-                                        + epoch
-                                        + " of "
-                                        + config.epochs()
-                                        + "; checkpoint in "
-                                        + dir.partial());
-                    }
+                                    ResidentMemory.megabytes()));
+                    history.checkpoint(writeModel, console.stop());
                 }
             }
-            EpochMetrics last = history.get(history.size() - 1);
-            double trainSeconds = history.stream().mapToDouble(EpochMetrics::seconds).sum();
-            RunSummary summary =
-                    new RunSummary(
-                            config,
-                            history,
-                            last.testAccuracy(),
-                            last.testLoss(),
-                            last.validationAccuracy(),
-                            wall,
-                            data.trainSize() * history.size() / trainSeconds,
-                            stepsDone);
-            dir.finish(
-                    summary,
-                    path -> model.save(path, RunDirectory.MODEL),
-                    png ->
-                            CurvesPlot.write(
-                                    history,
-                                    config.model() + ", " + config.regularizer().optionValue(),
-                                    png));
-            return summary;
+            return history.finish(writeModel, "", data.trainSize());
         }
     }
 
@@ -294,7 +226,7 @@ public final class TrainingRun {
      * Trains one epoch's batches after those already done, until they are all done or a stop is
      * requested.
      *
-     * @param start when the epoch started, by {@link System#nanoTime()}
+     * @param history the run's history, whose clock the epoch started
      * @return the epoch's training so far, {@code done} included
      */
     private PartialEpoch trainEpoch(
@@ -304,7 +236,7 @@ public final class TrainingRun {
             DropBlockScheduler scheduler,
             PartialEpoch done,
             int batches,
-            long start) {
+            TrainingHistory history) {
         Loss loss = trainer.getLoss();
         String key = EvaluatorTrainingListener.TRAIN_EPOCH;
         int index = 0;
@@ -318,23 +250,24 @@ public final class TrainingRun {
                 EasyTrain.trainBatch(trainer, batch);
                 trainer.step();
                 samples += batch.getSize();
-                double elapsed = (System.nanoTime() - start) / 1e9;
-                progress.update(
-                        done.epoch(),
-                        config.epochs(),
-                        index,
-                        batches,
-                        loss.getAccumulator(key),
-                        samples / elapsed,
-                        scheduler.dropProbAt(scheduler.getStep()));
+                double elapsed = history.epochSeconds();
+                console.progress()
+                        .update(
+                                done.epoch(),
+                                config.epochs(),
+                                index,
+                                batches,
+                                loss.getAccumulator(key),
+                                samples / elapsed,
+                                scheduler.dropProbAt(scheduler.getStep()));
             }
-            if (stop.isRequested() && index < batches) {
+            if (console.stop().isRequested() && index < batches) {
                 break;
             }
         }
-        progress.finish();
+        console.progress().finish();
         int newBatches = index - done.batches();
-        double seconds = done.seconds() + (System.nanoTime() - start) / 1e9;
+        double seconds = done.seconds() + history.epochSeconds();
         if (newBatches == 0) {
             return new PartialEpoch(
                     done.epoch(),
@@ -386,69 +319,11 @@ public final class TrainingRun {
                     }
                 }
             }
-            if (stop.isRequested()) {
+            if (console.stop().isRequested()) {
                 return null;
             }
         }
         return new double[] {trainer.getLoss().getAccumulator(key), accuracy.getAccumulator(key)};
-    }
-
-    /**
-     * Writes a checkpoint inside an epoch.
-     *
-     * @return the exception that stops the run, for the caller to throw
-     */
-    private RunStoppedException stopInside(
-            RunDirectory dir,
-            Model model,
-            PartialEpoch trained,
-            DropBlockScheduler scheduler,
-            List<EpochMetrics> history,
-            double wall)
-            throws IOException {
-        dir.saveCheckpoint(
-                path -> model.save(path, RunDirectory.MODEL),
-                new State(
-                        config, trained.epoch() - 1, scheduler.getStep(), history, wall, trained));
-        return new RunStoppedException(
-                "stopped in epoch "
-                        + trained.epoch()
-                        + " of "
-                        + config.epochs()
-                        + " after batch "
-                        + trained.batches()
-                        + "; checkpoint in "
-                        + dir.partial());
-    }
-
-    private void print(EpochMetrics m, boolean validated, boolean tested) {
-        out.printf(
-                Locale.ROOT,
-                "epoch %d/%d  train loss %.4f  train acc %.4f%s%s  drop %.4f"
-                        + "  %.1f s  %.0f img/s  rss %.0f MiB%n",
-                m.epoch(),
-                config.epochs(),
-                m.trainLoss(),
-                m.trainAccuracy(),
-                validated
-                        ? String.format(
-                                Locale.ROOT,
-                                "  val loss %.4f  val acc %.4f",
-                                m.validationLoss(),
-                                m.validationAccuracy())
-                        : "",
-                tested
-                        ? String.format(
-                                Locale.ROOT,
-                                "  test loss %.4f  test acc %.4f",
-                                m.testLoss(),
-                                m.testAccuracy())
-                        : "",
-                m.dropProb(),
-                m.seconds(),
-                m.samplesPerSecond(),
-                m.residentMb());
-        out.flush();
     }
 
     private static Iterable<Batch> iterate(Trainer trainer, ArrayDataset dataset) {

@@ -126,4 +126,12 @@ class AblateCommandTest {
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("--only must name arms from [none, dropout"), r.err());
     }
+
+    @Test
+    void dropProbIsNotAnOptionAsTheArmsChooseFromDropProbs(@TempDir Path tmp) {
+        CliRunner.Result r =
+                CliRunner.run("ablate", "--drop-prob", "0.2", "--out", tmp.resolve("a").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("Unknown options: '--drop-prob', '0.2'"), r.err());
+    }
 }

@@ -17,6 +17,18 @@ import org.junit.jupiter.params.provider.MethodSource;
 class TrainConfigTest {
 
     @Test
+    void epochSeedsAreDistinctAcrossSeedsAndEpochsAndTheirLowBitsAreTheIntFormula() {
+        TrainConfig one = TrainConfig.builder().optSeed(1).build();
+        assertEquals(10_008, one.epochSeed(1));
+        assertNotEquals(one.epochSeed(2), TrainConfig.builder().optSeed(2).build().epochSeed(1));
+        // The DJL engine takes the low 32 bits: what int arithmetic gave before, overflow too.
+        int large = 1_000_000;
+        assertEquals(
+                large * 10_007 + 3,
+                (int) TrainConfig.builder().optSeed(large).build().epochSeed(3));
+    }
+
+    @Test
     void defaultsAreTheCommandLines() {
         TrainConfig c = TrainConfig.builder().build();
         assertEquals("embedded", c.data());

@@ -10,8 +10,10 @@ import io.github.dropblock4j.cli.CliRunner;
 import io.github.dropblock4j.cli.data.IdxReader;
 import io.github.dropblock4j.cli.data.SyntheticData;
 import io.github.dropblock4j.cli.run.EpochMetrics;
+import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
+import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.spark.SparkJvmOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +31,7 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class SparkTrainCommandTest {
 
@@ -202,5 +205,85 @@ class SparkTrainCommandTest {
             assertTrue(System.nanoTime() < deadline, file + " did not appear");
             Thread.sleep(50);
         }
+    }
+
+    @Test
+    void defaultsAreTrainsButTheBatchSizeAndTheRunIsDl4jDropBlock() {
+        assertEquals(
+                TrainConfig.builder()
+                        .optBatchSize(32)
+                        .optRegularizer(Regularizer.DROPBLOCK)
+                        .optFramework("dl4j")
+                        .build(),
+                parse());
+        String help = CliRunner.run("spark-train", "--help").out();
+        assertTrue(help.contains("(default: 32)"), help);
+    }
+
+    @Test
+    void everyOptionGoesIntoTheConfig() {
+        assertEquals(
+                TrainConfig.builder()
+                        .optData("some/dir")
+                        .optModel("resnet32")
+                        .optEpochs(5)
+                        .optBatchSize(16)
+                        .optLr(0.05f)
+                        .optWeightDecay(1e-4f)
+                        .optSeed(7)
+                        .optBlockSize(5)
+                        .optDropProb(0.2f)
+                        .optSchedule(TrainConfig.Schedule.CONSTANT)
+                        .optStages(List.of(3))
+                        .optShortcut(false)
+                        .optTrainLimit(100)
+                        .optTestLimit(50)
+                        .optFramework("dl4j")
+                        .build(),
+                parse(
+                        "--data",
+                        "some/dir",
+                        "--model",
+                        "resnet32",
+                        "--epochs",
+                        "5",
+                        "--batch-size",
+                        "16",
+                        "--lr",
+                        "0.05",
+                        "--weight-decay",
+                        "1e-4",
+                        "--seed",
+                        "7",
+                        "--block-size",
+                        "5",
+                        "--drop-prob",
+                        "0.2",
+                        "--schedule",
+                        "constant",
+                        "--stages",
+                        "3",
+                        "--no-shortcut",
+                        "--train-limit",
+                        "100",
+                        "--test-limit",
+                        "50"));
+    }
+
+    @Test
+    void optionsItWouldIgnoreAreUnknown() {
+        // The DJL path's options that Spark training does not honour are not declared.
+        for (String option : List.of("--val-split", "--augment", "--test-every", "--resume")) {
+            CliRunner.Result r = CliRunner.run("spark-train", option, "1");
+            assertEquals(2, r.exitCode(), option);
+            assertTrue(r.err().contains("Unknown option"), r.err());
+        }
+    }
+
+    /** Parses spark-train's options into its config, without starting Spark. */
+    private static TrainConfig parse(String... args) {
+        SparkTrainCommand command = new SparkTrainCommand();
+        new CommandLine(command).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(args);
+        return command.config();
     }
 }

@@ -2,6 +2,7 @@ package io.github.dropblock4j.cli.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.Model;
 import ai.djl.TrainingDivergedException;
@@ -62,5 +63,18 @@ class DivergenceCheckTest {
                         e.getMessage());
             }
         }
+    }
+
+    @Test
+    void theDl4jLoopsCheckGivesTheSameMessageAndPassesFiniteLosses() {
+        DivergenceCheck.requireFinite(2.3, 1, 1, 0.1f);
+        TrainingDivergedException e =
+                assertThrows(
+                        TrainingDivergedException.class,
+                        () -> DivergenceCheck.requireFinite(Double.POSITIVE_INFINITY, 2, 7, 0.4f));
+        assertEquals(
+                "training diverged: loss Infinity at epoch 2, step 7 (--lr 0.4); try a smaller"
+                        + " --lr",
+                e.getMessage());
     }
 }

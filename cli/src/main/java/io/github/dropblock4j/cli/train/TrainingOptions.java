@@ -1,6 +1,6 @@
 package io.github.dropblock4j.cli.train;
 
-import io.github.dropblock4j.cli.input.DropProbConverter;
+import io.github.dropblock4j.cli.data.DataSource;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import java.util.Iterator;
 import java.util.function.UnaryOperator;
@@ -10,11 +10,12 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The options {@code train} and {@code ablate} share: data, model, length of training, learning
- * rate, target drop probability and subset sizes. A picocli mixin, so each is declared once, and
- * the one place where parsed options become a {@link TrainConfig}.
+ * The options of every training command ({@code train}, {@code ablate}, {@code spark-train}): the
+ * data, the model, the length of training and the optimizer. A picocli mixin, so each is declared
+ * once, and the one place where parsed options become a {@link TrainConfig}; the command adds its
+ * own settings and those of its other mixins ({@link EpochOptions}, {@link RegularizerOptions}).
  */
-public final class SharedTrainingOptions {
+public final class TrainingOptions {
 
     @Spec(Spec.Target.MIXEE)
     private CommandSpec mixee;
@@ -26,7 +27,7 @@ public final class SharedTrainingOptions {
                     "Data: 'embedded' (the default, a Fashion-MNIST subset shipped inside),"
                             + " 'fashion-mnist' (Debian's dataset-fashion-mnist), or a directory of IDX"
                             + " or CIFAR-10 binary files.")
-    private String data = "embedded";
+    private String data = DataSource.EMBEDDED;
 
     @Option(
             names = "--model",
@@ -39,7 +40,9 @@ public final class SharedTrainingOptions {
     @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).")
     private int epochs = 3;
 
-    @Option(names = "--batch-size", description = "Batch size (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--batch-size",
+            description = "Batch size, of each worker on Spark (default: ${DEFAULT-VALUE}).")
     private int batchSize = 64;
 
     @Option(
@@ -49,11 +52,8 @@ public final class SharedTrainingOptions {
                             + " (default: ${DEFAULT-VALUE}).")
     private float lr = 0.1f;
 
-    @Option(
-            names = "--drop-prob",
-            converter = DropProbConverter.class,
-            description = "Target drop probability, 1 - keep_prob (default: ${DEFAULT-VALUE}).")
-    private float dropProb = 0.1f;
+    @Option(names = "--weight-decay", description = "Weight decay (default: ${DEFAULT-VALUE}).")
+    private float weightDecay = 5e-4f;
 
     @Option(
             names = "--train-limit",
@@ -66,27 +66,6 @@ public final class SharedTrainingOptions {
             paramLabel = "N",
             description = "Test on a stratified subset of N images (default: all).")
     private int testLimit;
-
-    @Option(
-            names = "--val-split",
-            paramLabel = "N",
-            description =
-                    "Hold out N training images (stratified, never trained on) as a validation set,"
-                            + " to choose settings without the test set (default: none).")
-    private int valSplit;
-
-    @Option(
-            names = "--augment",
-            description =
-                    "Augment the training images with a random crop (4 pixels of zero"
-                            + " padding) and a horizontal flip, drawn afresh each epoch.")
-    private boolean augment;
-
-    @Option(
-            names = "--test-every",
-            paramLabel = "K",
-            description = "Test every K epochs and after the last one (default: ${DEFAULT-VALUE}).")
-    private int testEvery = 1;
 
     /**
      * Builds the config of the parsed options, with the command's own settings.
@@ -103,27 +82,14 @@ public final class SharedTrainingOptions {
                         .optEpochs(epochs)
                         .optBatchSize(batchSize)
                         .optLr(lr)
-                        .optDropProb(dropProb)
+                        .optWeightDecay(weightDecay)
                         .optTrainLimit(trainLimit)
-                        .optTestLimit(testLimit)
-                        .optValSplit(valSplit)
-                        .optAugment(augment)
-                        .optTestEvery(testEvery);
+                        .optTestLimit(testLimit);
         try {
             return more.apply(builder).build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(mixee.commandLine(), e.getMessage(), e);
         }
-    }
-
-    /**
-     * Tells whether an option was given on the command line.
-     *
-     * @param name the option's name, e.g. {@code --val-split}
-     * @return true if it was given
-     */
-    public boolean given(String name) {
-        return mixee.commandLine().getParseResult().hasMatchedOption(name);
     }
 
     /** The values {@code --model} accepts, for its help. */
