@@ -1,6 +1,5 @@
 package io.github.dropblock4j.cli.spark;
 
-import ai.djl.ndarray.types.Shape;
 import io.github.dropblock4j.cli.data.LabeledImages;
 import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.run.EpochMetrics;
@@ -8,12 +7,11 @@ import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.cli.train.CosineSchedule;
+import io.github.dropblock4j.cli.train.Dl4jTrainingRun;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
 import io.github.dropblock4j.cli.train.Nd4jBatches;
 import io.github.dropblock4j.cli.train.ProgressBar;
 import io.github.dropblock4j.cli.train.TrainingHistory;
-import io.github.dropblock4j.dl4j.KeepProbSchedule;
-import io.github.dropblock4j.dl4j.ResNetDropBlock;
 import io.github.dropblock4j.spark.ScheduleAwareTrainingMaster;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -23,7 +21,6 @@ import java.util.Random;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
@@ -31,8 +28,6 @@ import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.learning.config.Nesterovs;
-import org.nd4j.linalg.schedule.FixedSchedule;
 import org.nd4j.linalg.schedule.ISchedule;
 
 /**
@@ -63,7 +58,6 @@ import org.nd4j.linalg.schedule.ISchedule;
  */
 public final class SparkTrainingRun {
 
-    private static final double MOMENTUM = 0.9;
     // Held-out images go in minibatches of the size DL4J's Spark evaluation uses.
     private static final int EVAL_BATCH = SparkComputationGraph.DEFAULT_EVAL_SCORE_BATCH_SIZE;
 
@@ -104,53 +98,6 @@ public final class SparkTrainingRun {
     }
 
     /**
-     * Returns the keep probability of every step: linear from 1 at step 0 to {@code 1 - dropProb}
-     * at the last step, or that target throughout.
-     *
-     * @param config the settings
-     * @param totalSteps the steps of the whole run
-     * @return the schedule, keyed on the step
-     */
-    static ISchedule keepProbSchedule(TrainConfig config, int totalSteps) {
-        double target = 1.0 - config.dropProb();
-        return config.schedule() == TrainConfig.Schedule.LINEAR
-                ? KeepProbSchedule.linear(target, Math.max(1, totalSteps - 1))
-                : new FixedSchedule(target);
-    }
-
-    /**
-     * Builds the network a run trains.
-     *
-     * @param config the settings
-     * @param data the images, for their shape and classes
-     * @param keepProb the keep probability's schedule
-     * @param learningRate the learning rate's schedule
-     * @return the DL4J ResNet with DropBlock in the configured places
-     */
-    static ComputationGraphConfiguration network(
-            TrainConfig config,
-            ImageTrainingData data,
-            ISchedule keepProb,
-            ISchedule learningRate) {
-        Shape image = data.imageShape();
-        ResNetDropBlock.Builder builder =
-                ResNetDropBlock.builder()
-                        .setNumLayers(config.depth())
-                        .setOutSize(data.classes())
-                        .setImageShape((int) image.get(0), (int) image.get(1), (int) image.get(2))
-                        .optBlockSize(config.blockSize())
-                        .optKeepProbSchedule(keepProb)
-                        .optDropBlockOnShortcut(config.shortcut())
-                        .optUpdater(new Nesterovs(learningRate, MOMENTUM))
-                        .optWeightDecay(config.weightDecay())
-                        .optSeed(config.seed());
-        if (config.stages() != null) {
-            builder.optDropBlockStages(config.stages().stream().mapToInt(s -> s).toArray());
-        }
-        return builder.build();
-    }
-
-    /**
      * Trains and writes the results.
      *
      * @param sc the Spark context
@@ -177,11 +124,15 @@ public final class SparkTrainingRun {
         int stepsPerEpoch = master.stepsPerEpoch(minibatches);
         int totalSteps = config.epochs() * stepsPerEpoch;
         long imagesPerEpoch = (long) stepsPerEpoch * settings.workers() * config.batchSize();
-        ISchedule keepProb = keepProbSchedule(config, totalSteps);
+        // The ramp ends at the last step, the one the last epoch reports.
+        ISchedule keepProb = Dl4jTrainingRun.keepProbSchedule(config, Math.max(1, totalSteps - 1));
         ISchedule learningRate = new CosineSchedule(config.lr(), totalSteps);
         SparkComputationGraph net =
                 new SparkComputationGraph(
-                        sc, network(config, data, keepProb, learningRate), master);
+                        sc,
+                        Dl4jTrainingRun.network(
+                                config, data.imageShape(), data.classes(), keepProb, learningRate),
+                        master);
         JavaRDD<DataSet> trainImages = heldOut(sc, data.trainImages(1));
         JavaRDD<DataSet> testImages = heldOut(sc, data.testImages());
         TrainingHistory history = new TrainingHistory(config, dir, out);

@@ -30,6 +30,8 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.linalg.schedule.FixedSchedule;
+import org.nd4j.linalg.schedule.ISchedule;
 
 /**
  * Trains one ResNet with the configured regularizer on Deeplearning4j ({@code train --framework
@@ -50,7 +52,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <p>The training loss and accuracy are those of the training forward itself (DropBlock on), read
  * from the network's activations by a listener, so no extra forward is run.
  */
-final class Dl4jTrainingRun {
+public final class Dl4jTrainingRun {
 
     /** The file of the model inside the run directory's {@code model} and checkpoint folders. */
     static final String MODEL_FILE = "model.zip";
@@ -97,7 +99,14 @@ final class Dl4jTrainingRun {
             net = restore(dir);
         } else {
             Nd4j.getRandom().setSeed(config.seed());
-            net = new ComputationGraph(configuration(learningRate, totalSteps));
+            net =
+                    new ComputationGraph(
+                            network(
+                                    config,
+                                    data.imageShape(),
+                                    data.classes(),
+                                    keepProbSchedule(config, totalSteps),
+                                    learningRate));
             net.init();
         }
         IoConsumer<Path> writeModel =
@@ -146,24 +155,51 @@ final class Dl4jTrainingRun {
         return history.finish(writeModel, "DL4J", data.trainSize());
     }
 
-    private ComputationGraphConfiguration configuration(
-            CosineSchedule learningRate, int totalSteps) {
-        Shape image = data.imageShape();
-        double keepProb = 1.0 - config.dropProb();
+    /**
+     * Returns the keep probability of every step: linear from 1 at step 0 to {@code 1 - dropProb}
+     * at step {@code rampSteps} and then constant, or that target throughout for a constant
+     * schedule.
+     *
+     * @param config the settings
+     * @param rampSteps the steps of the linear ramp, at least 1
+     * @return the schedule, keyed on the step
+     */
+    public static ISchedule keepProbSchedule(TrainConfig config, int rampSteps) {
+        double target = 1.0 - config.dropProb();
+        return config.schedule() == TrainConfig.Schedule.LINEAR
+                ? KeepProbSchedule.linear(target, rampSteps)
+                : new FixedSchedule(target);
+    }
+
+    /**
+     * Builds the DL4J ResNet a config describes, the network of {@code train --framework dl4j} and
+     * {@code spark-train}: SGD with Nesterov momentum 0.9 and the config's weight decay, the
+     * configured regularizer in the configured places.
+     *
+     * @param config the settings
+     * @param image (channels, height, width)
+     * @param classes the number of classes
+     * @param keepProb the keep probability's schedule ({@link #keepProbSchedule})
+     * @param learningRate the learning rate's schedule
+     * @return the network's configuration
+     */
+    public static ComputationGraphConfiguration network(
+            TrainConfig config,
+            Shape image,
+            int classes,
+            ISchedule keepProb,
+            ISchedule learningRate) {
         ResNetDropBlock.Builder builder =
                 ResNetDropBlock.builder()
                         .setNumLayers(config.depth())
-                        .setOutSize(data.classes())
+                        .setOutSize(classes)
                         .setImageShape((int) image.get(0), (int) image.get(1), (int) image.get(2))
                         .optBlockSize(config.regularizer().blockSize(config.blockSize()))
-                        .optKeepProb(keepProb)
+                        .optKeepProbSchedule(keepProb)
                         .optDropBlockOnShortcut(config.shortcut())
                         .optUpdater(new Nesterovs(learningRate, MOMENTUM))
                         .optWeightDecay(config.weightDecay())
                         .optSeed(config.seed());
-        if (config.schedule() == TrainConfig.Schedule.LINEAR) {
-            builder.optKeepProbSchedule(KeepProbSchedule.linear(keepProb, totalSteps));
-        }
         if (config.regularizer() == Regularizer.NONE) {
             builder.optDropBlockStages();
         } else if (config.stages() != null) {
