@@ -1,5 +1,6 @@
 package io.github.dropblock4j.bench;
 
+import io.github.dropblock4j.dl4j.Nd4jThreads;
 import io.github.dropblock4j.dl4j.OneDnn;
 import io.github.dropblock4j.dl4j.ResNetDropBlock;
 import java.util.ArrayList;
@@ -24,7 +25,8 @@ import org.nd4j.linalg.learning.config.Nesterovs;
  * next, so that the machine's changing load falls on all of them alike; the result is each
  * network's median step and the median over rounds of the per-round ratios. The networks see the
  * same random batch of 64 single-channel 28 x 28 images (the embedded Fashion-MNIST's shape) every
- * step: the step's cost does not depend on the pixels. Not thread safe.
+ * step: the step's cost does not depend on the pixels. The calling thread's native threads are
+ * limited to the cores, as the application does ({@link Nd4jThreads}). Not thread safe.
  *
  * <pre>{@code
  * java -cp "bench/target/benchmarks.jar:bench/target/lib/*" \
@@ -153,6 +155,8 @@ public final class Dl4jTrainingThroughput {
         for (Network network : networks) {
             nets.add(network.create());
         }
+        // As train --framework dl4j: this thread's OpenMP threads at the cores (Nd4jThreads).
+        Nd4jThreads.limit(Runtime.getRuntime().availableProcessors());
         Nd4j.getRandom().setSeed(1);
         int[] classes = new int[batch];
         Arrays.setAll(classes, i -> i % CLASSES);

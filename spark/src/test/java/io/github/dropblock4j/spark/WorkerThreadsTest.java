@@ -6,10 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.dropblock4j.dl4j.Nd4jThreads;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.nd4j.linalg.factory.Environment;
+import org.nd4j.linalg.api.blas.Blas;
 import org.nd4j.linalg.factory.Nd4j;
 
 class WorkerThreadsTest {
@@ -55,24 +56,38 @@ class WorkerThreadsTest {
         WorkerThreads choice = WorkerThreads.choose("yarn", 64, 2);
         assertFalse(choice.isLocal());
         assertEquals(0, choice.threadsPerWorker());
-        Environment environment = Nd4j.getEnvironment();
-        int before = environment.maxThreads();
+        int before = Nd4jThreads.ofThisThread();
         choice.apply();
-        assertEquals(before, environment.maxThreads());
+        assertEquals(before, Nd4jThreads.ofThisThread());
     }
 
+    // Leaves the JVM's task threads at one native thread each, as this module's surefire
+    // settings (OMP_NUM_THREADS=1) have them anyway.
     @Test
-    void applyLimitsNd4jsThreadsInThisJvm() {
-        Environment environment = Nd4j.getEnvironment();
-        int threads = environment.maxThreads();
-        int master = environment.maxMasterThreads();
+    void applyLimitsNd4jsThreadsInThisJvmAndOnEveryTaskThread() throws Exception {
+        Blas blas = Nd4j.factory().blas();
+        int blasThreads = blas.getMaxThreads();
+        int openMp = Nd4jThreads.ofThisThread();
         try {
             WorkerThreads.choose("local[2]", 2, 2).apply();
-            assertEquals(1, environment.maxThreads());
-            assertEquals(1, environment.maxMasterThreads());
+            assertEquals(1, blas.getMaxThreads());
+            assertEquals(1, Nd4jThreads.ofThisThread());
+            int[] seen = new int[2];
+            Thread task =
+                    new Thread(
+                            () -> {
+                                Nd4jThreads.limitThisThread(3);
+                                seen[0] = Nd4jThreads.ofThisThread();
+                                WorkerThreads.sizeThisWorkerThread();
+                                seen[1] = Nd4jThreads.ofThisThread();
+                            });
+            task.start();
+            task.join();
+            assertEquals(3, seen[0]);
+            assertEquals(1, seen[1]);
         } finally {
-            environment.setMaxThreads(threads);
-            environment.setMaxMasterThreads(master);
+            blas.setMaxThreads(blasThreads);
+            Nd4jThreads.limitThisThread(openMp);
         }
     }
 
