@@ -13,6 +13,7 @@ import io.github.dropblock4j.cli.train.TrainingRecipe;
 import io.github.dropblock4j.cli.train.dl4j.Dl4jTrainer;
 import io.github.dropblock4j.cli.train.dl4j.Nd4jBatches;
 import io.github.dropblock4j.dl4j.DropBlock;
+import io.github.dropblock4j.dl4j.OneDnn;
 import io.github.dropblock4j.spark.ScheduleAwareTrainingMaster;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -137,6 +138,7 @@ public final class SparkTrainingRun {
         IntToDoubleFunction dropProb =
                 step -> dropBlock.map(d -> 1 - d.keepProbAt(step, 0)).orElse(0.0);
         SparkComputationGraph net = new SparkComputationGraph(sc, conf, master);
+        out.println(OneDnn.describe(net.getNetwork()));
         JavaRDD<DataSet> trainImages = heldOut(sc, data.trainImages(1));
         JavaRDD<DataSet> testImages = heldOut(sc, data.testImages());
         TrainingHistory history = new TrainingHistory(config, dir, out);

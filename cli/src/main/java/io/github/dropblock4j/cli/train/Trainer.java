@@ -28,6 +28,14 @@ public interface Trainer extends AutoCloseable {
     void start(Optional<Path> checkpoint);
 
     /**
+     * Describes in one line how the framework runs the started network (its engine, or whether its
+     * fast native kernels are on), for the run's console.
+     *
+     * @return the line
+     */
+    String describe();
+
+    /**
      * Returns the training batches of every epoch, the steps an epoch advances.
      *
      * @return at least 1

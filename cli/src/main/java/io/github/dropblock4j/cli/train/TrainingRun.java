@@ -77,6 +77,7 @@ public final class TrainingRun {
         TrainingHistory history = new TrainingHistory(config, dir, console.out());
         try (Trainer trainer = trainers.get()) {
             trainer.start(dir.checkpointDirectory());
+            console.out().println(trainer.describe());
             for (int epoch = history.firstEpoch(); epoch <= config.epochs(); epoch++) {
                 history.startEpoch();
                 trainer.startEpoch(epoch);

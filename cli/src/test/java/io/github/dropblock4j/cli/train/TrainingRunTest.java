@@ -58,6 +58,11 @@ class TrainingRunTest {
         }
 
         @Override
+        public String describe() {
+            return "recording";
+        }
+
+        @Override
         public int trainBatches() {
             return 4;
         }

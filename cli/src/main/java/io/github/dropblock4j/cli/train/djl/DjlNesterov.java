@@ -23,9 +23,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * right the weight before the step, and {@code lr} the tracker's value at the update's index
  * counted from 0, as DL4J counts iterations. DJL has the algorithm ({@code Optimizer.nag()}), but
  * its PyTorch engine does not implement it ({@code nagUpdate} throws), so it is written here with
- * ordinary array operations, outside any gradient recording. The gradient is zeroed after the
- * update, as the engine's own SGD does. The velocities are not saved with a model, as DJL saves no
- * optimizer state: a resumed run restarts them at 0. Not thread safe: one trainer steps it.
+ * ordinary array operations, outside any gradient recording. The weight's gradient is zeroed after
+ * the update, as the engine's own SGD does. The velocities are not saved with a model, as DJL saves
+ * no optimizer state: a resumed run restarts them at 0. Not thread safe: one trainer steps it.
  */
 final class DjlNesterov extends Optimizer {
 
@@ -70,7 +70,11 @@ final class DjlNesterov extends Optimizer {
                 weight.addi(step);
             }
         }
-        grad.subi(grad);
+        // The gradient handed in is the parameter store's copy: zero the weight's own, which
+        // the engine would otherwise add the next step's to.
+        try (NDArray live = weight.getGradient()) {
+            live.subi(live);
+        }
     }
 
     /** Builds a {@link DjlNesterov}. Not thread safe. */

@@ -205,6 +205,13 @@ public final class DjlTrainer implements Trainer {
 
     /** {@inheritDoc} */
     @Override
+    public String describe() {
+        Engine engine = Engine.getInstance();
+        return "DJL " + engine.getEngineName() + " " + engine.getVersion();
+    }
+
+    /** {@inheritDoc} */
+    @Override
     public int trainBatches() {
         return (int) ((data.trainSize() + config.batchSize() - 1) / config.batchSize());
     }

@@ -4,13 +4,14 @@ import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.cli.train.BatchResult;
-import io.github.dropblock4j.cli.train.CosineSchedule;
 import io.github.dropblock4j.cli.train.HeldOut;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
 import io.github.dropblock4j.cli.train.Trainer;
 import io.github.dropblock4j.cli.train.TrainingRecipe;
+import io.github.dropblock4j.dl4j.CosineSchedule;
 import io.github.dropblock4j.dl4j.DropBlock;
 import io.github.dropblock4j.dl4j.KeepProbSchedule;
+import io.github.dropblock4j.dl4j.OneDnn;
 import io.github.dropblock4j.dl4j.ResNetDropBlock;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -177,6 +178,12 @@ public final class Dl4jTrainer implements Trainer {
             throw new BadInputException(
                     "--resume: cannot load the checkpoint's model " + file + ": " + e, e);
         }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public String describe() {
+        return OneDnn.describe(net);
     }
 
     /** {@inheritDoc} */
