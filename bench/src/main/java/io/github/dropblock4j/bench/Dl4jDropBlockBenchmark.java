@@ -47,9 +47,15 @@ import org.openjdk.jmh.infra.Blackhole;
 // warm-up is counted in iterations of at least one step each.
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
+// DL4J as the application runs it: ND4J's oneDNN library and DL4J's helpers on (OneDnn).
 @Fork(
         value = 1,
-        jvmArgsAppend = {"-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
+        jvmArgsAppend = {
+            "-Xmx2g",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+            "-Dorg.bytedeco.javacpp.platform.extension=-onednn",
+            "-Dorg.eclipse.deeplearning4j.helpers.disable=false"
+        })
 public class Dl4jDropBlockBenchmark {
 
     /** The implementations compared. */

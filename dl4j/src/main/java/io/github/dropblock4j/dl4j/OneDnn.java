@@ -146,7 +146,7 @@ public final class OneDnn {
      * @return the layers' names, in the network's order; empty when every such layer has one
      */
     public static List<String> layersWithoutHelper(ComputationGraph net) {
-        return withoutHelper(checkInitialized(net, net.getLayers()));
+        return withoutHelper(layers(net));
     }
 
     /**
@@ -157,7 +157,7 @@ public final class OneDnn {
      * @return the layers' names, in the network's order; empty when every such layer has one
      */
     public static List<String> layersWithoutHelper(MultiLayerNetwork net) {
-        return withoutHelper(checkInitialized(net, net.getLayers()));
+        return withoutHelper(layers(net));
     }
 
     /**
@@ -169,7 +169,7 @@ public final class OneDnn {
      *     "oneDNN: off"}
      */
     public static String describe(ComputationGraph net) {
-        return describe(checkInitialized(net, net.getLayers()));
+        return describe(layers(net));
     }
 
     /**
@@ -180,7 +180,7 @@ public final class OneDnn {
      *     "oneDNN: off"}
      */
     public static String describe(MultiLayerNetwork net) {
-        return describe(checkInitialized(net, net.getLayers()));
+        return describe(layers(net));
     }
 
     private static String describe(Layer[] layers) {
@@ -226,10 +226,22 @@ public final class OneDnn {
                 || layer.getHelper() instanceof MKLDNNBatchNormHelper;
     }
 
-    private static Layer[] checkInitialized(Object net, Layer[] layers) {
+    private static Layer[] layers(ComputationGraph net) {
+        return checkInitialized(requireNet(net), net.getLayers());
+    }
+
+    private static Layer[] layers(MultiLayerNetwork net) {
+        return checkInitialized(requireNet(net), net.getLayers());
+    }
+
+    private static <T> T requireNet(T net) {
         if (net == null) {
             throw new IllegalArgumentException("net must not be null");
         }
+        return net;
+    }
+
+    private static Layer[] checkInitialized(Object net, Layer[] layers) {
         if (layers == null) {
             throw new IllegalArgumentException(
                     "net must be initialized (init()) before its helpers are checked, got an"

@@ -18,6 +18,9 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * the round; the worker's {@code k}-th minibatch of the round (from 0) trains at iteration {@code
  * firstStep + k} and at the driver's epoch.
  *
+ * <p>At the start of each task it also sizes the task thread's native threads as {@link
+ * WorkerThreads#apply()} chose, on a local master.
+ *
  * <p>One copy per Spark task, used by that task's thread only.
  */
 final class WorkerProgressHook implements TrainingHook {
@@ -69,6 +72,8 @@ final class WorkerProgressHook implements TrainingHook {
 
     private void beforeStep(Model worker) {
         if (worker != model) {
+            // A new task, perhaps on another thread: OpenMP's thread count is per thread.
+            WorkerThreads.sizeThisWorkerThread();
             model = worker;
             stepsHere = 0;
         }

@@ -1,11 +1,9 @@
 package io.github.dropblock4j.spark;
 
+import io.github.dropblock4j.dl4j.Nd4jThreads;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.nd4j.linalg.factory.Environment;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
  * How many workers of a Spark training run side by side in this JVM, and how many native threads
@@ -15,16 +13,22 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  * ND4J's native code, which sizes its OpenMP and BLAS thread pools for the whole machine (ND4J
  * 1.0.0-M2 reports 4 OpenMP threads on 2 cores). Two workers then ask for twice the cores and spend
  * their time yielding to each other. {@link #apply()} limits ND4J's threads to {@code cores /
- * workers side by side}, at least 1. On any other master the workers run in executor JVMs that this
- * one cannot size: there {@code spark.executor.cores} and the executors' {@code OMP_NUM_THREADS}
- * decide (README, "Spark on a cluster"), and {@link #apply()} does nothing.
+ * workers side by side}, at least 1 ({@link Nd4jThreads}): the process-wide pools at once, and each
+ * task thread's OpenMP count when {@link ScheduleAwareTrainingMaster}'s worker starts on it. On any
+ * other master the workers run in executor JVMs that this one cannot size: there {@code
+ * spark.executor.cores} and the executors' {@code OMP_NUM_THREADS} decide (README, "Spark on a
+ * cluster"), and {@link #apply()} does nothing.
  *
- * <p>Immutable; {@link #apply()} changes process-wide ND4J settings.
+ * <p>Immutable; {@link #apply()} changes process-wide ND4J settings, and the last call in a JVM is
+ * what its task threads get.
  */
 public final class WorkerThreads {
 
     // local, local[4], local[*], local[4,2] (retries): task slots in the driver's JVM.
     private static final Pattern LOCAL = Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?");
+
+    // What apply() chose, for the task threads of a local master; 0 until then.
+    private static volatile int applied;
 
     private final String master;
     private final boolean local;
@@ -128,11 +132,20 @@ public final class WorkerThreads {
         if (!local) {
             return;
         }
-        Environment environment = Nd4j.getEnvironment();
-        environment.setMaxThreads(threadsPerWorker);
-        environment.setMaxMasterThreads(threadsPerWorker);
-        NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threadsPerWorker);
-        Nd4j.factory().blas().setMaxThreads(threadsPerWorker);
+        Nd4jThreads.limit(threadsPerWorker);
+        applied = threadsPerWorker;
+    }
+
+    /**
+     * Sizes the calling worker thread's OpenMP threads as the last {@link #apply()} in this JVM
+     * chose; does nothing in a JVM where none did, such as a cluster's executor. OpenMP keeps its
+     * count per thread, and Spark's task threads start with OpenMP's default, the cores.
+     */
+    static void sizeThisWorkerThread() {
+        int threads = applied;
+        if (threads > 0) {
+            Nd4jThreads.limitThisThread(threads);
+        }
     }
 
     /**

@@ -79,6 +79,8 @@ class SparkTrainCommandTest {
 
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("epoch 2/2"), r.out());
+        assertTrue(r.out().contains("2 workers side by side x "), r.out());
+        assertTrue(r.out().contains("oneDNN: on (42 of 42 "), r.out());
         for (String file :
                 List.of("config.json", "spark.json", "metrics.csv", "summary.json", "curves.png")) {
             assertTrue(Files.size(out.resolve(file)) > 0, file);

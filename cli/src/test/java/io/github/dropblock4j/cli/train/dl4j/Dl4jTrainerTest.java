@@ -39,6 +39,7 @@ class Dl4jTrainerTest {
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().contains("framework=dl4j"), r.out());
         assertTrue(r.out().contains("epoch 2/2"), r.out());
+        assertTrue(r.out().contains("oneDNN: on (42 of 42 "), r.out());
         for (String file : List.of("metrics.csv", "summary.json", "curves.png", "config.json")) {
             assertTrue(Files.size(out.resolve(file)) > 0, file);
         }
