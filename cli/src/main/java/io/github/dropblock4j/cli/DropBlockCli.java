@@ -8,6 +8,7 @@ import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.spark.SparkTrainCommand;
 import io.github.dropblock4j.cli.train.StopRequest;
 import io.github.dropblock4j.cli.train.TrainCommand;
+import io.github.dropblock4j.dl4j.OneDnn;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -110,6 +111,8 @@ public final class DropBlockCli {
      * @param args the arguments
      */
     public static void main(String[] args) {
+        // Before anything loads ND4J: train --framework dl4j and spark-train need oneDNN.
+        OneDnn.enable();
         System.exit(commandLine().execute(args));
     }
 

@@ -1,6 +1,7 @@
 package io.github.dropblock4j.cli.spark;
 
 import com.google.gson.GsonBuilder;
+import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.input.SeedOption;
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
@@ -9,6 +10,7 @@ import io.github.dropblock4j.cli.train.ImageTrainingData;
 import io.github.dropblock4j.cli.train.RegularizerOptions;
 import io.github.dropblock4j.cli.train.TrainingOptions;
 import io.github.dropblock4j.spark.SparkJvmOptions;
+import io.github.dropblock4j.spark.WorkerThreads;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -109,6 +111,8 @@ public final class SparkTrainCommand implements Callable<Integer> {
         SparkConf sparkConf = sparkConf();
         try (JavaSparkContext sc = new JavaSparkContext(sparkConf)) {
             SparkSettings settings = settings(sc);
+            WorkerThreads threads = workerThreads(sc, settings);
+            threads.apply();
             SparkTrainingRun run =
                     new SparkTrainingRun(
                             config, settings, data, console, spec.commandLine().getErr());
@@ -129,7 +133,8 @@ public final class SparkTrainCommand implements Callable<Integer> {
                             + settings.workers()
                             + " workers, averaging every "
                             + settings.averagingFrequency()
-                            + " minibatches");
+                            + " minibatches; "
+                            + threads);
             console.println("data: " + data);
             console.flush();
             run.run(sc, dir);
@@ -177,6 +182,16 @@ public final class SparkTrainCommand implements Callable<Integer> {
                 sc.master(),
                 workers != null ? workers : sc.defaultParallelism(),
                 averagingFrequency);
+    }
+
+    // Workers x native threads within the cores; too many workers side by side is a bad option.
+    private static WorkerThreads workerThreads(JavaSparkContext sc, SparkSettings settings) {
+        try {
+            return WorkerThreads.choose(
+                    sc.master(), settings.workers(), Runtime.getRuntime().availableProcessors());
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException("--workers/--master: " + e.getMessage(), e);
+        }
     }
 
     /** The defaults in which {@code spark-train} differs from {@code train}: the batch size. */

@@ -6,12 +6,13 @@ import io.github.dropblock4j.cli.run.EpochMetrics;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
-import io.github.dropblock4j.cli.train.CosineSchedule;
 import io.github.dropblock4j.cli.train.Dl4jTrainingRun;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
 import io.github.dropblock4j.cli.train.Nd4jBatches;
 import io.github.dropblock4j.cli.train.ProgressBar;
 import io.github.dropblock4j.cli.train.TrainingHistory;
+import io.github.dropblock4j.dl4j.CosineSchedule;
+import io.github.dropblock4j.dl4j.OneDnn;
 import io.github.dropblock4j.spark.ScheduleAwareTrainingMaster;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -133,6 +134,7 @@ public final class SparkTrainingRun {
                         Dl4jTrainingRun.network(
                                 config, data.imageShape(), data.classes(), keepProb, learningRate),
                         master);
+        out.println(OneDnn.describe(net.getNetwork()));
         JavaRDD<DataSet> trainImages = heldOut(sc, data.trainImages(1));
         JavaRDD<DataSet> testImages = heldOut(sc, data.testImages());
         TrainingHistory history = new TrainingHistory(config, dir, out);

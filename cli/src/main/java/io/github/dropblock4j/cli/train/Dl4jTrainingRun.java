@@ -9,8 +9,10 @@ import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunDirectory.IoConsumer;
 import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
+import io.github.dropblock4j.dl4j.CosineSchedule;
 import io.github.dropblock4j.dl4j.DropBlock;
 import io.github.dropblock4j.dl4j.KeepProbSchedule;
+import io.github.dropblock4j.dl4j.OneDnn;
 import io.github.dropblock4j.dl4j.ResNetDropBlock;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -109,6 +111,7 @@ public final class Dl4jTrainingRun {
                                     learningRate));
             net.init();
         }
+        console.out().println(OneDnn.describe(net));
         IoConsumer<Path> writeModel =
                 path -> ModelSerializer.writeModel(net, path.resolve(MODEL_FILE).toFile(), true);
         DropBlock dropBlock = firstDropBlock(net.getConfiguration());

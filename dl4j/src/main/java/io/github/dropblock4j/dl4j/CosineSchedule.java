@@ -1,4 +1,4 @@
-package io.github.dropblock4j.cli.train;
+package io.github.dropblock4j.dl4j;
 
 import java.util.Objects;
 import org.nd4j.linalg.schedule.ISchedule;
@@ -6,10 +6,14 @@ import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
- * A DL4J learning-rate schedule on a half cosine, the twin of DJL's {@code CosineTracker} that the
- * DJL path uses: {@code initial * (1 + cos(pi * t / T)) / 2} at iteration {@code t < T}, 0 from
- * {@code T} on. ND4J 1.0.0-M2 has no cosine schedule. Immutable; round-trips through DL4J's JSON,
- * so a saved model keeps it.
+ * A DL4J learning-rate schedule on a half cosine, the twin of DJL's {@code CosineTracker}: {@code
+ * initial * (1 + cos(pi * t / T)) / 2} at iteration {@code t < T}, 0 from {@code T} on. ND4J
+ * 1.0.0-M2 has no cosine schedule.
+ *
+ * <p>It lives in the library, next to {@link KeepProbSchedule}, because a saved model names the
+ * class of every schedule in its JSON: a model trained with it restores wherever {@code
+ * dropblock4j-dl4j} is on the class path. Immutable and thread safe; round-trips through DL4J's
+ * JSON and Java serialization.
  */
 public final class CosineSchedule implements ISchedule {
 
