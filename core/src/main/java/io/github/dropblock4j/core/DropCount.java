@@ -18,6 +18,8 @@ public record DropCount(long units, long dropped) {
     /**
      * Checks the counts.
      *
+     * @param units the units the forwards saw, at least 0
+     * @param dropped the units they zeroed, in [0, units]
      * @throws IllegalArgumentException naming both counts unless {@code 0 <= dropped <= units}
      */
     public DropCount {

@@ -391,11 +391,13 @@ class DropBlockTest {
         assertTrue(countZeros(trained) > 0);
     }
 
-    @Test
-    void dropoutLayerGradientIsMaskedByWholeBlocks() {
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void dropoutLayerGradientIsMaskedByWholeBlocks(MaskPath path) {
         // DropoutLayer, then a sum over each map: dL/dy is one value per (sample, channel), so
         // dL/dx = that value * mask * scale, zero exactly on the blocks and constant elsewhere.
-        MultiLayerNetwork net = pooledNetwork(new DropBlock(0.7, 3), false);
+        // The network runs in DL4J's workspaces, where the mask of either path must live.
+        MultiLayerNetwork net = pooledNetwork(path.of(new DropBlock(0.7, 3)), false);
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 14, 14);
         INDArray labels = Nd4j.eye(4).getColumns(0, 1);
         INDArray dx = net.calculateGradients(x, labels, null, null).getSecond();
@@ -414,10 +416,11 @@ class DropBlockTest {
         }
     }
 
-    @Test
-    void convolutionLayerDropoutMasksTheInputGradient() {
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void convolutionLayerDropoutMasksTheInputGradient(MaskPath path) {
         // A convolution's input gradient is generically non-zero; its dropout zeroes the blocks.
-        MultiLayerNetwork net = pooledNetwork(new DropBlock(0.7, 3), true);
+        MultiLayerNetwork net = pooledNetwork(path.of(new DropBlock(0.7, 3)), true);
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 14, 14);
         INDArray labels = Nd4j.eye(4).getColumns(0, 1);
         float[] g = net.calculateGradients(x, labels, null, null).getSecond().data().asFloat();
