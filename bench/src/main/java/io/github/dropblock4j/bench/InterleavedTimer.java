@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.LongSupplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -16,6 +18,9 @@ import java.util.function.UnaryOperator;
  * is timed alone; creating the input and freeing the step's arrays are not timed. The first {@code
  * warmup} iterations are run but not counted.
  *
+ * <p>The clock is {@link System#nanoTime()} unless another is given, so that a test can check the
+ * bookkeeping with a clock it advances itself instead of asserting on a loaded machine's times.
+ *
  * <p>Immutable; a call uses only its arguments, but contenders timed from several threads at once
  * slow each other down.
  */
@@ -26,15 +31,29 @@ public final class InterleavedTimer {
 
     private final int warmup;
     private final int iterations;
+    private final LongSupplier clock;
 
     /**
-     * Creates a timer.
+     * Creates a timer on {@link System#nanoTime()}.
      *
      * @param warmup untimed iterations first, in [0, {@value #MAX_ITERATIONS}]
      * @param iterations timed iterations, in [1, {@value #MAX_ITERATIONS}]
      * @throws IllegalArgumentException naming the argument and its value when it is out of range
      */
     public InterleavedTimer(int warmup, int iterations) {
+        this(warmup, iterations, System::nanoTime);
+    }
+
+    /**
+     * Creates a timer on a given clock.
+     *
+     * @param warmup untimed iterations first, in [0, {@value #MAX_ITERATIONS}]
+     * @param iterations timed iterations, in [1, {@value #MAX_ITERATIONS}]
+     * @param clock reads the time in nanoseconds, as {@link System#nanoTime()} does
+     * @throws IllegalArgumentException naming the argument and its value when it is out of range
+     * @throws NullPointerException if the clock is null
+     */
+    public InterleavedTimer(int warmup, int iterations, LongSupplier clock) {
         if (iterations < 1 || iterations > MAX_ITERATIONS) {
             throw new IllegalArgumentException(
                     "iterations must be in [1, " + MAX_ITERATIONS + "], got " + iterations);
@@ -45,6 +64,7 @@ public final class InterleavedTimer {
         }
         this.warmup = warmup;
         this.iterations = iterations;
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     /**
@@ -64,9 +84,9 @@ public final class InterleavedTimer {
                 int which = Math.floorMod(k + i, n);
                 try (NDManager step = source.getManager().newSubManager()) {
                     NDArray input = pass.input(step, source);
-                    long start = System.nanoTime();
+                    long start = clock.getAsLong();
                     pass.run(forwards.get(which), input);
-                    long elapsed = System.nanoTime() - start;
+                    long elapsed = clock.getAsLong() - start;
                     if (i >= 0) {
                         nanos[which][i] = elapsed;
                     }

@@ -1,8 +1,8 @@
 package io.github.dropblock4j.bench;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -13,10 +13,6 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 class InterleavedTimerTest {
-
-    // A contender that sleeps this long cannot have a shorter median; one that returns its input
-    // at once takes microseconds, far below it even on a loaded machine.
-    private static final long SLEEP_MILLIS = 20;
 
     @Test
     void orderRotatesFromOneIterationToTheNextAndWarmUpRunsToo() {
@@ -39,30 +35,30 @@ class InterleavedTimerTest {
     }
 
     @Test
-    void mediansFollowTheContendersOrder() {
-        UnaryOperator<NDArray> sleeper =
-                x -> {
-                    try {
-                        Thread.sleep(SLEEP_MILLIS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IllegalStateException(e);
-                    }
-                    return x;
-                };
-        UnaryOperator<NDArray> identity = x -> x;
+    void mediansAreEachContendersOwnTimesOnTheGivenClock() {
+        // A clock that only the contenders advance: contender k takes k + 1 ms in every timed
+        // iteration but its third, where it takes 100 ms more; the median ignores that outlier.
+        long[] now = {0};
+        int[] calls = new int[3];
+        List<UnaryOperator<NDArray>> forwards = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            int id = k;
+            forwards.add(
+                    x -> {
+                        int call = calls[id]++;
+                        // Call 0 is the warm-up iteration; call 3 is the third timed one.
+                        now[0] += (id + 1) * 1_000_000L + (call == 3 ? 100_000_000L : 0);
+                        return x;
+                    });
+        }
         double[] medians;
         try (NDManager manager = NDManager.newBaseManager()) {
             medians =
-                    new InterleavedTimer(0, 5)
-                            .medianMillis(
-                                    manager.ones(new Shape(1)),
-                                    List.of(identity, sleeper),
-                                    Pass.FORWARD);
+                    new InterleavedTimer(1, 5, () -> now[0])
+                            .medianMillis(manager.ones(new Shape(1)), forwards, Pass.FORWARD);
         }
-        assertEquals(2, medians.length);
-        assertTrue(medians[1] >= SLEEP_MILLIS, "sleeper " + medians[1] + " ms");
-        assertTrue(medians[0] < SLEEP_MILLIS, "identity " + medians[0] + " ms");
+        assertArrayEquals(new double[] {1, 2, 3}, medians);
+        assertArrayEquals(new int[] {6, 6, 6}, calls);
     }
 
     @Test
@@ -79,6 +75,7 @@ class InterleavedTimerTest {
                 "warmup must be in [0, 10000], got -1",
                 assertThrows(IllegalArgumentException.class, () -> new InterleavedTimer(-1, 10))
                         .getMessage());
+        assertThrows(NullPointerException.class, () -> new InterleavedTimer(3, 10, null));
         assertEquals(
                 "InterleavedTimer(warmup=3, iterations=10)",
                 new InterleavedTimer(3, 10).toString());

@@ -1,6 +1,7 @@
 package io.github.dropblock4j.cli;
 
 import io.github.dropblock4j.cli.ablate.AblateCommand;
+import io.github.dropblock4j.cli.bench.BenchCommand;
 import io.github.dropblock4j.cli.data.MakeEmbeddedCommand;
 import io.github.dropblock4j.cli.figure.DemoCommand;
 import io.github.dropblock4j.cli.figure.MaskCommand;

@@ -1,14 +1,48 @@
 package io.github.dropblock4j.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /** Test support: starts the command line in a separate JVM, as the launcher would. */
 public final class ChildCli {
 
+    /**
+     * The system property of the application's test-only fault that halts the JVM at the N-th
+     * checkpoint (see {@code cli.run.CheckpointHalt}).
+     */
+    public static final String HALT_AFTER_CHECKPOINT = "dropblock4j.test.halt-after-checkpoint";
+
+    /** The exit status of a JVM the fault halted, that of a process killed with SIGKILL. */
+    public static final int HALTED = 137;
+
     private ChildCli() {}
+
+    /**
+     * Runs {@code dropblock4j} in a child JVM that halts at a checkpoint, as {@code kill -9} at
+     * that moment would, and waits for it: a deterministic kill, with no polling and no race.
+     *
+     * @param log where the child's output goes
+     * @param halt {@code N} to halt right after the N-th checkpoint, {@code N:between-renames} to
+     *     halt inside its swap, after the previous checkpoint was renamed to {@code checkpoint.old}
+     * @param args the command-line arguments
+     */
+    public static void runUntilHalted(Path log, String halt, String... args)
+            throws IOException, InterruptedException {
+        Process process = start(log, List.of("-D" + HALT_AFTER_CHECKPOINT + "=" + halt), args);
+        try {
+            assertTrue(process.waitFor(10, TimeUnit.MINUTES), "the child did not halt");
+        } finally {
+            process.destroyForcibly();
+        }
+        assertEquals(HALTED, process.exitValue(), Files.readString(log));
+    }
 
     /**
      * Starts {@code dropblock4j} with the given JVM options and arguments.

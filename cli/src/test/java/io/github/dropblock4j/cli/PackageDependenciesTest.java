@@ -21,6 +21,20 @@ import org.junit.jupiter.api.Test;
 class PackageDependenciesTest {
 
     private static final Path SOURCES = Path.of("src/main/java/io/github/dropblock4j/cli");
+    private static final Pattern ANY_IMPORT =
+            Pattern.compile("(?m)^import (?:static )?([\\w.]+?)(?:\\.\\*)?;");
+    // The frameworks and this project's adapters of them.
+    private static final List<String> FRAMEWORKS =
+            List.of(
+                    "ai.djl.",
+                    "org.nd4j.",
+                    "org.deeplearning4j.",
+                    "io.github.dropblock4j.djl.",
+                    "io.github.dropblock4j.dl4j.",
+                    "io.github.dropblock4j.spark.");
+    // The packages no framework may enter: the run directory, the data and the epoch protocol.
+    private static final Set<String> NEUTRAL = Set.of("run", "data", "train", "input");
+    private static final String TRAIN = "io.github.dropblock4j.cli.train.";
     private static final Pattern IMPORT =
             Pattern.compile(
                     "(?m)^import (?:static )?io\\.github\\.dropblock4j\\.cli\\.([a-z]+)\\.");
@@ -51,8 +65,8 @@ class PackageDependenciesTest {
                 graph.keySet()
                         .containsAll(
                                 List.of(
-                                        "cli", "input", "run", "train", "ablate", "figure",
-                                        "data")),
+                                        "cli", "input", "run", "train", "ablate", "figure", "data",
+                                        "bench", "spark")),
                 graph.toString());
         for (String start : graph.keySet()) {
             List<String> path = new ArrayList<>(List.of(start));
@@ -68,6 +82,74 @@ class PackageDependenciesTest {
         Map<String, Set<String>> graph = dependencies();
         graph.forEach((from, to) -> assertTrue(!to.contains("cli"), from + " imports the root"));
         assertEquals(Set.of(), graph.get("input"));
+    }
+
+    /** Maps each main source file to its package (e.g. "train.djl", "cli" for the root). */
+    private static Map<Path, String> packages() throws IOException {
+        Map<Path, String> packages = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(SOURCES)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                String dir = SOURCES.relativize(file.getParent()).toString();
+                packages.put(file, dir.isEmpty() ? "cli" : dir.replace('/', '.'));
+            }
+        }
+        return packages;
+    }
+
+    /** The names a file imports, static imports by their class. */
+    private static List<String> imports(Path file) throws IOException {
+        Matcher m = ANY_IMPORT.matcher(Files.readString(file));
+        List<String> names = new ArrayList<>();
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names;
+    }
+
+    private static boolean isFramework(String name) {
+        return FRAMEWORKS.stream().anyMatch(name::startsWith);
+    }
+
+    @Test
+    void theNeutralLayersImportNoFramework() throws IOException {
+        List<String> found = new ArrayList<>();
+        for (Map.Entry<Path, String> e : packages().entrySet()) {
+            if (NEUTRAL.contains(e.getValue())) {
+                for (String name : imports(e.getKey())) {
+                    if (isFramework(name)) {
+                        found.add(e.getKey().getFileName() + " imports " + name);
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), found);
+    }
+
+    @Test
+    void theFrameworkSidesNeverImportEachOtherAndOnlyTheFactoryNamesThem() throws IOException {
+        List<String> found = new ArrayList<>();
+        for (Map.Entry<Path, String> e : packages().entrySet()) {
+            String file = e.getKey().getFileName().toString();
+            for (String name : imports(e.getKey())) {
+                boolean djlSide = name.startsWith(TRAIN + "djl.");
+                boolean dl4jSide = name.startsWith(TRAIN + "dl4j.");
+                if (e.getValue().equals("train.djl") && dl4jSide
+                        || e.getValue().equals("train.dl4j") && djlSide
+                        || e.getValue().equals("train")
+                                && (djlSide || dl4jSide)
+                                && !file.equals("TrainerFactory.java")) {
+                    found.add(file + " in " + e.getValue() + " imports " + name);
+                }
+            }
+        }
+        assertEquals(List.of(), found);
+        // The rules are not vacuous: each side exists and the factory names both.
+        Path factory = SOURCES.resolve("train").resolve("TrainerFactory.java");
+        assertTrue(imports(factory).stream().anyMatch(n -> n.startsWith(TRAIN + "djl.")));
+        assertTrue(imports(factory).stream().anyMatch(n -> n.startsWith(TRAIN + "dl4j.")));
+        assertTrue(
+                imports(SOURCES.resolve("train").resolve("djl").resolve("DjlTrainer.java")).stream()
+                        .anyMatch(n -> n.startsWith("ai.djl.")));
     }
 
     /** Returns a path from start back to target, or an empty list if there is none. */

@@ -3,14 +3,15 @@ package io.github.dropblock4j.cli.ablate;
 import io.github.dropblock4j.cli.data.DataSource;
 import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.input.DropProbConverter;
+import io.github.dropblock4j.cli.run.Framework;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.cli.train.EpochOptions;
+import io.github.dropblock4j.cli.train.FrameworkConverter;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
 import io.github.dropblock4j.cli.train.RunConsole;
 import io.github.dropblock4j.cli.train.RunStoppedException;
 import io.github.dropblock4j.cli.train.StopRequest;
-import io.github.dropblock4j.cli.train.TrainingData;
 import io.github.dropblock4j.cli.train.TrainingOptions;
 import io.github.dropblock4j.cli.train.TrainingRun;
 import java.io.IOException;
@@ -114,6 +115,15 @@ public final class AblateCommand implements Callable<Integer> {
     private boolean quick;
 
     @Option(
+            names = "--framework",
+            paramLabel = "NAME",
+            converter = FrameworkConverter.class,
+            completionCandidates = FrameworkConverter.class,
+            description =
+                    "The framework every run trains on: ${COMPLETION-CANDIDATES} (default: djl).")
+    private Framework framework = Framework.DJL;
+
+    @Option(
             names = "--report-only",
             description = "Write the report from the finished runs; train nothing.")
     private boolean reportOnly;
@@ -214,7 +224,7 @@ public final class AblateCommand implements Callable<Integer> {
         TrainConfig base =
                 training.toConfig(
                         b -> {
-                            epochOptions.applyTo(b);
+                            epochOptions.applyTo(b).optFramework(framework);
                             if (quick) {
                                 b.optEpochs(1);
                                 unlessGiven("--train-limit", () -> b.optTrainLimit(500));
@@ -307,7 +317,7 @@ public final class AblateCommand implements Callable<Integer> {
                 console.println("training " + runDir.getFileName() + ": " + config);
             }
             console.flush();
-            TrainingData data = new ImageTrainingData(source.train(), source.test(), config);
+            ImageTrainingData data = new ImageTrainingData(source.train(), source.test(), config);
             new TrainingRun(config, data, RunConsole.of(console, spec.commandLine().getErr(), stop))
                     .run(dir);
         }

@@ -2,7 +2,7 @@ package io.github.dropblock4j.cli.ablate;
 
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.TrainConfig;
-import io.github.dropblock4j.djl.ResNetDropBlock;
+import io.github.dropblock4j.core.ResNetLayout;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
@@ -111,7 +111,7 @@ final class AblationPlan {
                             c ->
                                     c.toBuilder()
                                             .optStages(
-                                                    List.of(ResNetDropBlock.numStages(c.depth())))
+                                                    List.of(ResNetLayout.of(c.depth()).numStages()))
                                             .build()),
                     new Arm(
                             "residual-only",

@@ -1,5 +1,6 @@
 package io.github.dropblock4j.cli.ablate;
 
+import io.github.dropblock4j.cli.run.Framework;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -64,23 +65,27 @@ record AblationSettings(
      */
     String sharedSettings() {
         return String.format(
-                Locale.ROOT,
-                "%s on %s, %s training images, %s validation images held out of the training set, %s test"
-                        + " images, %d epochs, batch %d, SGD with momentum 0.9, learning rate %s on a cosine to 0,"
-                        + " weight decay %s, %s; test accuracy measured every %d epochs and after the last",
-                base.model(),
-                base.data(),
-                base.trainLimit() == 0 ? "all" : String.valueOf(base.trainLimit()),
-                base.valSplit(),
-                base.testLimit() == 0 ? "all" : String.valueOf(base.testLimit()),
-                base.epochs(),
-                base.batchSize(),
-                base.lr(),
-                base.weightDecay(),
-                base.augment()
-                        ? "augmented (random crop, padding 4, horizontal flip)"
-                        : "no augmentation",
-                base.testEvery());
+                        Locale.ROOT,
+                        "%s on %s, %s training images, %s validation images held out of the training set, %s test"
+                                + " images, %d epochs, batch %d, SGD with momentum 0.9, learning rate %s on a cosine to 0,"
+                                + " weight decay %s, %s; test accuracy measured every %d epochs and after the last",
+                        base.model(),
+                        base.data(),
+                        base.trainLimit() == 0 ? "all" : String.valueOf(base.trainLimit()),
+                        base.valSplit(),
+                        base.testLimit() == 0 ? "all" : String.valueOf(base.testLimit()),
+                        base.epochs(),
+                        base.batchSize(),
+                        base.lr(),
+                        base.weightDecay(),
+                        base.augment()
+                                ? "augmented (random crop, padding 4, horizontal flip)"
+                                : "no augmentation",
+                        base.testEvery())
+                // Runs trained before --framework existed are DJL's: their text stays as it was.
+                + (base.framework() == Framework.DJL
+                        ? ""
+                        : "; trained with " + base.framework().description());
     }
 
     /** {@inheritDoc} */

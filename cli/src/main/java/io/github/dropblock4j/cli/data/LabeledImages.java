@@ -1,11 +1,5 @@
 package io.github.dropblock4j.cli.data;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.dataset.ArrayDataset;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -15,8 +9,8 @@ import java.util.Random;
  * An immutable set of labelled images: {@code size()} images of {@code channels x height x width}
  * unsigned-byte pixels (0 to 255, channel planes in row-major order, as in (N, C, H, W)), each with
  * a label in {@code [0, numClasses())}, and the names of the classes. Made by {@link IdxReader},
- * {@link Cifar10Reader} and {@link DataSource}; {@link #toArrayDataset} turns it into a DJL
- * dataset. Thread safe.
+ * {@link Cifar10Reader} and {@link DataSource}; each framework's trainer turns it into its own
+ * batches. Thread safe.
  */
 public final class LabeledImages {
 
@@ -41,7 +35,7 @@ public final class LabeledImages {
      * @param classNames the names of the classes, 1 to 256
      * @throws IllegalArgumentException if the sizes do not agree
      */
-    LabeledImages(
+    public LabeledImages(
             String name,
             int channels,
             int height,
@@ -414,80 +408,6 @@ public final class LabeledImages {
         }
         return new LabeledImages(
                 subsetName, channels, height, width, subsetPixels, subsetLabels, classNames);
-    }
-
-    /**
-     * Makes a DJL dataset of the images: data float32 (N, C, H, W), each pixel scaled to [0, 1]
-     * then standardised per channel, {@code (p / 255 - mean[c]) / std[c]}; labels float32 (N). The
-     * arrays are attached to {@code manager}. To train on fewer images, call {@link #subset} first,
-     * which also spares converting the rest.
-     *
-     * @param manager the manager that will own the arrays
-     * @param mean the mean of each channel to subtract, on the [0, 1] scale (for example {@link
-     *     #channelMeans()} of the training set)
-     * @param std the standard deviation of each channel to divide by, positive and finite
-     * @param batchSize images per batch, at least 1
-     * @param shuffle whether each pass visits the images in a new random order (the engine's random
-     *     seed fixes it)
-     * @return the dataset
-     * @throws IllegalArgumentException if {@code mean} or {@code std} is not one finite value per
-     *     channel, a {@code std} is not positive, or {@code batchSize} is below 1
-     */
-    public ArrayDataset toArrayDataset(
-            NDManager manager, float[] mean, float[] std, int batchSize, boolean shuffle) {
-        checkPerChannel("mean", mean);
-        checkPerChannel("std", std);
-        for (int c = 0; c < channels; c++) {
-            if (!(std[c] > 0)) {
-                throw new IllegalArgumentException(
-                        "std must be > 0 for every channel, got " + std[c] + " for channel " + c);
-            }
-        }
-        if (batchSize < 1) {
-            throw new IllegalArgumentException("batchSize must be >= 1, got " + batchSize);
-        }
-        Shape perChannel = new Shape(1, channels, 1, 1);
-        NDArray data;
-        try (NDManager scratch = manager.newSubManager()) {
-            NDArray bytes =
-                    scratch.create(
-                            ByteBuffer.wrap(pixels),
-                            new Shape(labels.length, channels, height, width),
-                            DataType.UINT8);
-            // In place after the one conversion: the float copy is the only large allocation.
-            data = bytes.toType(DataType.FLOAT32, true);
-            data.divi(255f);
-            data.subi(scratch.create(mean, perChannel));
-            data.divi(scratch.create(std, perChannel));
-            data.attach(manager);
-        }
-        float[] labelValues = new float[labels.length];
-        for (int i = 0; i < labelValues.length; i++) {
-            labelValues[i] = labels[i] & 0xff;
-        }
-        NDArray labelArray = manager.create(labelValues);
-        return new ArrayDataset.Builder()
-                .setData(data)
-                .optLabels(labelArray)
-                .setSampling(batchSize, shuffle)
-                .build();
-    }
-
-    private void checkPerChannel(String argument, float[] values) {
-        if (values.length != channels) {
-            throw new IllegalArgumentException(
-                    argument
-                            + " must hold one value per channel ("
-                            + channels
-                            + "), got "
-                            + values.length);
-        }
-        for (int c = 0; c < channels; c++) {
-            if (!Float.isFinite(values[c])) {
-                throw new IllegalArgumentException(
-                        argument + " must be finite, got " + values[c] + " for channel " + c);
-            }
-        }
     }
 
     /**

@@ -3,6 +3,7 @@ package io.github.dropblock4j.cli.figure;
 import io.github.dropblock4j.cli.run.EpochMetrics;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -44,11 +45,16 @@ public final class CurvesPlot {
                         .xAxisTitle("epoch")
                         .yAxisTitle("accuracy")
                         .build();
-        accuracy.addSeries(
-                        "train",
-                        x,
-                        epochs.stream().mapToDouble(EpochMetrics::trainAccuracy).toArray())
-                .setMarker(SeriesMarkers.CIRCLE);
+        // A column a command does not measure (all NaN) gets no series.
+        double[] trainAccuracy = epochs.stream().mapToDouble(EpochMetrics::trainAccuracy).toArray();
+        if (Arrays.stream(trainAccuracy).anyMatch(Double::isFinite)) {
+            accuracy.addSeries("train", x, trainAccuracy).setMarker(SeriesMarkers.CIRCLE);
+        }
+        double[] trainEval = epochs.stream().mapToDouble(EpochMetrics::trainEvalAccuracy).toArray();
+        if (Arrays.stream(trainEval).anyMatch(Double::isFinite)) {
+            accuracy.addSeries("train, evaluation mode", x, trainEval)
+                    .setMarker(SeriesMarkers.SQUARE);
+        }
         accuracy.addSeries(
                         "test",
                         x,

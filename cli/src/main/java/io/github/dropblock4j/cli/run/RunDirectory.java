@@ -1,12 +1,12 @@
 package io.github.dropblock4j.cli.run;
 
-import ai.djl.MalformedModelException;
-import ai.djl.Model;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
 import com.google.gson.TypeAdapter;
 import com.google.gson.TypeAdapterFactory;
 import com.google.gson.reflect.TypeToken;
@@ -14,6 +14,8 @@ import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonWriter;
 import io.github.dropblock4j.cli.input.BadInputException;
 import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -33,13 +35,16 @@ import java.util.stream.Stream;
  * a result.
  *
  * <p>While the run trains, everything goes to {@code <out>.partial}: {@code config.json} first,
- * then after each epoch (and when the run is stopped) a checkpoint, the model parameters (which
- * carry the DropBlock schedule's step) and {@code state.json}. A new checkpoint is written beside
- * the last one and swapped in by renames, and the last one is deleted only after that, so a write
- * that fails (disk full, read-only) or a crash at any point leaves a complete checkpoint. At the
- * end the results ({@code metrics.csv}, {@code summary.json}, the model, {@code curves.png}) are
- * written there and the directory is renamed to {@code <out>}. An interrupted run leaves only
- * {@code <out>.partial}, which {@code --resume <out>} continues.
+ * then after each epoch (and when the run is stopped) a checkpoint, the model as its framework
+ * writes it (with the DropBlock schedule's step) and {@code state.json}. A new checkpoint is
+ * written beside the last one and swapped in by renames, and the last one is deleted only after
+ * that, so a write that fails (disk full, read-only) or a crash at any point leaves a complete
+ * checkpoint. At the end the results ({@code metrics.csv}, {@code summary.json}, the model, {@code
+ * curves.png}) are written there and the directory is renamed to {@code <out>}. An interrupted run
+ * leaves only {@code <out>.partial}, which {@code --resume <out>} continues: {@link
+ * #checkpointDirectory()} hands a run the folder to restore its model from, whichever name the last
+ * swap left it under. This class knows no framework: a run writes and reads its model in the
+ * folders it is given.
  *
  * <p>The JSON files keep the field names of {@link TrainConfig}, {@link RunSummary}, {@link
  * EpochMetrics} and {@link State}; a settings field missing from an older file takes the command
@@ -69,6 +74,7 @@ public final class RunDirectory {
     public static final String CONFIG = "config.json";
 
     private static final String PARTIAL = ".partial";
+    private static final String OLD = ".old";
     private static final Gson GSON =
             new GsonBuilder()
                     .setPrettyPrinting()
@@ -255,7 +261,7 @@ public final class RunDirectory {
      * @throws BadInputException naming the file if the state is unreadable or incomplete
      */
     public Optional<State> loadState() {
-        Optional<Path> checkpoint = checkpoint();
+        Optional<Path> checkpoint = checkpointDirectory();
         if (checkpoint.isEmpty()) {
             return Optional.empty();
         }
@@ -268,46 +274,6 @@ public final class RunDirectory {
             throw new BadInputException("--resume: checkpoint " + file + " is incomplete");
         }
         return Optional.of(state);
-    }
-
-    /**
-     * Loads the last checkpoint's parameters into a model whose block is set.
-     *
-     * @param model the model
-     * @throws BadInputException naming the parameter file if it is missing, truncated or corrupt
-     */
-    public void loadModel(Model model) {
-        Path dir =
-                checkpoint()
-                        .orElseThrow(
-                                () ->
-                                        new BadInputException(
-                                                "--resume: no checkpoint in " + partial));
-        Optional<Path> file;
-        try (Stream<Path> files = Files.list(dir)) {
-            file =
-                    files.filter(
-                                    p ->
-                                            p.getFileName().toString().startsWith(MODEL + "-")
-                                                    && p.getFileName()
-                                                            .toString()
-                                                            .endsWith(".params"))
-                            .findFirst();
-        } catch (IOException e) {
-            throw new BadInputException("--resume: cannot list checkpoint " + dir + ": " + e, e);
-        }
-        if (file.isEmpty()) {
-            throw new BadInputException(
-                    "--resume: checkpoint " + dir + " has no " + MODEL + "-*.params file");
-        }
-        try {
-            model.load(dir, MODEL);
-        } catch (IOException | MalformedModelException | RuntimeException e) {
-            // A truncated or corrupt file fails in the engine's reader with any of these.
-            throw new BadInputException(
-                    "--resume: cannot load the checkpoint's parameters " + file.get() + ": " + e,
-                    e);
-        }
     }
 
     /**
@@ -325,13 +291,15 @@ public final class RunDirectory {
         writeModel.accept(fresh);
         Files.writeString(fresh.resolve(STATE), GSON.toJson(state), StandardCharsets.UTF_8);
         Path current = partial.resolve(CHECKPOINT);
-        Path old = partial.resolve(CHECKPOINT + ".old");
+        Path old = partial.resolve(CHECKPOINT + OLD);
         if (Files.exists(current)) {
             deleteTree(old);
             move(current, old);
         }
+        CheckpointHalt.at(CheckpointHalt.Point.BETWEEN_RENAMES);
         move(fresh, current);
         deleteTree(old);
+        CheckpointHalt.at(CheckpointHalt.Point.AFTER_CHECKPOINT);
     }
 
     /**
@@ -353,6 +321,7 @@ public final class RunDirectory {
         drawCurves.accept(partial.resolve(CURVES));
         Files.writeString(partial.resolve(SUMMARY), GSON.toJson(summary), StandardCharsets.UTF_8);
         deleteTree(partial.resolve(CHECKPOINT));
+        deleteTree(partial.resolve(CHECKPOINT + OLD));
         move(partial, out);
     }
 
@@ -371,10 +340,16 @@ public final class RunDirectory {
         return Optional.of(read(file, RunSummary.class, "run summary"));
     }
 
-    /** Returns the directory of the last complete checkpoint, if there is one. */
-    private Optional<Path> checkpoint() {
+    /**
+     * Returns the folder of the last complete checkpoint, from which a resumed run restores its
+     * model: {@code checkpoint}, or {@code checkpoint.old} when the run died between the two
+     * renames of a checkpoint's swap.
+     *
+     * @return the folder, or empty when the run had not written a checkpoint
+     */
+    public Optional<Path> checkpointDirectory() {
         // Only a failed swap leaves the previous checkpoint under its old name alone.
-        return Stream.of(CHECKPOINT, CHECKPOINT + ".old")
+        return Stream.of(CHECKPOINT, CHECKPOINT + OLD)
                 .map(partial::resolve)
                 .filter(Files::isDirectory)
                 .findFirst();
@@ -429,9 +404,10 @@ public final class RunDirectory {
     }
 
     /**
-     * Reads a {@link TrainConfig} with the command line's default for every field the JSON lacks
-     * (files written before the field existed), and reports a setting the constructor refuses as a
-     * {@link JsonParseException} with its message.
+     * Reads a {@link TrainConfig} or an {@link EpochMetrics} with a default for every field the
+     * JSON lacks (files written before the field existed): the command line's default for a
+     * setting, NaN (not measured) for a figure. Reports a value the constructor refuses as a {@link
+     * JsonParseException} with its message.
      */
     private static final class DefaultSettings implements TypeAdapterFactory {
 
@@ -439,47 +415,57 @@ public final class RunDirectory {
         @Override
         @SuppressWarnings("unchecked")
         public <T> TypeAdapter<T> create(Gson gson, TypeToken<T> type) {
-            if (type.getRawType() != TrainConfig.class) {
+            Object defaultValue;
+            if (type.getRawType() == TrainConfig.class) {
+                defaultValue = TrainConfig.builder().build();
+            } else if (type.getRawType() == EpochMetrics.class) {
+                defaultValue = EpochMetrics.builder().setEpoch(1).setStep(0).build();
+            } else {
                 return null;
             }
-            TypeAdapter<TrainConfig> delegate =
-                    gson.getDelegateAdapter(this, TypeToken.get(TrainConfig.class));
-            JsonObject defaults =
-                    delegate.toJsonTree(TrainConfig.builder().build()).getAsJsonObject();
+            TypeAdapter<T> delegate = gson.getDelegateAdapter(this, type);
+            // Through text, leniently: the figures' defaults are NaN, which a strict tree refuses.
+            StringWriter text = new StringWriter();
+            try {
+                JsonWriter writer = new JsonWriter(text);
+                writer.setStrictness(Strictness.LENIENT);
+                delegate.write(writer, (T) defaultValue);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            JsonObject defaults = JsonParser.parseString(text.toString()).getAsJsonObject();
             TypeAdapter<JsonElement> tree = gson.getAdapter(JsonElement.class);
-            return (TypeAdapter<T>)
-                    new TypeAdapter<TrainConfig>() {
-                        @Override
-                        public void write(JsonWriter writer, TrainConfig config)
-                                throws IOException {
-                            delegate.write(writer, config);
-                        }
+            return new TypeAdapter<T>() {
+                @Override
+                public void write(JsonWriter writer, T value) throws IOException {
+                    delegate.write(writer, value);
+                }
 
-                        @Override
-                        public TrainConfig read(JsonReader reader) throws IOException {
-                            JsonElement json = tree.read(reader);
-                            if (json == null || json.isJsonNull()) {
-                                return null;
-                            }
-                            JsonObject merged = defaults.deepCopy();
-                            for (Map.Entry<String, JsonElement> e :
-                                    json.getAsJsonObject().entrySet()) {
-                                merged.add(e.getKey(), e.getValue());
-                            }
-                            try {
-                                return delegate.fromJsonTree(merged);
-                            } catch (RuntimeException e) {
-                                // Gson wraps what the record's constructor throws.
-                                Throwable cause =
-                                        e.getCause() instanceof IllegalArgumentException
-                                                        || e.getCause()
-                                                                instanceof NullPointerException
-                                                ? e.getCause()
-                                                : e;
-                                throw new JsonParseException(cause.getMessage(), cause);
-                            }
-                        }
-                    };
+                @Override
+                public T read(JsonReader reader) throws IOException {
+                    JsonElement json = tree.read(reader);
+                    if (json == null || json.isJsonNull()) {
+                        return null;
+                    }
+                    JsonObject merged = defaults.deepCopy();
+                    for (Map.Entry<String, JsonElement> e : json.getAsJsonObject().entrySet()) {
+                        merged.add(e.getKey(), e.getValue());
+                    }
+                    JsonReader lenient = new JsonReader(new StringReader(merged.toString()));
+                    lenient.setStrictness(Strictness.LENIENT);
+                    try {
+                        return delegate.read(lenient);
+                    } catch (RuntimeException e) {
+                        // Gson wraps what the record's constructor throws.
+                        Throwable cause =
+                                e.getCause() instanceof IllegalArgumentException
+                                                || e.getCause() instanceof NullPointerException
+                                        ? e.getCause()
+                                        : e;
+                        throw new JsonParseException(cause.getMessage(), cause);
+                    }
+                }
+            };
         }
     }
 }

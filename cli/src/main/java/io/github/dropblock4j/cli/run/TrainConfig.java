@@ -1,7 +1,7 @@
 package io.github.dropblock4j.cli.run;
 
 import io.github.dropblock4j.core.DropBlockGamma;
-import io.github.dropblock4j.djl.ResNetDropBlock;
+import io.github.dropblock4j.core.ResNetLayout;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -13,7 +13,7 @@ import java.util.Objects;
  * {@link #builder()}, whose defaults are the command line's.
  *
  * @param data the {@code --data} value: {@code embedded}, {@code fashion-mnist} or a directory
- * @param model the ResNet, {@code resnet<depth>} for a depth of {@link ResNetDropBlock#DEPTHS}
+ * @param model the ResNet, {@code resnet<depth>} for a depth of {@link ResNetLayout#DEPTHS}
  * @param epochs the number of epochs
  * @param batchSize the batch size
  * @param lr the initial learning rate of SGD
@@ -30,8 +30,7 @@ import java.util.Objects;
  * @param valSplit the training images held out as a validation set; 0 for none
  * @param augment whether the training images are augmented
  * @param testEvery test every this many epochs and after the last
- * @param framework the framework that trains: {@code djl} (Deep Java Library) or {@code dl4j}
- *     (Deeplearning4j); one of {@link #FRAMEWORKS}
+ * @param framework the framework that trains
  */
 public record TrainConfig(
         String data,
@@ -52,18 +51,16 @@ public record TrainConfig(
         int valSplit,
         boolean augment,
         int testEvery,
-        String framework) {
+        Framework framework) {
 
     private static final String RESNET = "resnet";
 
     /**
-     * Models {@code --model} accepts: {@code resnet<depth>} for every depth ResNetDropBlock builds.
+     * Models {@code --model} accepts: {@code resnet<depth>} for every depth of {@link
+     * ResNetLayout#DEPTHS}, which both frameworks build.
      */
     public static final List<String> MODELS =
-            ResNetDropBlock.DEPTHS.stream().map(depth -> RESNET + depth).toList();
-
-    /** Frameworks {@code --framework} accepts. */
-    public static final List<String> FRAMEWORKS = List.of("djl", "dl4j");
+            ResNetLayout.DEPTHS.stream().map(depth -> RESNET + depth).toList();
 
     /** How the drop probability moves over training. */
     public enum Schedule {
@@ -79,9 +76,6 @@ public record TrainConfig(
         Objects.requireNonNull(schedule, "schedule");
         Objects.requireNonNull(regularizer, "regularizer");
         Objects.requireNonNull(framework, "framework");
-        require(
-                FRAMEWORKS.contains(framework),
-                "--framework must be one of " + FRAMEWORKS + ", got " + framework);
         require(MODELS.contains(model), "--model must be one of " + MODELS + ", got " + model);
         require(epochs >= 1 && epochs <= 10_000, "--epochs must be in [1, 10000], got " + epochs);
         require(
@@ -103,7 +97,7 @@ public record TrainConfig(
         require(testEvery >= 1, "--test-every must be >= 1, got " + testEvery);
         if (stages != null) {
             stages = List.copyOf(stages);
-            int numStages = ResNetDropBlock.numStages(depth(model));
+            int numStages = ResNetLayout.of(depth(model)).numStages();
             require(
                     !stages.isEmpty() && stages.stream().allMatch(s -> s >= 1 && s <= numStages),
                     "--stages must be in [1, " + numStages + "] for " + model + ", got " + stages);
@@ -191,7 +185,7 @@ public record TrainConfig(
                 + (valSplit > 0 ? " val-split=" + valSplit : "")
                 + (augment ? " augment" : "")
                 + (testEvery > 1 ? " test-every=" + testEvery : "")
-                + ("djl".equals(framework) ? "" : " framework=" + framework);
+                + (framework == Framework.DJL ? "" : " framework=" + framework.optionValue());
     }
 
     /** Builds a {@link TrainConfig}; every setting is optional. Not thread safe. */
@@ -215,7 +209,7 @@ public record TrainConfig(
         private int valSplit;
         private boolean augment;
         private int testEvery = 1;
-        private String framework = "djl";
+        private Framework framework = Framework.DJL;
 
         private Builder() {}
 
@@ -440,12 +434,12 @@ public record TrainConfig(
         }
 
         /**
-         * Sets the framework that trains. Defaults to {@code djl}.
+         * Sets the framework that trains. Defaults to {@link Framework#DJL}.
          *
-         * @param framework one of {@link #FRAMEWORKS}
+         * @param framework the framework
          * @return this builder
          */
-        public Builder optFramework(String framework) {
+        public Builder optFramework(Framework framework) {
             this.framework = framework;
             return this;
         }

@@ -3,6 +3,7 @@ package io.github.dropblock4j.cli.spark;
 import com.google.gson.GsonBuilder;
 import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.input.SeedOption;
+import io.github.dropblock4j.cli.run.Framework;
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.TrainConfig;
@@ -160,7 +161,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
                                 .applyTo(b)
                                 .optSeed(seed.seed())
                                 .optRegularizer(Regularizer.DROPBLOCK)
-                                .optFramework("dl4j"));
+                                .optFramework(Framework.DL4J));
     }
 
     private SparkConf sparkConf() {

@@ -6,22 +6,26 @@ import io.github.dropblock4j.cli.run.EpochMetrics;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
-import io.github.dropblock4j.cli.train.Dl4jTrainingRun;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
-import io.github.dropblock4j.cli.train.Nd4jBatches;
 import io.github.dropblock4j.cli.train.ProgressBar;
 import io.github.dropblock4j.cli.train.TrainingHistory;
-import io.github.dropblock4j.dl4j.CosineSchedule;
+import io.github.dropblock4j.cli.train.TrainingRecipe;
+import io.github.dropblock4j.cli.train.dl4j.Dl4jTrainer;
+import io.github.dropblock4j.cli.train.dl4j.Nd4jBatches;
+import io.github.dropblock4j.dl4j.DropBlock;
 import io.github.dropblock4j.dl4j.OneDnn;
 import io.github.dropblock4j.spark.ScheduleAwareTrainingMaster;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
+import java.util.function.IntToDoubleFunction;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
@@ -37,25 +41,27 @@ import org.nd4j.linalg.schedule.ISchedule;
  * DL4J's {@code ModelSerializer} format with the updater) and {@code curves.png}, renamed into
  * place only when all are written.
  *
- * <p>The recipe of {@code train}: DropBlock after every batch norm of the chosen stages and on
- * their shortcuts, its keep probability falling linearly from 1 to {@code 1 - dropProb} over the
- * run so that the last step trains at the target; SGD with Nesterov momentum 0.9 and weight decay,
- * the learning rate on a cosine from {@code lr} to 0 over the run ({@link CosineSchedule}). The
- * {@link ScheduleAwareTrainingMaster} keeps both schedules on the true steps of training on every
- * worker. One step is one minibatch of {@code batchSize} images on every worker side by side; an
- * epoch has {@link ScheduleAwareTrainingMaster#stepsPerEpoch} of them, and the images beyond the
- * last whole round of {@code workers * averagingFrequency} minibatches wait for a later epoch's
- * shuffle. The images are {@code train}'s ({@link ImageTrainingData}: limits, standardisation), cut
- * into {@link Nd4jBatches}.
+ * <p>The recipe of {@code train} ({@link TrainingRecipe}) on the network of {@code train
+ * --framework dl4j} ({@link Dl4jTrainer#network}): DropBlock after every batch norm of the chosen
+ * stages and on their shortcuts, its keep probability falling linearly from 1 to {@code 1 -
+ * dropProb} so that the last step trains at the target; SGD with Nesterov momentum 0.9 and weight
+ * decay, the learning rate on a cosine from {@code lr} to 0 over the run. The {@link
+ * ScheduleAwareTrainingMaster} keeps both schedules on the true steps of training on every worker.
+ * One step is one minibatch of {@code batchSize} images on every worker side by side; an epoch has
+ * {@link ScheduleAwareTrainingMaster#stepsPerEpoch} of them, and the images beyond the last whole
+ * round of {@code workers * averagingFrequency} minibatches wait for a later epoch's shuffle. The
+ * images are {@code train}'s ({@link ImageTrainingData}: limits, standardisation), cut into {@link
+ * Nd4jBatches}.
  *
  * <p>Each epoch reports the training loss, the mean over averaging rounds of the workers' loss on
- * their last minibatch of the round (what DL4J's parameter averaging reports); the training
- * accuracy, over all training images in evaluation mode after the epoch; the test loss and
- * accuracy, in evaluation mode; and the drop probability and learning rate of the epoch's last
- * step. Losses are cross-entropies, as {@code train}'s: DL4J's scores add the weight-decay term,
- * which is taken off again (for the workers' losses, that of the averaged weights). The seed fixes
- * the initial weights and the data order; the masks are drawn in Spark's worker threads, which it
- * does not seed. Not thread safe.
+ * their last minibatch of the round (what DL4J's parameter averaging reports); no training accuracy
+ * of the training steps, which the workers do not report, but the accuracy over all training images
+ * in evaluation mode after the epoch, in its own column ({@code train_eval_accuracy}); the test
+ * loss and accuracy, in evaluation mode; and the drop probability and learning rate of the epoch's
+ * last step. Losses are cross-entropies, as {@code train}'s: DL4J's scores add the weight-decay
+ * term, which is taken off again (for the workers' losses, that of the averaged weights). The seed
+ * fixes the initial weights and the data order; the masks are drawn in Spark's worker threads,
+ * which it does not seed. Not thread safe.
  */
 public final class SparkTrainingRun {
 
@@ -123,17 +129,15 @@ public final class SparkTrainingRun {
                                 .rngSeed(config.seed()));
         int minibatches = (int) (data.trainSize() / config.batchSize());
         int stepsPerEpoch = master.stepsPerEpoch(minibatches);
-        int totalSteps = config.epochs() * stepsPerEpoch;
         long imagesPerEpoch = (long) stepsPerEpoch * settings.workers() * config.batchSize();
-        // The ramp ends at the last step, the one the last epoch reports.
-        ISchedule keepProb = Dl4jTrainingRun.keepProbSchedule(config, Math.max(1, totalSteps - 1));
-        ISchedule learningRate = new CosineSchedule(config.lr(), totalSteps);
-        SparkComputationGraph net =
-                new SparkComputationGraph(
-                        sc,
-                        Dl4jTrainingRun.network(
-                                config, data.imageShape(), data.classes(), keepProb, learningRate),
-                        master);
+        TrainingRecipe recipe = TrainingRecipe.of(config, stepsPerEpoch);
+        ComputationGraphConfiguration conf =
+                Dl4jTrainer.network(config, recipe, data.imageShape(), data.classes());
+        ISchedule learningRate = Dl4jTrainer.learningRateSchedule(recipe);
+        Optional<DropBlock> dropBlock = Dl4jTrainer.firstDropBlock(conf);
+        IntToDoubleFunction dropProb =
+                step -> dropBlock.map(d -> 1 - d.keepProbAt(step, 0)).orElse(0.0);
+        SparkComputationGraph net = new SparkComputationGraph(sc, conf, master);
         out.println(OneDnn.describe(net.getNetwork()));
         JavaRDD<DataSet> trainImages = heldOut(sc, data.trainImages(1));
         JavaRDD<DataSet> testImages = heldOut(sc, data.testImages());
@@ -152,10 +156,11 @@ public final class SparkTrainingRun {
                                 rounds,
                                 mean(roundLosses),
                                 imagesPerEpoch * round / rounds / history.epochSeconds(),
-                                1 - keepProb.valueAt(steps, current - 1));
+                                dropProb.applyAsDouble(steps));
                     });
             Nd4jBatches shuffled =
-                    data.batches(
+                    Nd4jBatches.of(
+                            data,
                             data.trainImages(epoch),
                             config.batchSize(),
                             new Random(config.epochSeed(epoch)));
@@ -170,20 +175,17 @@ public final class SparkTrainingRun {
             Evaluation tested = net.evaluate(testImages);
             double testLoss = net.calculateScore(testImages, true) - weightDecayTerm(net);
             history.endEpoch(
-                    new EpochMetrics(
-                            epoch,
-                            lastStep + 1,
-                            mean(roundLosses),
-                            trained.accuracy(),
-                            testLoss,
-                            tested.accuracy(),
-                            Double.NaN,
-                            Double.NaN,
-                            1 - keepProb.valueAt(lastStep, epoch - 1),
-                            learningRate.valueAt(lastStep, epoch - 1),
-                            seconds,
-                            imagesPerEpoch / seconds,
-                            Double.NaN));
+                    EpochMetrics.builder()
+                            .setEpoch(epoch)
+                            .setStep(lastStep + 1)
+                            .optTrain(mean(roundLosses), Double.NaN)
+                            .optTrainEvalAccuracy(trained.accuracy())
+                            .optTest(testLoss, tested.accuracy())
+                            .optSchedules(
+                                    dropProb.applyAsDouble(lastStep),
+                                    learningRate.valueAt(lastStep, epoch - 1))
+                            .optSpeed(seconds, imagesPerEpoch / seconds)
+                            .build());
         }
         trainImages.unpersist(false);
         testImages.unpersist(false);
@@ -203,7 +205,7 @@ public final class SparkTrainingRun {
 
     /** Every image once, in order, in minibatches as DL4J's Spark evaluation cuts them. */
     private JavaRDD<DataSet> heldOut(JavaSparkContext sc, LabeledImages images) {
-        Nd4jBatches inOrder = data.batches(images, EVAL_BATCH, null);
+        Nd4jBatches inOrder = Nd4jBatches.of(data, images, EVAL_BATCH, null);
         return keep(sc.parallelize(batches(inOrder, inOrder.size()), settings.workers()));
     }
 

@@ -1,8 +1,5 @@
 package io.github.dropblock4j.cli.train;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.dataset.ArrayDataset;
 import io.github.dropblock4j.cli.data.DataSource;
 import io.github.dropblock4j.cli.data.LabeledImages;
 import io.github.dropblock4j.cli.input.BadInputException;
@@ -10,15 +7,18 @@ import io.github.dropblock4j.cli.run.TrainConfig;
 import java.util.Random;
 
 /**
- * {@link TrainingData} over a training and a test {@link LabeledImages}, all standardised with the
- * training images' per-channel mean and standard deviation.
+ * The images a training run learns from, is validated on and is tested on, with the per-channel
+ * mean and standard deviation of the training images that every framework standardises all of them
+ * with. The validation set is held out of the training images, so settings can be chosen on it
+ * without looking at the test set. Knows no framework: each trainer cuts the images into its own
+ * batches. Immutable.
  *
  * <p>The validation set is split off the training images first (stratified), and the training
  * subset is then drawn from the rest, so the two never share an image. Augmentation (random crop
  * with 4 pixels of zero padding, horizontal flip) touches the training images only and is drawn
  * from a stream seeded by the run's seed and the epoch.
  */
-public final class ImageTrainingData implements TrainingData {
+public final class ImageTrainingData {
 
     /** The largest shift of the random crop, in pixels: the CIFAR standard. */
     static final int CROP_PADDING = 4;
@@ -108,34 +108,49 @@ public final class ImageTrainingData implements TrainingData {
         return images.stratifiedSubset(perClass, seed);
     }
 
-    /** {@inheritDoc} */
-    @Override
+    /**
+     * Returns the number of training images.
+     *
+     * @return the training set's size
+     */
     public long trainSize() {
         return train.size();
     }
 
-    /** {@inheritDoc} */
-    @Override
+    /**
+     * Returns the number of validation images.
+     *
+     * @return the validation set's size, 0 when there is no validation set
+     */
     public long validationSize() {
         return validation == null ? 0 : validation.size();
     }
 
-    /** {@inheritDoc} */
-    @Override
-    public Shape imageShape() {
-        return new Shape(train.channels(), train.height(), train.width());
+    /**
+     * Returns the number of test images.
+     *
+     * @return the test set's size
+     */
+    public long testSize() {
+        return test.size();
     }
 
-    /** {@inheritDoc} */
-    @Override
+    /**
+     * Returns one image's shape.
+     *
+     * @return {channels, height, width}
+     */
+    public int[] imageShape() {
+        return new int[] {train.channels(), train.height(), train.width()};
+    }
+
+    /**
+     * Returns the number of classes.
+     *
+     * @return the number of classes
+     */
     public int classes() {
         return train.numClasses();
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public ArrayDataset train(NDManager manager, int batchSize, int epoch) {
-        return trainImages(epoch).toArrayDataset(manager, mean, std, batchSize, true);
     }
 
     /**
@@ -150,8 +165,16 @@ public final class ImageTrainingData implements TrainingData {
                 : train;
     }
 
-    /** Returns the validation images, not standardised, or null without a validation set. */
-    LabeledImages validationImages() {
+    /**
+     * Returns the validation images, not standardised.
+     *
+     * @return the images
+     * @throws IllegalStateException if there is no validation set
+     */
+    public LabeledImages validationImages() {
+        if (validation == null) {
+            throw new IllegalStateException("no validation set: --val-split is 0");
+        }
         return validation;
     }
 
@@ -180,33 +203,6 @@ public final class ImageTrainingData implements TrainingData {
      */
     public float[] std() {
         return std.clone();
-    }
-
-    /**
-     * Cuts images into ND4J minibatches for the DL4J and Spark paths, standardised as every set.
-     *
-     * @param images the images: the training images of an epoch, the validation or the test images
-     * @param batchSize the batch size; the last batch may be smaller
-     * @param shuffle draws the order of the images, or null to keep it
-     * @return the batches
-     */
-    public Nd4jBatches batches(LabeledImages images, int batchSize, Random shuffle) {
-        return new Nd4jBatches(images, mean, std, train.numClasses(), batchSize, shuffle);
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public ArrayDataset validation(NDManager manager, int batchSize) {
-        if (validation == null) {
-            throw new IllegalStateException("no validation set: --val-split is 0");
-        }
-        return validation.toArrayDataset(manager, mean, std, batchSize, false);
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public ArrayDataset test(NDManager manager, int batchSize) {
-        return test.toArrayDataset(manager, mean, std, batchSize, false);
     }
 
     /** {@inheritDoc} */

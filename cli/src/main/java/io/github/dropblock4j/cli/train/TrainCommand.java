@@ -1,6 +1,7 @@
 package io.github.dropblock4j.cli.train;
 
 import io.github.dropblock4j.cli.input.SeedOption;
+import io.github.dropblock4j.cli.run.Framework;
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.TrainConfig;
@@ -63,10 +64,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(
             names = "--framework",
             paramLabel = "NAME",
+            converter = FrameworkConverter.class,
+            completionCandidates = FrameworkConverter.class,
             description =
-                    "djl (Deep Java Library on PyTorch) or dl4j (Deeplearning4j on ND4J)"
-                            + " (default: ${DEFAULT-VALUE}).")
-    private String framework = "djl";
+                    "djl (Deep Java Library on PyTorch) or dl4j (Deeplearning4j on ND4J), with the"
+                            + " same recipe: SGD with Nesterov momentum 0.9 (default: djl).")
+    private Framework framework = Framework.DJL;
 
     @Option(
             names = "--out",
@@ -108,11 +111,7 @@ public final class TrainCommand implements Callable<Integer> {
             console.println("data: " + trainingData);
             try {
                 RunConsole runConsole = RunConsole.of(console, spec.commandLine().getErr(), stop);
-                if ("dl4j".equals(config.framework())) {
-                    new Dl4jTrainingRun(config, trainingData, runConsole).run(dir);
-                } else {
-                    new TrainingRun(config, trainingData, runConsole).run(dir);
-                }
+                new TrainingRun(config, trainingData, runConsole).run(dir);
                 return 0;
             } catch (RunStoppedException e) {
                 console.println(

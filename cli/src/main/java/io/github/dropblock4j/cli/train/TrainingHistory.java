@@ -104,7 +104,8 @@ public final class TrainingHistory {
 
     /**
      * Records a finished epoch: adds its row, prints its line and adds its wall time. The line
-     * shows validation and test figures only where the epoch measured them (accuracy not NaN).
+     * shows the accuracies and the validation and test figures only where the epoch measured them
+     * (not NaN).
      *
      * @param m what the epoch measured
      */
@@ -112,13 +113,19 @@ public final class TrainingHistory {
         epochs.add(m);
         out.printf(
                 Locale.ROOT,
-                "epoch %d/%d  step %d  train loss %.4f  train acc %.4f%s%s  drop %.4f  lr %.4g"
+                "epoch %d/%d  step %d  train loss %.4f%s%s%s  drop %.4f  lr %.4g"
                         + "  %.1f s  %.0f img/s%s%n",
                 m.epoch(),
                 config.epochs(),
                 m.step(),
                 m.trainLoss(),
-                m.trainAccuracy(),
+                Double.isNaN(m.trainAccuracy())
+                        ? ""
+                        : String.format(Locale.ROOT, "  train acc %.4f", m.trainAccuracy()),
+                Double.isNaN(m.trainEvalAccuracy())
+                        ? ""
+                        : String.format(
+                                Locale.ROOT, "  train eval acc %.4f", m.trainEvalAccuracy()),
                 Double.isNaN(m.validationAccuracy())
                         ? ""
                         : String.format(

@@ -49,22 +49,25 @@ class AblationReportTest {
         TrainConfig config = AblationPlan.arm(arm).configure(s.base(), p, seed);
         List<EpochMetrics> epochs =
                 List.of(
-                        new EpochMetrics(
-                                1,
-                                10,
-                                1.0,
-                                0.6,
-                                Double.NaN,
-                                Double.NaN,
-                                1.1,
-                                validation - 0.1,
-                                p / 2,
-                                0.05,
-                                1,
-                                100,
-                                500),
-                        new EpochMetrics(
-                                2, 20, 0.2, 0.95, 0.5, test, 0.6, validation, p, 0, 1, 100, 500));
+                        EpochMetrics.builder()
+                                .setEpoch(1)
+                                .setStep(10)
+                                .optTrain(1.0, 0.6)
+                                .optValidation(1.1, validation - 0.1)
+                                .optSchedules(p / 2, 0.05)
+                                .optSpeed(1, 100)
+                                .optResidentMb(500)
+                                .build(),
+                        EpochMetrics.builder()
+                                .setEpoch(2)
+                                .setStep(20)
+                                .optTrain(0.2, 0.95)
+                                .optTest(0.5, test)
+                                .optValidation(0.6, validation)
+                                .optSchedules(p, 0)
+                                .optSpeed(1, 100)
+                                .optResidentMb(500)
+                                .build());
         RunSummary summary = new RunSummary(config, epochs, test, 0.5, validation, 3, 100, 20);
         Path dir = s.runDirectory(AblationPlan.arm(arm), p, seed);
         Files.createDirectories(dir);

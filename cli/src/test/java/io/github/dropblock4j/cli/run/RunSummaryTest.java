@@ -11,8 +11,18 @@ class RunSummaryTest {
     void gapIsLastEpochTrainingAccuracyMinusFinalTestAccuracy() {
         List<EpochMetrics> epochs =
                 List.of(
-                        new EpochMetrics(1, 5, 1, 0.5, 1, 0.45, 1, 0.5, 0, 0.1, 1, 10, 100),
-                        new EpochMetrics(2, 10, 0.1, 0.99, 0.8, 0.79, 0.7, 0.8, 0, 0, 1, 10, 100));
+                        EpochMetrics.builder()
+                                .setEpoch(1)
+                                .setStep(5)
+                                .optTrain(1, 0.5)
+                                .optTest(1, 0.45)
+                                .build(),
+                        EpochMetrics.builder()
+                                .setEpoch(2)
+                                .setStep(10)
+                                .optTrain(0.1, 0.99)
+                                .optTest(0.8, 0.79)
+                                .build());
         RunSummary s =
                 new RunSummary(TrainConfig.builder().build(), epochs, 0.79, 0.8, 0.8, 2, 10, 10);
         assertEquals(0.20, s.finalTrainTestGap(), 1e-12);

@@ -1,13 +1,11 @@
 package io.github.dropblock4j.cli.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.dataset.ArrayDataset;
 import io.github.dropblock4j.cli.data.DataSource;
 import io.github.dropblock4j.cli.data.LabeledImages;
 import io.github.dropblock4j.cli.input.BadInputException;
@@ -33,14 +31,17 @@ class ImageTrainingDataTest {
                 .build();
     }
 
-    /** The images of a data set, each as the list of its float values. */
-    private static List<List<Float>> images(ArrayDataset set, NDManager manager) {
-        List<List<Float>> images = new ArrayList<>();
-        for (long i = 0; i < set.size(); i++) {
-            float[] values = set.get(manager, i).getData().head().toFloatArray();
-            List<Float> image = new ArrayList<>();
-            for (float v : values) {
-                image.add(v);
+    /** The images of a set, each as the list of its pixels. */
+    private static List<List<Integer>> images(LabeledImages set) {
+        List<List<Integer>> images = new ArrayList<>();
+        for (int i = 0; i < set.size(); i++) {
+            List<Integer> image = new ArrayList<>();
+            for (int c = 0; c < set.channels(); c++) {
+                for (int y = 0; y < set.height(); y++) {
+                    for (int x = 0; x < set.width(); x++) {
+                        image.add(set.pixel(i, c, y, x));
+                    }
+                }
             }
             images.add(image);
         }
@@ -52,30 +53,21 @@ class ImageTrainingDataTest {
         ImageTrainingData data = new ImageTrainingData(TRAIN, TEST, config(500, 200, false, 3));
         assertEquals(500, data.trainSize());
         assertEquals(200, data.validationSize());
-        try (NDManager manager = NDManager.newBaseManager()) {
-            ArrayDataset validation = data.validation(manager, 50);
-            int[] perClass = new int[10];
-            for (long i = 0; i < validation.size(); i++) {
-                perClass[(int) validation.get(manager, i).getLabels().head().getFloat()]++;
-            }
-            int[] twenty = new int[10];
-            Arrays.fill(twenty, 20);
-            assertEquals(Arrays.toString(twenty), Arrays.toString(perClass));
-            Set<List<Float>> trained = new HashSet<>(images(data.train(manager, 50, 1), manager));
-            List<List<Float>> held = images(validation, manager);
-            assertTrue(
-                    held.stream().noneMatch(trained::contains),
-                    "a validation image is also trained on");
-        }
+        LabeledImages validation = data.validationImages();
+        int[] twenty = new int[10];
+        Arrays.fill(twenty, 20);
+        assertArrayEquals(twenty, validation.classCounts());
+        Set<List<Integer>> trained = new HashSet<>(images(data.trainImages(1)));
+        assertTrue(
+                images(validation).stream().noneMatch(trained::contains),
+                "a validation image is also trained on");
     }
 
     @Test
     void withoutValidationSplitThereIsNoValidationSet() {
         ImageTrainingData data = new ImageTrainingData(TRAIN, TEST, config(500, 0, false, 3));
         assertEquals(0, data.validationSize());
-        try (NDManager manager = NDManager.newBaseManager()) {
-            assertThrows(IllegalStateException.class, () -> data.validation(manager, 50));
-        }
+        assertThrows(IllegalStateException.class, data::validationImages);
     }
 
     @Test
@@ -93,18 +85,13 @@ class ImageTrainingDataTest {
         ImageTrainingData a = new ImageTrainingData(TRAIN, TEST, config(100, 100, true, 3));
         ImageTrainingData b = new ImageTrainingData(TRAIN, TEST, config(100, 100, true, 3));
         ImageTrainingData plain = new ImageTrainingData(TRAIN, TEST, config(100, 100, false, 3));
-        try (NDManager manager = NDManager.newBaseManager()) {
-            List<List<Float>> epoch1 = images(a.train(manager, 50, 1), manager);
-            assertEquals(epoch1, images(b.train(manager, 50, 1), manager));
-            assertNotEquals(epoch1, images(a.train(manager, 50, 2), manager));
-            assertNotEquals(epoch1, images(plain.train(manager, 50, 1), manager));
-            assertEquals(
-                    images(plain.validation(manager, 50), manager),
-                    images(a.validation(manager, 50), manager));
-            ArrayDataset augmented = a.train(manager, 50, 1);
-            assertEquals(100, augmented.size());
-            assertEquals(
-                    new Shape(1, 28, 28), augmented.get(manager, 0).getData().head().getShape());
-        }
+        List<List<Integer>> epoch1 = images(a.trainImages(1));
+        assertEquals(epoch1, images(b.trainImages(1)));
+        assertNotEquals(epoch1, images(a.trainImages(2)));
+        assertNotEquals(epoch1, images(plain.trainImages(1)));
+        assertEquals(plain.validationImages(), a.validationImages());
+        assertEquals(plain.testImages(), a.testImages());
+        assertEquals(100, a.trainImages(1).size());
+        assertArrayEquals(new int[] {1, 28, 28}, a.imageShape());
     }
 }

@@ -68,7 +68,9 @@ class StopRequestTest {
         CliRunner.Result resumed = CliRunner.run("train", "--resume", out.toString());
         assertEquals(0, resumed.exitCode(), resumed.err());
         assertEquals(
-                state.epochsDone() + 1, ResumeTest.firstEpochPrinted(resumed.out()), resumed.out());
+                state.epochsDone() + 1,
+                ResumeTest.epochsPrinted(resumed.out()).get(0),
+                resumed.out());
         RunSummary summary = RunDirectory.readSummary(out).orElseThrow();
         assertEquals(2 * STEPS_PER_EPOCH, summary.steps());
         assertEquals(List.of(1, 2), summary.epochs().stream().map(e -> e.epoch()).toList());

@@ -15,7 +15,8 @@ import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
-import io.github.dropblock4j.djl.ResNetDropBlock;
+import io.github.dropblock4j.cli.train.djl.DjlTrainer;
+import io.github.dropblock4j.core.ResNetLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,14 +35,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 
-class TrainCommandTest {
+public class TrainCommandTest {
 
     // A few batches: 200 training images in batches of 50, 100 test images.
     private static final String[] SMALL = {
         "--train-limit", "200", "--test-limit", "100", "--batch-size", "50"
     };
 
-    static String[] args(Path out, String... more) {
+    /** The arguments of a small train run into {@code out}, then {@code more}. */
+    public static String[] args(Path out, String... more) {
         return Stream.of(new String[] {"train", "--out", out.toString()}, SMALL, more)
                 .flatMap(Stream::of)
                 .toArray(String[]::new);
@@ -184,11 +186,12 @@ class TrainCommandTest {
         }
     }
 
-    static Stream<Arguments> everyModelWithEveryStage() {
-        return ResNetDropBlock.DEPTHS.stream()
+    /** Every model with every one of its stages, for the trainers' tests too. */
+    public static Stream<Arguments> everyModelWithEveryStage() {
+        return ResNetLayout.DEPTHS.stream()
                 .flatMap(
                         depth ->
-                                IntStream.rangeClosed(1, ResNetDropBlock.numStages(depth))
+                                IntStream.rangeClosed(1, ResNetLayout.of(depth).numStages())
                                         .mapToObj(stage -> Arguments.of("resnet" + depth, stage)));
     }
 
@@ -203,7 +206,7 @@ class TrainCommandTest {
     @ParameterizedTest
     @MethodSource("everyModelWithEveryStage")
     void everyModelRefusesTheStageAfterItsLast(String model, int stage) {
-        int numStages = ResNetDropBlock.numStages(Integer.parseInt(model.substring(6)));
+        int numStages = ResNetLayout.of(Integer.parseInt(model.substring(6))).numStages();
         ParameterException e =
                 assertThrows(
                         ParameterException.class,
@@ -324,23 +327,18 @@ class TrainCommandTest {
         RunDirectory dir = RunDirectory.create(out, config);
         try (Model model = Model.newInstance("damaged");
                 NDManager manager = NDManager.newBaseManager()) {
-            model.setBlock(TrainingRun.network(config, new Shape(1, 28, 28), 10));
+            model.setBlock(DjlTrainer.network(config, new Shape(1, 28, 28), 10));
             model.getBlock().initialize(manager, DataType.FLOAT32, new Shape(1, 1, 28, 28));
             EpochMetrics first =
-                    new EpochMetrics(
-                            1,
-                            4,
-                            2.3,
-                            0.1,
-                            2.2,
-                            0.1,
-                            Double.NaN,
-                            Double.NaN,
-                            0.05,
-                            0.05,
-                            10,
-                            20,
-                            400);
+                    EpochMetrics.builder()
+                            .setEpoch(1)
+                            .setStep(4)
+                            .optTrain(2.3, 0.1)
+                            .optTest(2.2, 0.1)
+                            .optSchedules(0.05, 0.05)
+                            .optSpeed(10, 20)
+                            .optResidentMb(400)
+                            .build();
             dir.saveCheckpoint(
                     p -> model.save(p, RunDirectory.MODEL),
                     new RunDirectory.State(config, 1, 4, List.of(first), 10, null));

@@ -27,20 +27,16 @@ class TrainingHistoryTest {
     private static final TrainConfig CONFIG = TrainConfig.builder().optEpochs(3).build();
 
     private static EpochMetrics epoch(int epoch, double testAccuracy, double validationAccuracy) {
-        return new EpochMetrics(
-                epoch,
-                10 * epoch,
-                1.5,
-                0.4,
-                Double.isNaN(testAccuracy) ? Double.NaN : 1.2,
-                testAccuracy,
-                Double.isNaN(validationAccuracy) ? Double.NaN : 1.3,
-                validationAccuracy,
-                0.05,
-                0.01,
-                2.0,
-                50,
-                Double.NaN);
+        return EpochMetrics.builder()
+                .setEpoch(epoch)
+                .setStep(10 * epoch)
+                .optTrain(1.5, 0.4)
+                .optTest(Double.isNaN(testAccuracy) ? Double.NaN : 1.2, testAccuracy)
+                .optValidation(
+                        Double.isNaN(validationAccuracy) ? Double.NaN : 1.3, validationAccuracy)
+                .optSchedules(0.05, 0.01)
+                .optSpeed(2.0, 50)
+                .build();
     }
 
     private static void noModel(Path path) throws IOException {

@@ -1,4 +1,4 @@
-package io.github.dropblock4j.cli;
+package io.github.dropblock4j.cli.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -39,7 +39,7 @@ import picocli.CommandLine.TypeConversionException;
                 "Time DropBlock against a ready mask, Dropout and the dense DropBlock (forward and"
                         + " forward+backward), all at rate --drop-prob: median ms and ratios, as a"
                         + " Markdown table.")
-final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer> {
 
     @Spec private CommandSpec spec;
 

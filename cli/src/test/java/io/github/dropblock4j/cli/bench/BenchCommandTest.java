@@ -1,9 +1,10 @@
-package io.github.dropblock4j.cli;
+package io.github.dropblock4j.cli.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dropblock4j.bench.Contender;
+import io.github.dropblock4j.cli.CliRunner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -1,16 +1,17 @@
-package io.github.dropblock4j.cli.train;
+package io.github.dropblock4j.cli.train.dl4j;
 
 import io.github.dropblock4j.cli.data.LabeledImages;
+import io.github.dropblock4j.cli.train.ImageTrainingData;
 import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The minibatches of a {@link LabeledImages} as ND4J data sets for the DL4J path, standardised as
- * {@link LabeledImages#toArrayDataset} standardises them for DJL: {@code (pixel / 255 - mean[c]) /
- * std[c]}, labels one-hot. A batch is built when asked for, so an epoch holds one batch's arrays at
- * a time.
+ * The minibatches of a {@link LabeledImages} as ND4J data sets for {@code train --framework dl4j}
+ * and {@code spark-train}, standardised as every framework's batches are: {@code (pixel / 255 -
+ * mean[c]) / std[c]}, labels one-hot. A batch is built when asked for, so an epoch holds one
+ * batch's arrays at a time.
  */
 public final class Nd4jBatches {
 
@@ -22,16 +23,21 @@ public final class Nd4jBatches {
     private final int[] order;
 
     /**
-     * Cuts the images into batches.
+     * Cuts images of a run into batches, standardised with the run's training statistics.
      *
-     * @param images the images
-     * @param mean the per-channel mean to subtract
-     * @param std the per-channel standard deviation to divide by
-     * @param classes the number of classes, the width of the one-hot labels
+     * @param data the run's images, whose mean, standard deviation and classes apply
+     * @param images the images to cut: an epoch's training images, the validation or the test
+     *     images
      * @param batchSize the batch size; the last batch may be smaller
      * @param shuffle draws the order of the images, or null to keep it
+     * @return the batches
      */
-    Nd4jBatches(
+    public static Nd4jBatches of(
+            ImageTrainingData data, LabeledImages images, int batchSize, Random shuffle) {
+        return new Nd4jBatches(images, data.mean(), data.std(), data.classes(), batchSize, shuffle);
+    }
+
+    private Nd4jBatches(
             LabeledImages images,
             float[] mean,
             float[] std,

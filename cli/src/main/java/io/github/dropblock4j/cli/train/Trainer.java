@@ -1,0 +1,115 @@
+package io.github.dropblock4j.cli.train;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * What one framework supplies to the epoch loop of {@link TrainingRun}: the network and its
+ * optimizer built from the {@link TrainingRecipe}, one batch trained or evaluated at a time, and
+ * the model saved and restored. Everything else (epochs, resume, stop, divergence, checkpoints,
+ * metrics, progress) is the loop's, the same for every framework. Implementations live in a package
+ * named after their framework and are made by {@link TrainerFactory}.
+ *
+ * <p>The loop calls, in this order: {@link #start} once; then per epoch {@link #startEpoch}, {@link
+ * #trainBatch} with increasing indices, {@link #evaluateBatch} per held-out set with increasing
+ * indices, and {@link #endEpoch}; {@link #save} between epochs or after a stop; {@link #close} at
+ * the end. Not thread safe.
+ */
+public interface Trainer extends AutoCloseable {
+
+    /**
+     * Builds the network: from the run's seed, or from a checkpoint that {@link #save} wrote.
+     *
+     * @param checkpoint the folder to restore from; empty for a new run
+     * @throws io.github.dropblock4j.cli.input.BadInputException naming the file if the checkpoint's
+     *     model is missing or unreadable
+     */
+    void start(Optional<Path> checkpoint);
+
+    /**
+     * Describes in one line how the framework runs the started network (its engine, or whether its
+     * fast native kernels are on), for the run's console.
+     *
+     * @return the line
+     */
+    String describe();
+
+    /**
+     * Returns the training batches of every epoch, the steps an epoch advances.
+     *
+     * @return at least 1
+     */
+    int trainBatches();
+
+    /**
+     * Starts an epoch: reseeds the framework's generators from {@code TrainConfig#epochSeed(epoch)}
+     * and draws the epoch's order and augmentation, which then do not depend on what came before.
+     *
+     * @param epoch the epoch, 1-based
+     */
+    void startEpoch(int epoch);
+
+    /**
+     * Trains one batch of the epoch, one optimizer step. Batches before {@code index} that this
+     * epoch has not trained are passed over untrained (a run resumed inside the epoch).
+     *
+     * @param index the batch, in [0, {@link #trainBatches()}), larger than the last one trained
+     * @return the batch's loss and accuracy in the training forward, regularizer on
+     */
+    BatchResult trainBatch(int index);
+
+    /**
+     * Returns the batches of a held-out set.
+     *
+     * @param set the set
+     * @return at least 1
+     */
+    int heldOutBatches(HeldOut set);
+
+    /**
+     * Runs one batch of a held-out set through the network in evaluation mode.
+     *
+     * @param set the set
+     * @param index the batch, in [0, {@link #heldOutBatches}), counting from 0 for every pass
+     * @return the batch's loss and accuracy
+     */
+    BatchResult evaluateBatch(HeldOut set, int index);
+
+    /** Ends the epoch: frees its batches and tells the framework's epoch listeners. */
+    void endEpoch();
+
+    /**
+     * Saves the model, with what a resumed run needs to continue its schedules, into a folder.
+     *
+     * @param folder an existing, empty folder
+     * @throws IOException if it cannot be written
+     */
+    void save(Path folder) throws IOException;
+
+    /**
+     * Returns the training steps done over the run, restored ones included.
+     *
+     * @return the steps
+     */
+    int stepsDone();
+
+    /**
+     * Returns the scheduled drop probability of the last step trained, 0 for a network without
+     * DropBlock.
+     *
+     * @return the drop probability, before each block's per-stage weight
+     */
+    double dropProb();
+
+    /**
+     * Returns the learning rate of the last step trained.
+     *
+     * @return the learning rate
+     */
+    double learningRate();
+
+    /** Frees the network and the framework's native memory. */
+    @Override
+    void close();
+}
