@@ -4,7 +4,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Test support: checks that a painted mask is a union of whole blocks whose seeds lie in the valid
- * region. Shared with the DJL module's tests through this module's test jar.
+ * region. Shared with the adapters' tests, through {@code DropBlockContract}, in this module's test
+ * jar.
  */
 public final class MaskStructure {
 

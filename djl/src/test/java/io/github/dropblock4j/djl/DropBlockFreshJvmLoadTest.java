@@ -30,6 +30,7 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.translate.Batchifier;
+import io.github.dropblock4j.core.contract.ForkedJvm;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -37,6 +38,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -89,8 +91,11 @@ class DropBlockFreshJvmLoadTest {
             here = Outputs.of(model);
         }
         Path written = dir.resolve("outputs.bin");
+        List<String> jvm = new ArrayList<>(List.of("-Xmx2g"));
+        jvm.addAll(DropBlockNativeMemoryTest.ENGINE_PROPERTIES);
         ForkedJvm.run(
                 LoadAndEvaluate.class,
+                jvm,
                 CHILD_TIMEOUT,
                 dir.resolve("child.log"),
                 modelDir.toString(),

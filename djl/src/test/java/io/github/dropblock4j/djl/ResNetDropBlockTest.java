@@ -25,7 +25,6 @@ import java.util.function.BiConsumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -371,23 +370,7 @@ class ResNetDropBlockTest {
     }
 
     @ParameterizedTest
-    @CsvSource({
-        "20, 1, 28",
-        "32, 3, 32",
-        "44, 1, 28",
-        "56, 3, 32",
-        "110, 1, 28",
-        "18, 3, 64",
-        "34, 3, 64",
-        "50, 3, 64",
-        "101, 3, 64",
-        "152, 3, 64",
-        "18, 1, 28",
-        // A CIFAR depth on a large image: the downsampling stem must keep the 16 filters that
-        // stage 1's identity shortcuts add to.
-        "20, 3, 64",
-        "56, 1, 48"
-    })
+    @MethodSource("io.github.dropblock4j.core.contract.ResNetCases#everyDepth")
     void forwardShapeForEveryDepth(int depth, int channels, int size) {
         Shape image = new Shape(channels, size, size);
         Block net =

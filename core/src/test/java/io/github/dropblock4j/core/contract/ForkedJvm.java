@@ -1,4 +1,4 @@
-package io.github.dropblock4j.djl;
+package io.github.dropblock4j.core.contract;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -14,27 +14,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Test support: runs a {@code main} of the test classpath in a fresh JVM set up as the build sets
- * up the test JVM for the engine (offline, the shared libtorch cache, passive OpenMP waits), and
- * fails with the child's output when it does not exit 0 in time.
+ * Test support: runs a {@code main} of the test classpath in a fresh JVM, and fails with the
+ * child's output when it does not exit 0 in time. The child inherits the test JVM's environment
+ * (where the build names the engine's cache), waits for work passively in OpenMP (both engines'
+ * native libraries use it, and spinning threads starve the other builds of a shared machine) and
+ * logs at {@code warn}; the engine's system properties come with the JVM options.
  */
-final class ForkedJvm {
+public final class ForkedJvm {
 
     private ForkedJvm() {}
-
-    /**
-     * Runs {@code mainClass} with {@code args} in a JVM with the test JVM's heap limit, and waits
-     * for it.
-     *
-     * @param mainClass a class of the test classpath with a {@code main(String[])}
-     * @param timeout how long the child may run
-     * @param log where the child's stdout and stderr go
-     * @param args the child's arguments
-     */
-    static void run(Class<?> mainClass, Duration timeout, Path log, String... args)
-            throws IOException, InterruptedException {
-        run(mainClass, List.of("-Xmx2g"), timeout, log, args);
-    }
 
     /**
      * Runs {@code mainClass} with {@code args} and waits for it.
@@ -44,8 +32,10 @@ final class ForkedJvm {
      * @param timeout how long the child may run
      * @param log where the child's stdout and stderr go
      * @param args the child's arguments
+     * @throws IOException if the child cannot be started
+     * @throws InterruptedException if interrupted while waiting for the child
      */
-    static void run(
+    public static void run(
             Class<?> mainClass, List<String> jvmOptions, Duration timeout, Path log, String... args)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
@@ -53,9 +43,7 @@ final class ForkedJvm {
         command.addAll(jvmOptions);
         command.addAll(
                 List.of(
-                        "-Dai.djl.offline=true",
                         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                        "-Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error",
                         "-cp",
                         System.getProperty("java.class.path"),
                         mainClass.getName()));
@@ -63,10 +51,6 @@ final class ForkedJvm {
         ProcessBuilder builder =
                 new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-        String cache = System.getenv("DJL_CACHE_DIR");
-        if (cache != null) {
-            builder.environment().put("DJL_CACHE_DIR", cache);
-        }
         Process process = builder.start();
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly().waitFor();
