@@ -130,6 +130,18 @@ class RunDirectoryTest {
     }
 
     @Test
+    void blockSizesPerStageFractionsAndRecalibrationRoundTrip(@TempDir Path tmp) {
+        TrainConfig perStage =
+                TrainConfig.builder()
+                        .optBlockSizePerStage(List.of(5, 3))
+                        .optRecalibrateBn(true)
+                        .build();
+        assertEquals(perStage, RunDirectory.create(tmp.resolve("a"), perStage).readConfig());
+        TrainConfig fraction = TrainConfig.builder().optBlockFraction(List.of(0.36, 0.5)).build();
+        assertEquals(fraction, RunDirectory.create(tmp.resolve("b"), fraction).readConfig());
+    }
+
+    @Test
     void settingsMissingFromAnOlderFileTakeTheDefaults(@TempDir Path tmp) throws IOException {
         // config.json as the first ablation wrote it, before --val-split, --augment and
         // --test-every existed.

@@ -136,6 +136,18 @@ public class TrainCommandTest {
                         "dropblock4j: Invalid value for option '--block-size': must be >= 1,"
                                 + " got 0"),
                 Arguments.of(
+                        new String[] {"--block-size", "5,3,1"},
+                        "dropblock4j: --block-size must have 1 value or one per stage of --stages"
+                                + " (2, the last two), got 5,3,1"),
+                Arguments.of(
+                        new String[] {"--stages", "3", "--block-size", "5,3"},
+                        "dropblock4j: --block-size must have 1 value or one per stage of --stages"
+                                + " (1 for 3), got 5,3"),
+                Arguments.of(
+                        new String[] {"--block-size", "1.5"},
+                        "dropblock4j: Invalid value for option '--block-size': a fraction of the"
+                                + " map must be in (0, 1], got 1.5"),
+                Arguments.of(
                         new String[] {"--model", "resnet21"},
                         "dropblock4j: --model must be one of [resnet18, resnet20, resnet32,"
                                 + " resnet34, resnet44, resnet50, resnet56, resnet101, resnet110,"
@@ -280,6 +292,22 @@ public class TrainCommandTest {
                         "--augment",
                         "--test-every",
                         "2"));
+    }
+
+    @Test
+    void blockSizeTakesOnePerStageOrAFraction() {
+        assertEquals(
+                TrainConfig.builder().optBlockSizePerStage(List.of(5, 3)).build(),
+                parse("--block-size", "5,3"));
+        assertEquals(
+                TrainConfig.builder()
+                        .optStages(List.of(1, 2, 3))
+                        .optBlockFraction(List.of(0.36))
+                        .build(),
+                parse("--stages", "1,2,3", "--block-size", "0.36"));
+        assertEquals(
+                TrainConfig.builder().optRecalibrateBn(true).build(),
+                parse("--recalibrate-bn"));
     }
 
     /** Parses train's options into its config, without training. */

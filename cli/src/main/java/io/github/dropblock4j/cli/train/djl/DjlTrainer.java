@@ -120,7 +120,8 @@ public final class DjlTrainer implements Trainer {
                         .setNumLayers(config.depth())
                         .setOutSize(classes)
                         .setImageShape(imageShape)
-                        .optBlockSize(config.regularizer().blockSize(config.blockSize()))
+                        .optBlockSizePerStage(config.blockSizesApplied())
+                        .optBlockFractionPerStage(config.blockFractionsApplied())
                         .optDropProb(
                                 config.schedule() == TrainConfig.Schedule.LINEAR
                                         ? 0f
