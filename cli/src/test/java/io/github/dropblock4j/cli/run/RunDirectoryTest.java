@@ -1,6 +1,7 @@
 package io.github.dropblock4j.cli.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -190,6 +191,8 @@ class RunDirectoryTest {
         assertEquals(10, summary.steps());
         // A column added since reads as not measured.
         assertTrue(Double.isNaN(summary.epochs().get(0).trainEvalAccuracy()));
+        assertTrue(Double.isNaN(summary.epochs().get(0).realisedDropRate()));
+        assertNull(summary.recalibrated());
         assertTrue(summary.epochs().get(0).trainAccuracy() > 0);
     }
 
