@@ -3,6 +3,7 @@ package io.github.dropblock4j.cli.figure;
 import io.github.dropblock4j.cli.run.EpochMetrics;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
@@ -10,7 +11,10 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** Draws a run's {@code curves.png}: loss and accuracy per epoch, side by side. */
+/**
+ * Draws a run's {@code curves.png}: loss and accuracy per epoch, side by side, and where the run
+ * measured it, the realised drop rate against the requested drop probability.
+ */
 public final class CurvesPlot {
 
     private CurvesPlot() {}
@@ -60,9 +64,27 @@ public final class CurvesPlot {
                         x,
                         epochs.stream().mapToDouble(EpochMetrics::testAccuracy).toArray())
                 .setMarker(SeriesMarkers.DIAMOND);
+        List<XYChart> charts = new ArrayList<>(List.of(loss, accuracy));
+        double[] realised = epochs.stream().mapToDouble(EpochMetrics::realisedDropRate).toArray();
+        if (Arrays.stream(realised).anyMatch(Double::isFinite)) {
+            XYChart drop =
+                    new XYChartBuilder()
+                            .width(600)
+                            .height(400)
+                            .title("Drop rate")
+                            .xAxisTitle("epoch")
+                            .yAxisTitle("fraction of units")
+                            .build();
+            drop.addSeries(
+                            "requested (last step)",
+                            x,
+                            epochs.stream().mapToDouble(EpochMetrics::dropProb).toArray())
+                    .setMarker(SeriesMarkers.CIRCLE);
+            drop.addSeries("realised (epoch mean)", x, realised).setMarker(SeriesMarkers.DIAMOND);
+            charts.add(drop);
+        }
         String name = png.toString();
         String base = name.endsWith(".png") ? name.substring(0, name.length() - 4) : name;
-        BitmapEncoder.saveBitmap(
-                List.of(loss, accuracy), 1, 2, base, BitmapEncoder.BitmapFormat.PNG);
+        BitmapEncoder.saveBitmap(charts, 1, charts.size(), base, BitmapEncoder.BitmapFormat.PNG);
     }
 }

@@ -26,6 +26,9 @@ import java.util.Locale;
  *     unknown): a leak of native arrays shows here
  * @param trainEvalAccuracy the accuracy over all training images in evaluation mode after the epoch
  *     (regularizer off); NaN where not measured ({@code train})
+ * @param realisedDropRate the fraction of units the epoch's training forwards zeroed over every
+ *     DropBlock of the network, next to the requested {@code dropProb}: 0 without DropBlock, NaN
+ *     where not measured ({@code spark-train}, files written before the column existed)
  */
 public record EpochMetrics(
         int epoch,
@@ -41,13 +44,14 @@ public record EpochMetrics(
         double seconds,
         double samplesPerSecond,
         double residentMb,
-        double trainEvalAccuracy) {
+        double trainEvalAccuracy,
+        double realisedDropRate) {
 
     /** The header of {@code metrics.csv}; columns are only ever added at the end. */
     public static final String CSV_HEADER =
             "epoch,step,train_loss,train_accuracy,test_loss,test_accuracy,validation_loss,"
                     + "validation_accuracy,drop_prob,learning_rate,seconds,"
-                    + "samples_per_second,resident_mb,train_eval_accuracy";
+                    + "samples_per_second,resident_mb,train_eval_accuracy,realised_drop_rate";
 
     /**
      * Checks the counts.
@@ -80,7 +84,7 @@ public record EpochMetrics(
     public String toCsv() {
         return String.format(
                 Locale.ROOT,
-                "%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%.1f,%.6f",
+                "%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.1f,%.1f,%.6f,%.6f",
                 epoch,
                 step,
                 trainLoss,
@@ -94,7 +98,8 @@ public record EpochMetrics(
                 seconds,
                 samplesPerSecond,
                 residentMb,
-                trainEvalAccuracy);
+                trainEvalAccuracy,
+                realisedDropRate);
     }
 
     /** Builds an {@link EpochMetrics} by name. Not thread safe. */
@@ -114,6 +119,7 @@ public record EpochMetrics(
         private double samplesPerSecond = Double.NaN;
         private double residentMb = Double.NaN;
         private double trainEvalAccuracy = Double.NaN;
+        private double realisedDropRate = Double.NaN;
 
         private Builder() {}
 
@@ -227,6 +233,17 @@ public record EpochMetrics(
         }
 
         /**
+         * Sets the realised drop rate of the epoch's training forwards. Defaults to NaN.
+         *
+         * @param realisedDropRate the fraction of units zeroed, 0 without DropBlock
+         * @return this builder
+         */
+        public Builder optRealisedDropRate(double realisedDropRate) {
+            this.realisedDropRate = realisedDropRate;
+            return this;
+        }
+
+        /**
          * Builds the row.
          *
          * @return the row
@@ -247,7 +264,8 @@ public record EpochMetrics(
                     seconds,
                     samplesPerSecond,
                     residentMb,
-                    trainEvalAccuracy);
+                    trainEvalAccuracy,
+                    realisedDropRate);
         }
     }
 }

@@ -15,6 +15,9 @@ import java.util.List;
  * @param wallSeconds training and testing time over all epochs, resumed parts included
  * @param samplesPerSecond training images per second over the whole run
  * @param steps the global training steps done
+ * @param recalibrated the held-out figures after the batch norms were recalibrated ({@code
+ *     --recalibrate-bn}), of the same trained weights as the final figures, which are those before;
+ *     null when not recalibrated (and in files written before the option existed)
  */
 public record RunSummary(
         TrainConfig config,
@@ -24,7 +27,17 @@ public record RunSummary(
         double finalValidationAccuracy,
         double wallSeconds,
         double samplesPerSecond,
-        int steps) {
+        int steps,
+        HeldOutFigures recalibrated) {
+
+    /**
+     * Returns the mean validation loss after the last epoch, before any recalibration.
+     *
+     * @return the loss; NaN without a validation set
+     */
+    public double finalValidationLoss() {
+        return epochs.get(epochs.size() - 1).validationLoss();
+    }
 
     /**
      * Returns the last epoch's training accuracy minus its test accuracy: how far the network

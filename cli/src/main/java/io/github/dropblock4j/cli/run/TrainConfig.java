@@ -5,6 +5,7 @@ import io.github.dropblock4j.core.ResNetLayout;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * The settings of one training run, as given on the command line and saved in {@code config.json},
@@ -19,7 +20,11 @@ import java.util.Objects;
  * @param lr the initial learning rate of SGD
  * @param weightDecay SGD's weight decay
  * @param seed fixes the data subsets, initial weights, data order, augmentation and masks
- * @param blockSize the DropBlock block size
+ * @param blockSize the DropBlock block size of every stage, unless one of the next two is given
+ * @param blockSizePerStage one DropBlock block size per DropBlock stage, in the order of {@code
+ *     stages} (ascending for the default); null for {@code blockSize} in every stage
+ * @param blockFraction the DropBlock block as a fraction of each feature map's height and width,
+ *     one for every DropBlock stage or one per stage; null for block sizes in units
  * @param dropProb the target drop probability, 1 - keep_prob
  * @param schedule how the drop probability moves over training
  * @param stages the 1-based stages that get the regularizer; null for the last two
@@ -31,6 +36,8 @@ import java.util.Objects;
  * @param augment whether the training images are augmented
  * @param testEvery test every this many epochs and after the last
  * @param framework the framework that trains
+ * @param recalibrateBn whether the batch norms are re-estimated after training with the regularizer
+ *     off, the held-out sets measured before and after
  */
 public record TrainConfig(
         String data,
@@ -41,6 +48,8 @@ public record TrainConfig(
         float weightDecay,
         int seed,
         int blockSize,
+        List<Integer> blockSizePerStage,
+        List<Double> blockFraction,
         float dropProb,
         Schedule schedule,
         List<Integer> stages,
@@ -51,7 +60,8 @@ public record TrainConfig(
         int valSplit,
         boolean augment,
         int testEvery,
-        Framework framework) {
+        Framework framework,
+        boolean recalibrateBn) {
 
     private static final String RESNET = "resnet";
 
@@ -102,6 +112,42 @@ public record TrainConfig(
                     !stages.isEmpty() && stages.stream().allMatch(s -> s >= 1 && s <= numStages),
                     "--stages must be in [1, " + numStages + "] for " + model + ", got " + stages);
         }
+        require(
+                blockSizePerStage == null || blockFraction == null,
+                "--block-size takes sizes or fractions, not both, got "
+                        + blockSizePerStage
+                        + " and "
+                        + blockFraction);
+        if (blockSizePerStage != null) {
+            blockSizePerStage = List.copyOf(blockSizePerStage);
+            require(
+                    blockSizePerStage.stream().allMatch(b -> b >= 1),
+                    "--block-size must be >= 1, got " + joined(blockSizePerStage));
+        }
+        if (blockFraction != null) {
+            blockFraction = List.copyOf(blockFraction);
+            require(
+                    blockFraction.stream().allMatch(f -> f > 0 && f <= 1),
+                    "--block-size fractions must be in (0, 1], got " + joined(blockFraction));
+        }
+        List<?> perStage = blockSizePerStage != null ? blockSizePerStage : blockFraction;
+        if (perStage != null) {
+            int dropBlockStages =
+                    stages == null
+                            ? ResNetLayout.of(depth(model)).dropBlockStages(null).length
+                            : stages.size();
+            require(
+                    perStage.size() == 1 || perStage.size() == dropBlockStages,
+                    "--block-size must have 1 value or one per stage of --stages ("
+                            + dropBlockStages
+                            + (stages == null ? ", the last two" : " for " + joined(stages))
+                            + "), got "
+                            + joined(perStage));
+        }
+    }
+
+    private static String joined(List<?> values) {
+        return values.stream().map(String::valueOf).collect(Collectors.joining(","));
     }
 
     private static void require(boolean ok, String message) {
@@ -153,6 +199,50 @@ public record TrainConfig(
         return depth(model);
     }
 
+    /**
+     * Returns the block sizes the network's DropBlocks get, for a ResNet builder's {@code
+     * optBlockSizePerStage}: 1 for dropout, a block larger than every map for spatial dropout, and
+     * the configured sizes for DropBlock, unless it is given as a fraction.
+     *
+     * @return one size for every DropBlock stage or one per stage; null when {@link
+     *     #blockFractionsApplied()} gives the block
+     */
+    public int[] blockSizesApplied() {
+        if (regularizer == Regularizer.DROPBLOCK) {
+            if (blockFraction != null) {
+                return null;
+            }
+            if (blockSizePerStage != null) {
+                return blockSizePerStage.stream().mapToInt(Integer::intValue).toArray();
+            }
+        }
+        return new int[] {regularizer.blockSize(blockSize)};
+    }
+
+    /**
+     * Returns the block fractions the network's DropBlocks get, for a ResNet builder's {@code
+     * optBlockFractionPerStage}.
+     *
+     * @return one fraction for every DropBlock stage or one per stage; null unless the regularizer
+     *     is DropBlock and its block is given as a fraction
+     */
+    public double[] blockFractionsApplied() {
+        return regularizer == Regularizer.DROPBLOCK && blockFraction != null
+                ? blockFraction.stream().mapToDouble(Double::doubleValue).toArray()
+                : null;
+    }
+
+    /**
+     * Returns the block as {@code --block-size} spells it: one size, sizes or fractions.
+     *
+     * @return e.g. {@code 7}, {@code 5,3} or {@code 0.36}
+     */
+    public String blockSizeOption() {
+        return blockSizePerStage != null
+                ? joined(blockSizePerStage)
+                : blockFraction != null ? joined(blockFraction) : Integer.toString(blockSize);
+    }
+
     /** {@inheritDoc} */
     @Override
     public String toString() {
@@ -169,7 +259,7 @@ public record TrainConfig(
                 + " regularizer="
                 + regularizer.optionValue()
                 + " block="
-                + blockSize
+                + blockSizeOption()
                 + " drop="
                 + dropProb
                 + " schedule="
@@ -185,7 +275,8 @@ public record TrainConfig(
                 + (valSplit > 0 ? " val-split=" + valSplit : "")
                 + (augment ? " augment" : "")
                 + (testEvery > 1 ? " test-every=" + testEvery : "")
-                + (framework == Framework.DJL ? "" : " framework=" + framework.optionValue());
+                + (framework == Framework.DJL ? "" : " framework=" + framework.optionValue())
+                + (recalibrateBn ? " recalibrate-bn" : "");
     }
 
     /** Builds a {@link TrainConfig}; every setting is optional. Not thread safe. */
@@ -199,6 +290,8 @@ public record TrainConfig(
         private float weightDecay = 5e-4f;
         private int seed = 1;
         private int blockSize = 7;
+        private List<Integer> blockSizePerStage;
+        private List<Double> blockFraction;
         private float dropProb = 0.1f;
         private Schedule schedule = Schedule.LINEAR;
         private List<Integer> stages;
@@ -210,6 +303,7 @@ public record TrainConfig(
         private boolean augment;
         private int testEvery = 1;
         private Framework framework = Framework.DJL;
+        private boolean recalibrateBn;
 
         private Builder() {}
 
@@ -222,6 +316,8 @@ public record TrainConfig(
             weightDecay = c.weightDecay;
             seed = c.seed;
             blockSize = c.blockSize;
+            blockSizePerStage = c.blockSizePerStage;
+            blockFraction = c.blockFraction;
             dropProb = c.dropProb;
             schedule = c.schedule;
             stages = c.stages;
@@ -233,6 +329,7 @@ public record TrainConfig(
             augment = c.augment;
             testEvery = c.testEvery;
             framework = c.framework;
+            recalibrateBn = c.recalibrateBn;
         }
 
         /**
@@ -313,13 +410,44 @@ public record TrainConfig(
         }
 
         /**
-         * Sets the block size. Defaults to 7, the paper's best.
+         * Sets the block size of every stage, in place of per-stage sizes or fractions set before.
+         * Defaults to 7, the paper's best.
          *
          * @param blockSize at least 1
          * @return this builder
          */
         public Builder optBlockSize(int blockSize) {
             this.blockSize = blockSize;
+            this.blockSizePerStage = null;
+            this.blockFraction = null;
+            return this;
+        }
+
+        /**
+         * Sets one block size per DropBlock stage, in the order of the stages, in place of
+         * fractions set before. Defaults to null, the block size of every stage.
+         *
+         * @param blockSizePerStage one size per DropBlock stage, or one for all, each at least 1;
+         *     null for the block size of every stage
+         * @return this builder
+         */
+        public Builder optBlockSizePerStage(List<Integer> blockSizePerStage) {
+            this.blockSizePerStage = blockSizePerStage;
+            this.blockFraction = null;
+            return this;
+        }
+
+        /**
+         * Sets the block as a fraction of each feature map's height and width, in place of
+         * per-stage sizes set before. Defaults to null, block sizes in units.
+         *
+         * @param blockFraction one fraction for every DropBlock stage or one per stage, each in (0,
+         *     1]; null for block sizes in units
+         * @return this builder
+         */
+        public Builder optBlockFraction(List<Double> blockFraction) {
+            this.blockFraction = blockFraction;
+            this.blockSizePerStage = null;
             return this;
         }
 
@@ -445,6 +573,18 @@ public record TrainConfig(
         }
 
         /**
+         * Sets whether the batch norms are re-estimated after training, with the regularizer off.
+         * Defaults to false.
+         *
+         * @param recalibrateBn true to recalibrate and measure the held-out sets again
+         * @return this builder
+         */
+        public Builder optRecalibrateBn(boolean recalibrateBn) {
+            this.recalibrateBn = recalibrateBn;
+            return this;
+        }
+
+        /**
          * Builds the config.
          *
          * @return the config
@@ -460,6 +600,8 @@ public record TrainConfig(
                     weightDecay,
                     seed,
                     blockSize,
+                    blockSizePerStage,
+                    blockFraction,
                     dropProb,
                     schedule,
                     stages,
@@ -470,7 +612,8 @@ public record TrainConfig(
                     valSplit,
                     augment,
                     testEvery,
-                    framework);
+                    framework,
+                    recalibrateBn);
         }
     }
 }

@@ -5,9 +5,9 @@ import picocli.CommandLine.Option;
 
 /**
  * The options of {@code train} and {@code ablate} for what happens around each epoch's training:
- * the augmentation of its training images, a validation split measured after it, and how often the
- * test set is. A picocli mixin beside {@link TrainingOptions}; {@code spark-train} has none of
- * them.
+ * the augmentation of its training images, a validation split measured after it, how often the
+ * test set is, and whether the batch norms are recalibrated after the last epoch. A picocli mixin
+ * beside {@link TrainingOptions}; {@code spark-train} has none of them.
  */
 public final class EpochOptions {
 
@@ -32,6 +32,14 @@ public final class EpochOptions {
             description = "Test every K epochs and after the last one (default: ${DEFAULT-VALUE}).")
     private int testEvery = 1;
 
+    @Option(
+            names = "--recalibrate-bn",
+            description =
+                    "After training, re-estimate every batch norm's statistics over the training"
+                            + " batches with the regularizer off, and report the validation and"
+                            + " test figures before and after (summary.json).")
+    private boolean recalibrateBn;
+
     /**
      * Sets the parsed options on a builder; {@link TrainConfig.Builder#build()} checks them.
      *
@@ -39,6 +47,9 @@ public final class EpochOptions {
      * @return the builder
      */
     public TrainConfig.Builder applyTo(TrainConfig.Builder builder) {
-        return builder.optValSplit(valSplit).optAugment(augment).optTestEvery(testEvery);
+        return builder.optValSplit(valSplit)
+                .optAugment(augment)
+                .optTestEvery(testEvery)
+                .optRecalibrateBn(recalibrateBn);
     }
 }

@@ -1,7 +1,8 @@
 package io.github.dropblock4j.cli.train;
 
-import io.github.dropblock4j.cli.input.BlockSizeOption;
 import io.github.dropblock4j.cli.input.DropProbOption;
+import io.github.dropblock4j.cli.input.StageBlockSizes;
+import io.github.dropblock4j.cli.input.StageBlockSizesConverter;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import java.util.List;
 import picocli.CommandLine.Mixin;
@@ -16,7 +17,17 @@ public final class RegularizerOptions {
 
     @Mixin private DropProbOption dropProb;
 
-    @Mixin private BlockSizeOption blockSize;
+    @Option(
+            names = "--block-size",
+            paramLabel = "B[,B...]",
+            converter = StageBlockSizesConverter.class,
+            description =
+                    "DropBlock block size: one for every DropBlock stage, or one per stage in"
+                            + " --stages order (e.g. 5,3: 5 on 14x14 maps, 3 on 7x7). A value with"
+                            + " a decimal point is a fraction of each map's height and width,"
+                            + " rounded, at least 1 (e.g. 0.36: 5 on 14x14, 3 on 7x7)"
+                            + " (default: 7).")
+    private StageBlockSizes blockSize = StageBlockSizes.of(7);
 
     @Option(
             names = "--schedule",
@@ -42,8 +53,14 @@ public final class RegularizerOptions {
      * @return the builder
      */
     public TrainConfig.Builder applyTo(TrainConfig.Builder builder) {
+        if (blockSize.isFraction()) {
+            builder.optBlockFraction(blockSize.fractions());
+        } else if (blockSize.count() == 1) {
+            builder.optBlockSize(blockSize.sizes().get(0));
+        } else {
+            builder.optBlockSizePerStage(blockSize.sizes());
+        }
         return builder.optDropProb(dropProb.dropProb())
-                .optBlockSize(blockSize.blockSize())
                 .optSchedule(schedule)
                 .optStages(stages)
                 .optShortcut(!noShortcut);

@@ -13,8 +13,9 @@ import java.util.Optional;
  *
  * <p>The loop calls, in this order: {@link #start} once; then per epoch {@link #startEpoch}, {@link
  * #trainBatch} with increasing indices, {@link #evaluateBatch} per held-out set with increasing
- * indices, and {@link #endEpoch}; {@link #save} between epochs or after a stop; {@link #close} at
- * the end. Not thread safe.
+ * indices, {@link #realisedDropRate} and {@link #endEpoch}; {@link #save} between epochs or after
+ * a stop; with {@code --recalibrate-bn}, after the last epoch, {@link #recalibrateBatchNorm} and
+ * the held-out sets once more; {@link #close} at the end. Not thread safe.
  */
 public interface Trainer extends AutoCloseable {
 
@@ -75,6 +76,22 @@ public interface Trainer extends AutoCloseable {
      * @return the batch's loss and accuracy
      */
     BatchResult evaluateBatch(HeldOut set, int index);
+
+    /**
+     * Returns the realised drop rate of the epoch's training batches that this process trained:
+     * the units the training forwards of every DropBlock zeroed over the units they saw.
+     *
+     * @return in [0, 1]; 0 for a network without DropBlock
+     */
+    double realisedDropRate();
+
+    /**
+     * Re-estimates every batch norm's running statistics from the last epoch's training batches
+     * with every DropBlock off, as the average over the batches (the library's {@code
+     * BatchNormRecalibration}). No weight changes; the held-out batches evaluated after it see the
+     * recalibrated network, and {@link #save} saves it.
+     */
+    void recalibrateBatchNorm();
 
     /** Ends the epoch: frees its batches and tells the framework's epoch listeners. */
     void endEpoch();

@@ -2,6 +2,7 @@ package io.github.dropblock4j.cli.train;
 
 import io.github.dropblock4j.cli.figure.CurvesPlot;
 import io.github.dropblock4j.cli.run.EpochMetrics;
+import io.github.dropblock4j.cli.run.HeldOutFigures;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunDirectory.IoConsumer;
 import io.github.dropblock4j.cli.run.RunDirectory.PartialEpoch;
@@ -31,6 +32,7 @@ public final class TrainingHistory {
     private final List<EpochMetrics> epochs;
     private double wallSeconds;
     private long epochStart;
+    private HeldOutFigures recalibrated;
 
     /**
      * Starts the history of a run, from the checkpoint in its directory if there is one.
@@ -113,7 +115,7 @@ public final class TrainingHistory {
         epochs.add(m);
         out.printf(
                 Locale.ROOT,
-                "epoch %d/%d  step %d  train loss %.4f%s%s%s%s  drop %.4f  lr %.4g"
+                "epoch %d/%d  step %d  train loss %.4f%s%s%s%s  drop %.4f%s  lr %.4g"
                         + "  %.1f s  %.0f img/s%s%n",
                 m.epoch(),
                 config.epochs(),
@@ -141,6 +143,9 @@ public final class TrainingHistory {
                                 m.testLoss(),
                                 m.testAccuracy()),
                 m.dropProb(),
+                Double.isNaN(m.realisedDropRate())
+                        ? ""
+                        : String.format(Locale.ROOT, " (realised %.4f)", m.realisedDropRate()),
                 m.learningRate(),
                 m.seconds(),
                 m.samplesPerSecond(),
@@ -208,6 +213,46 @@ public final class TrainingHistory {
     }
 
     /**
+     * Records the held-out figures after the batch norms were recalibrated, for the summary, and
+     * prints them beside those before.
+     *
+     * @param after the figures measured after recalibration
+     */
+    public void recalibrated(HeldOutFigures after) {
+        recalibrated = after;
+        EpochMetrics before = last();
+        out.printf(
+                Locale.ROOT,
+                "batch norm recalibrated:%s  test loss %.4f -> %.4f  test acc %.4f -> %.4f%n",
+                Double.isNaN(after.validationAccuracy())
+                        ? ""
+                        : String.format(
+                                Locale.ROOT,
+                                "  val loss %.4f -> %.4f  val acc %.4f -> %.4f",
+                                before.validationLoss(),
+                                after.validationLoss(),
+                                before.validationAccuracy(),
+                                after.validationAccuracy()),
+                before.testLoss(),
+                after.testLoss(),
+                before.testAccuracy(),
+                after.testAccuracy());
+        out.flush();
+    }
+
+    /**
+     * Returns the stop of a run stopped while measuring its recalibrated network; the last epoch's
+     * checkpoint stays, and a resumed run recalibrates it afresh.
+     *
+     * @return the exception that stops the run, for the caller to throw
+     */
+    public RunStoppedException stopRecalibrating() {
+        return new RunStoppedException(
+                "stopped after recalibrating the batch norms, before their figures; checkpoint in "
+                        + dir.partial());
+    }
+
+    /**
      * Writes the summary, the model and {@code curves.png}, renames the run directory into place,
      * and prints the final line. The figures are the last epoch's.
      *
@@ -231,7 +276,8 @@ public final class TrainingHistory {
                         last.validationAccuracy(),
                         wallSeconds,
                         imagesPerEpoch * epochs.size() / trainSeconds,
-                        last.step());
+                        last.step(),
+                        recalibrated);
         String title =
                 config.model()
                         + ", "
@@ -240,9 +286,16 @@ public final class TrainingHistory {
         dir.finish(summary, writeModel, png -> CurvesPlot.write(summary.epochs(), title, png));
         out.printf(
                 Locale.ROOT,
-                "final test accuracy %.4f, test loss %.4f, %.0f s, %.0f img/s%nresults in %s%n",
+                "final test accuracy %.4f, test loss %.4f%s, %.0f s, %.0f img/s%nresults in %s%n",
                 summary.finalTestAccuracy(),
                 summary.finalTestLoss(),
+                recalibrated == null
+                        ? ""
+                        : String.format(
+                                Locale.ROOT,
+                                " (recalibrated: %.4f, %.4f)",
+                                recalibrated.testAccuracy(),
+                                recalibrated.testLoss()),
                 summary.wallSeconds(),
                 summary.samplesPerSecond(),
                 dir.out());

@@ -2,6 +2,7 @@ package io.github.dropblock4j.cli.train;
 
 import io.github.dropblock4j.cli.run.EpochMetrics;
 import io.github.dropblock4j.cli.run.Framework;
+import io.github.dropblock4j.cli.run.HeldOutFigures;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunDirectory.PartialEpoch;
 import io.github.dropblock4j.cli.run.RunSummary;
@@ -21,6 +22,11 @@ import java.util.function.Supplier;
  * {@code --test-every} epochs and after the last), adds the epoch's {@link EpochMetrics} row and
  * writes a checkpoint. The training loss and accuracy are those of the training steps themselves
  * (regularizer on), per image over the epoch.
+ *
+ * <p>With {@code --recalibrate-bn}, after the last epoch's checkpoint, the trainer recalibrates
+ * its batch norms ({@link Trainer#recalibrateBatchNorm()}) and the loop measures the held-out sets
+ * again: the summary holds the figures of the same trained weights before and after. A run stopped
+ * there, or resumed from the last checkpoint, recalibrates the checkpoint's model afresh.
  *
  * <p>A stop request ({@link StopRequest}) stops the run after the current batch, with a checkpoint
  * inside the epoch, or after the current held-out batch. A run resumed from an epoch's end redoes
@@ -110,14 +116,43 @@ public final class TrainingRun {
                                 .optSchedules(trainer.dropProb(), trainer.learningRate())
                                 .optSpeed(trained.seconds(), data.trainSize() / trained.seconds())
                                 .optResidentMb(ResidentMemory.megabytes())
+                                .optRealisedDropRate(trainer.realisedDropRate())
                                 .build());
                 history.checkpoint(trainer::save, console.stop());
+            }
+            if (config.recalibrateBn()) {
+                recalibrate(trainer, history);
             }
             return history.finish(
                     trainer::save,
                     config.framework() == Framework.DJL ? "" : config.framework().name(),
                     data.trainSize());
         }
+    }
+
+    /**
+     * Recalibrates the trained network's batch norms and measures the held-out sets again.
+     *
+     * @throws RunStoppedException if a stop was requested during the passes; the last epoch's
+     *     checkpoint, written before, holds the network before recalibration
+     */
+    private void recalibrate(Trainer trainer, TrainingHistory history) {
+        trainer.recalibrateBatchNorm();
+        Optional<BatchResult> validation = Optional.of(BatchResult.NONE);
+        if (data.validationSize() > 0) {
+            validation = heldOut(trainer, HeldOut.VALIDATION);
+        }
+        Optional<BatchResult> test =
+                validation.isPresent() ? heldOut(trainer, HeldOut.TEST) : Optional.empty();
+        if (test.isEmpty()) {
+            throw history.stopRecalibrating();
+        }
+        history.recalibrated(
+                new HeldOutFigures(
+                        validation.get().meanLoss(),
+                        validation.get().accuracy(),
+                        test.get().meanLoss(),
+                        test.get().accuracy()));
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.github.dropblock4j.cli.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -130,6 +131,18 @@ class RunDirectoryTest {
     }
 
     @Test
+    void blockSizesPerStageFractionsAndRecalibrationRoundTrip(@TempDir Path tmp) {
+        TrainConfig perStage =
+                TrainConfig.builder()
+                        .optBlockSizePerStage(List.of(5, 3))
+                        .optRecalibrateBn(true)
+                        .build();
+        assertEquals(perStage, RunDirectory.create(tmp.resolve("a"), perStage).readConfig());
+        TrainConfig fraction = TrainConfig.builder().optBlockFraction(List.of(0.36, 0.5)).build();
+        assertEquals(fraction, RunDirectory.create(tmp.resolve("b"), fraction).readConfig());
+    }
+
+    @Test
     void settingsMissingFromAnOlderFileTakeTheDefaults(@TempDir Path tmp) throws IOException {
         // config.json as the first ablation wrote it, before --val-split, --augment and
         // --test-every existed.
@@ -178,6 +191,8 @@ class RunDirectoryTest {
         assertEquals(10, summary.steps());
         // A column added since reads as not measured.
         assertTrue(Double.isNaN(summary.epochs().get(0).trainEvalAccuracy()));
+        assertTrue(Double.isNaN(summary.epochs().get(0).realisedDropRate()));
+        assertNull(summary.recalibrated());
         assertTrue(summary.epochs().get(0).trainAccuracy() > 0);
     }
 

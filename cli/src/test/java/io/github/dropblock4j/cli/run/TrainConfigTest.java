@@ -1,8 +1,11 @@
 package io.github.dropblock4j.cli.run;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dropblock4j.djl.ResNetDropBlock;
 import java.util.ArrayList;
@@ -45,6 +48,9 @@ class TrainConfigTest {
         assertEquals(true, c.shortcut());
         assertEquals(Regularizer.DROPBLOCK, c.regularizer());
         assertEquals(1, c.testEvery());
+        assertNull(c.blockSizePerStage());
+        assertNull(c.blockFraction());
+        assertEquals(false, c.recalibrateBn());
     }
 
     @Test
@@ -80,6 +86,44 @@ class TrainConfigTest {
         assertThrows(UnsupportedOperationException.class, () -> c.stages().add(1));
     }
 
+    @Test
+    void blockSizesPerStageAndFractionsReachTheBuildersOnlyForDropBlock() {
+        TrainConfig perStage =
+                TrainConfig.builder().optBlockSizePerStage(List.of(5, 3)).build();
+        assertArrayEquals(new int[] {5, 3}, perStage.blockSizesApplied());
+        assertNull(perStage.blockFractionsApplied());
+        assertEquals("5,3", perStage.blockSizeOption());
+        TrainConfig fraction =
+                TrainConfig.builder()
+                        .optModel("resnet50")
+                        .optStages(List.of(2, 3, 4))
+                        .optBlockFraction(List.of(0.5, 0.4, 0.3))
+                        .build();
+        assertNull(fraction.blockSizesApplied());
+        assertArrayEquals(new double[] {0.5, 0.4, 0.3}, fraction.blockFractionsApplied());
+        assertTrue(fraction.toString().contains(" block=0.5,0.4,0.3 "), fraction.toString());
+        // The other regularizers set their own block; none builds no DropBlock at all.
+        TrainConfig dropout = fraction.toBuilder().optRegularizer(Regularizer.DROPOUT).build();
+        assertArrayEquals(new int[] {1}, dropout.blockSizesApplied());
+        assertNull(dropout.blockFractionsApplied());
+        TrainConfig none = perStage.toBuilder().optRegularizer(Regularizer.NONE).build();
+        assertArrayEquals(new int[] {7}, none.blockSizesApplied());
+    }
+
+    @Test
+    void theLastBlockSettingWins() {
+        TrainConfig c =
+                TrainConfig.builder()
+                        .optBlockSizePerStage(List.of(5, 3))
+                        .optBlockFraction(List.of(0.36))
+                        .build();
+        assertNull(c.blockSizePerStage());
+        assertEquals(List.of(0.36), c.blockFraction());
+        TrainConfig single = c.toBuilder().optBlockSize(3).build();
+        assertEquals(TrainConfig.builder().optBlockSize(3).build(), single);
+        assertEquals("3", single.blockSizeOption());
+    }
+
     static Stream<Arguments> badSettings() {
         return Stream.of(
                 bad(
@@ -102,7 +146,21 @@ class TrainConfigTest {
                         "--stages must be in [1, 4] for resnet18, got [5]"),
                 bad(
                         b -> b.optStages(List.of()),
-                        "--stages must be in [1, 3] for resnet20, got []"));
+                        "--stages must be in [1, 3] for resnet20, got []"),
+                bad(
+                        b -> b.optBlockSizePerStage(List.of(5, 3, 1)),
+                        "--block-size must have 1 value or one per stage of --stages (2, the last"
+                                + " two), got 5,3,1"),
+                bad(
+                        b -> b.optStages(List.of(3)).optBlockFraction(List.of(0.5, 0.25)),
+                        "--block-size must have 1 value or one per stage of --stages (1 for 3),"
+                                + " got 0.5,0.25"),
+                bad(
+                        b -> b.optBlockSizePerStage(List.of(5, 0)),
+                        "--block-size must be >= 1, got 5,0"),
+                bad(
+                        b -> b.optBlockFraction(List.of(0.5, 1.5)),
+                        "--block-size fractions must be in (0, 1], got 0.5,1.5"));
     }
 
     private static Arguments bad(UnaryOperator<TrainConfig.Builder> change, String message) {

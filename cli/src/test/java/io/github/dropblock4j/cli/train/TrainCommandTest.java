@@ -2,6 +2,7 @@ package io.github.dropblock4j.cli.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +12,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.dropblock4j.cli.CliRunner;
 import io.github.dropblock4j.cli.run.EpochMetrics;
+import io.github.dropblock4j.cli.run.HeldOutFigures;
 import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
@@ -120,6 +122,69 @@ public class TrainCommandTest {
                                     "--no-shortcut"));
             assertEquals(0, r.exitCode(), r.err());
         }
+        // No DropBlock, nothing dropped: the realised rate is 0, not "not measured".
+        RunSummary none = RunDirectory.readSummary(tmp.resolve("none")).orElseThrow();
+        assertEquals(0.0, none.epochs().get(0).realisedDropRate());
+    }
+
+    // The realised drop rate of one epoch of 200 images: the two DropBlock stages of ResNet-20
+    // hold about 200 * (3 * 14 * 14 * 32 / 25 + 3 * 7 * 7 * 64 / 9) = 3.6e5 block-sized units,
+    // so its standard error is below sqrt(0.2 * 0.8 / 3.6e5) = 7e-4, with overlapping blocks
+    // less than 2e-3; five times that.
+    static final double REALISED_RATE_TOLERANCE = 0.01;
+
+    /** Checks a run's recalibrated figures and realised drop rate at a constant 0.2. */
+    public static void assertRecalibratedWithRealisedRate(Path out, String console)
+            throws IOException {
+        RunSummary summary = RunDirectory.readSummary(out).orElseThrow();
+        assertTrue(summary.config().recalibrateBn(), summary.config().toString());
+        HeldOutFigures after = summary.recalibrated();
+        assertTrue(after != null, summary.toString());
+        for (double figure :
+                new double[] {
+                    after.testLoss(), after.testAccuracy(),
+                    after.validationLoss(), after.validationAccuracy()
+                }) {
+            assertTrue(Double.isFinite(figure), after.toString());
+        }
+        // The same weights with other batch-norm statistics: another loss.
+        assertNotEquals(summary.finalTestLoss(), after.testLoss());
+        assertTrue(Double.isFinite(summary.finalValidationLoss()), summary.toString());
+        assertTrue(console.contains("batch norm recalibrated:  val loss"), console);
+        assertTrue(console.contains("(realised 0."), console);
+        assertEquals(
+                0.2, summary.epochs().get(0).realisedDropRate(), REALISED_RATE_TOLERANCE);
+        List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
+        assertTrue(csv.get(0).endsWith(",realised_drop_rate"), csv.get(0));
+        String[] row = csv.get(1).split(",");
+        assertEquals(
+                summary.epochs().get(0).realisedDropRate(),
+                Double.parseDouble(row[row.length - 1]),
+                1e-6);
+    }
+
+    @Test
+    void recalibratedRunWithBlocksPerStageReportsBothFiguresAndTheRealisedRate(@TempDir Path tmp)
+            throws IOException {
+        Path out = tmp.resolve("run");
+        CliRunner.Result r =
+                CliRunner.run(
+                        args(
+                                out,
+                                "--epochs",
+                                "1",
+                                "--val-split",
+                                "50",
+                                "--block-size",
+                                "5,3",
+                                "--schedule",
+                                "constant",
+                                "--drop-prob",
+                                "0.2",
+                                "--recalibrate-bn"));
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains(" block=5,3 "), r.out());
+        assertRecalibratedWithRealisedRate(out, r.out());
     }
 
     static Stream<Arguments> badOptions() {
@@ -135,6 +200,18 @@ public class TrainCommandTest {
                         new String[] {"--block-size", "0"},
                         "dropblock4j: Invalid value for option '--block-size': must be >= 1,"
                                 + " got 0"),
+                Arguments.of(
+                        new String[] {"--block-size", "5,3,1"},
+                        "dropblock4j: --block-size must have 1 value or one per stage of --stages"
+                                + " (2, the last two), got 5,3,1"),
+                Arguments.of(
+                        new String[] {"--stages", "3", "--block-size", "5,3"},
+                        "dropblock4j: --block-size must have 1 value or one per stage of --stages"
+                                + " (1 for 3), got 5,3"),
+                Arguments.of(
+                        new String[] {"--block-size", "1.5"},
+                        "dropblock4j: Invalid value for option '--block-size': a fraction of the"
+                                + " map must be in (0, 1], got 1.5"),
                 Arguments.of(
                         new String[] {"--model", "resnet21"},
                         "dropblock4j: --model must be one of [resnet18, resnet20, resnet32,"
@@ -280,6 +357,22 @@ public class TrainCommandTest {
                         "--augment",
                         "--test-every",
                         "2"));
+    }
+
+    @Test
+    void blockSizeTakesOnePerStageOrAFraction() {
+        assertEquals(
+                TrainConfig.builder().optBlockSizePerStage(List.of(5, 3)).build(),
+                parse("--block-size", "5,3"));
+        assertEquals(
+                TrainConfig.builder()
+                        .optStages(List.of(1, 2, 3))
+                        .optBlockFraction(List.of(0.36))
+                        .build(),
+                parse("--stages", "1,2,3", "--block-size", "0.36"));
+        assertEquals(
+                TrainConfig.builder().optRecalibrateBn(true).build(),
+                parse("--recalibrate-bn"));
     }
 
     /** Parses train's options into its config, without training. */

@@ -46,6 +46,7 @@ class TrainingRunTest {
         final int poisonedStep;
         int steps;
         boolean closed;
+        boolean recalibrated;
 
         RecordingTrainer(int poisonedStep) {
             this.poisonedStep = poisonedStep;
@@ -87,7 +88,19 @@ class TrainingRunTest {
         @Override
         public BatchResult evaluateBatch(HeldOut set, int index) {
             calls.add(set + " " + index);
-            return new BatchResult(50, 100, 40);
+            // Recalibrated: loss 1 a image and 45 of 50 right, instead of 2 and 40.
+            return recalibrated ? new BatchResult(50, 50, 45) : new BatchResult(50, 100, 40);
+        }
+
+        @Override
+        public double realisedDropRate() {
+            return 0.005 * steps;
+        }
+
+        @Override
+        public void recalibrateBatchNorm() {
+            calls.add("recalibrate");
+            recalibrated = true;
         }
 
         @Override
@@ -95,7 +108,9 @@ class TrainingRunTest {
 
         @Override
         public void save(Path folder) throws IOException {
-            Files.writeString(folder.resolve("model.txt"), "steps " + steps);
+            Files.writeString(
+                    folder.resolve("model.txt"),
+                    "steps " + steps + (recalibrated ? " recalibrated" : ""));
         }
 
         @Override
@@ -177,5 +192,57 @@ class TrainingRunTest {
                 "steps 8",
                 Files.readString(dir.out().resolve(RunDirectory.MODEL).resolve("model.txt")));
         assertTrue(trainer.closed);
+    }
+
+    @Test
+    void recalibrationFollowsTheLastCheckpointAndTheSummaryHoldsBothFigures(@TempDir Path tmp)
+            throws IOException {
+        TrainConfig config = CONFIG.toBuilder().optEpochs(1).optRecalibrateBn(true).build();
+        RunDirectory dir = RunDirectory.create(tmp.resolve("run"), config);
+        RecordingTrainer trainer = new RecordingTrainer(0);
+        RunSummary summary;
+        try (StopRequest stop = StopRequest.onSignal()) {
+            summary = new TrainingRun(config, DATA, console(stop), () -> trainer).run(dir);
+        }
+        assertEquals(
+                List.of(
+                        "start false",
+                        "epoch 1",
+                        "train 0",
+                        "train 1",
+                        "train 2",
+                        "train 3",
+                        "TEST 0",
+                        "TEST 1",
+                        "recalibrate",
+                        "TEST 0",
+                        "TEST 1"),
+                trainer.calls);
+        // Before: the last epoch's figures; after: the recalibrated network's.
+        assertEquals(0.8, summary.finalTestAccuracy(), TOLERANCE);
+        assertEquals(2.0, summary.finalTestLoss(), TOLERANCE);
+        assertEquals(0.9, summary.recalibrated().testAccuracy(), TOLERANCE);
+        assertEquals(1.0, summary.recalibrated().testLoss(), TOLERANCE);
+        assertTrue(Double.isNaN(summary.recalibrated().validationAccuracy()));
+        assertEquals(0.02, summary.epochs().get(0).realisedDropRate(), TOLERANCE);
+        assertEquals(summary, RunDirectory.readSummary(dir.out()).orElseThrow());
+        // The finished model is the recalibrated one.
+        assertEquals(
+                "steps 4 recalibrated",
+                Files.readString(dir.out().resolve(RunDirectory.MODEL).resolve("model.txt")));
+    }
+
+    @Test
+    void aRunWithoutRecalibrationHasNoRecalibratedFigures(@TempDir Path tmp) throws IOException {
+        TrainConfig config = CONFIG.toBuilder().optEpochs(1).build();
+        RunDirectory dir = RunDirectory.create(tmp.resolve("run"), config);
+        RecordingTrainer trainer = new RecordingTrainer(0);
+        RunSummary summary;
+        try (StopRequest stop = StopRequest.onSignal()) {
+            summary = new TrainingRun(config, DATA, console(stop), () -> trainer).run(dir);
+        }
+        assertTrue(!trainer.calls.contains("recalibrate"), trainer.calls.toString());
+        assertEquals(null, summary.recalibrated());
+        assertEquals(null, RunDirectory.readSummary(dir.out()).orElseThrow().recalibrated());
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
+import ai.djl.metric.Metrics;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -29,6 +30,7 @@ import io.github.dropblock4j.cli.train.HeldOut;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
 import io.github.dropblock4j.cli.train.Trainer;
 import io.github.dropblock4j.cli.train.TrainingRecipe;
+import io.github.dropblock4j.djl.BatchNormRecalibration;
 import io.github.dropblock4j.djl.DropBlockScheduler;
 import io.github.dropblock4j.djl.ResNetDropBlock;
 import java.io.IOException;
@@ -52,7 +54,8 @@ import java.util.stream.Stream;
  * and {@code Trainer.step()}, so every training listener fires as in any DJL loop; the batch's loss
  * and accuracy are read from the training forward's predictions by a listener. The engine is
  * reseeded with the seed before the weights are initialised and with the epoch's seed before its
- * shuffle. What no resume restores: the optimizer's velocities (DJL saves no optimizer state),
+ * shuffle. The realised drop rate is the scheduler's metric, read from fresh {@code Metrics} per
+ * batch. What no resume restores: the optimizer's velocities (DJL saves no optimizer state),
  * which restart from zero. Not thread safe.
  */
 public final class DjlTrainer implements Trainer {
@@ -75,6 +78,9 @@ public final class DjlTrainer implements Trainer {
     private int evaluated;
     // The optimizer counts its updates from 0 in every process; the schedule continues from here.
     private int stepOffset;
+    // The epoch's realised drop rates of its batches, each weighted by the batch's images.
+    private double droppedSum;
+    private long dropSamples;
 
     /**
      * Prepares a trainer.
@@ -120,7 +126,8 @@ public final class DjlTrainer implements Trainer {
                         .setNumLayers(config.depth())
                         .setOutSize(classes)
                         .setImageShape(imageShape)
-                        .optBlockSize(config.regularizer().blockSize(config.blockSize()))
+                        .optBlockSizePerStage(config.blockSizesApplied())
+                        .optBlockFractionPerStage(config.blockFractionsApplied())
                         .optDropProb(
                                 config.schedule() == TrainConfig.Schedule.LINEAR
                                         ? 0f
@@ -224,6 +231,8 @@ public final class DjlTrainer implements Trainer {
         epochManager = dataManager.newSubManager();
         train = iterate(dataset(data.trainImages(epoch), epochManager, true));
         trained = 0;
+        droppedSum = 0;
+        dropSamples = 0;
     }
 
     /** {@inheritDoc} */
@@ -233,12 +242,40 @@ public final class DjlTrainer implements Trainer {
             // Done before a stop: the same data order, nothing to train.
             train.next().close();
         }
+        // Fresh metrics per batch: the scheduler adds the batch's realised drop rate to them.
+        Metrics metrics = new Metrics();
+        trainer.setMetrics(metrics);
         try (Batch batch = train.next()) {
             EasyTrain.trainBatch(trainer, batch);
             trainer.step();
         }
         trained++;
-        return batchMetrics.last;
+        BatchResult result = batchMetrics.last;
+        if (metrics.hasMetric(DropBlockScheduler.REALISED_DROP_RATE_METRIC)) {
+            // Every image passes the same DropBlocks: weighting by images gives the epoch's rate.
+            droppedSum +=
+                    metrics.latestMetric(DropBlockScheduler.REALISED_DROP_RATE_METRIC)
+                                    .getValue()
+                                    .doubleValue()
+                            * result.samples();
+            dropSamples += result.samples();
+        }
+        return result;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public double realisedDropRate() {
+        return regularized && dropSamples > 0 ? droppedSum / dropSamples : 0;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void recalibrateBatchNorm() {
+        try (NDManager manager = dataManager.newSubManager()) {
+            ArrayDataset batches = dataset(data.trainImages(config.epochs()), manager, false);
+            BatchNormRecalibration.recalibrate(model.getBlock(), () -> iterate(batches));
+        }
     }
 
     /** {@inheritDoc} */

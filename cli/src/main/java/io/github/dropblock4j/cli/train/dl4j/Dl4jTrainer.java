@@ -8,6 +8,8 @@ import io.github.dropblock4j.cli.train.HeldOut;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
 import io.github.dropblock4j.cli.train.Trainer;
 import io.github.dropblock4j.cli.train.TrainingRecipe;
+import io.github.dropblock4j.core.DropCount;
+import io.github.dropblock4j.dl4j.BatchNormRecalibration;
 import io.github.dropblock4j.dl4j.CosineSchedule;
 import io.github.dropblock4j.dl4j.DropBlock;
 import io.github.dropblock4j.dl4j.KeepProbSchedule;
@@ -20,6 +22,8 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.stream.IntStream;
+import org.deeplearning4j.datasets.iterator.IteratorDataSetIterator;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
@@ -68,6 +72,8 @@ public final class Dl4jTrainer implements Trainer {
     private ComputationGraph net;
     private DropBlock dropBlock;
     private Nd4jBatches train;
+    // What the DropBlocks zeroed in the epoch's training forwards so far.
+    private DropCount epochDrops = DropCount.NONE;
 
     /**
      * Prepares a trainer.
@@ -114,7 +120,8 @@ public final class Dl4jTrainer implements Trainer {
                         .setNumLayers(config.depth())
                         .setOutSize(classes)
                         .setImageShape(image[0], image[1], image[2])
-                        .optBlockSize(config.regularizer().blockSize(config.blockSize()))
+                        .optBlockSizePerStage(config.blockSizesApplied())
+                        .optBlockFractionPerStage(config.blockFractionsApplied())
                         .optKeepProbSchedule(keepProb)
                         .optDropBlockOnShortcut(config.shortcut())
                         .optUpdater(new Nesterovs(learningRateSchedule(recipe), recipe.momentum()))
@@ -203,6 +210,9 @@ public final class Dl4jTrainer implements Trainer {
         train =
                 Nd4jBatches.of(
                         data, data.trainImages(epoch), config.batchSize(), new Random(epochSeed));
+        // Forwards before the epoch's (none in training mode so far) are not its own.
+        DropBlock.takeDropCount(net);
+        epochDrops = DropCount.NONE;
     }
 
     /** {@inheritDoc} */
@@ -234,6 +244,25 @@ public final class Dl4jTrainer implements Trainer {
             throw new IllegalStateException("no " + set + " set: --val-split is 0");
         }
         return batches;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public double realisedDropRate() {
+        epochDrops = epochDrops.plus(DropBlock.takeDropCount(net));
+        return epochDrops.units() == 0 ? 0 : epochDrops.rate();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void recalibrateBatchNorm() {
+        Nd4jBatches batches =
+                Nd4jBatches.of(data, data.trainImages(config.epochs()), config.batchSize(), null);
+        BatchNormRecalibration.recalibrate(
+                net,
+                new IteratorDataSetIterator(
+                        IntStream.range(0, batches.size()).mapToObj(batches::get).iterator(),
+                        config.batchSize()));
     }
 
     /** {@inheritDoc} */

@@ -70,6 +70,32 @@ class Dl4jTrainerTest {
     }
 
     @Test
+    void recalibratedRunWithFractionalBlocksReportsBothFiguresAndTheRealisedRate(@TempDir Path tmp)
+            throws IOException {
+        Path out = tmp.resolve("run");
+        CliRunner.Result r =
+                CliRunner.run(
+                        TrainCommandTest.args(
+                                out,
+                                "--framework",
+                                "dl4j",
+                                "--epochs",
+                                "1",
+                                "--val-split",
+                                "50",
+                                "--block-size",
+                                "0.36",
+                                "--schedule",
+                                "constant",
+                                "--drop-prob",
+                                "0.2",
+                                "--recalibrate-bn"));
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().contains(" block=0.36 "), r.out());
+        TrainCommandTest.assertRecalibratedWithRealisedRate(out, r.out());
+    }
+
+    @Test
     void runKilledBetweenTheRenamesOfACheckpointResumesFromThePreviousOne(@TempDir Path tmp)
             throws Exception {
         // 100 images in batches of 50: two steps an epoch, six in all; the ramp ends at step 5.
