@@ -113,7 +113,7 @@ public final class TrainingHistory {
         epochs.add(m);
         out.printf(
                 Locale.ROOT,
-                "epoch %d/%d  step %d  train loss %.4f%s%s%s  drop %.4f  lr %.4g"
+                "epoch %d/%d  step %d  train loss %.4f%s%s%s%s  drop %.4f  lr %.4g"
                         + "  %.1f s  %.0f img/s%s%n",
                 m.epoch(),
                 config.epochs(),
