@@ -153,11 +153,8 @@ public final class SparkTrainCommand implements Callable<Integer> {
                                         ? out
                                         : RunDirectory.defaultOut("spark-" + config.model()),
                                 config);
-                Files.writeString(
-                        dir.partial().resolve(SETTINGS),
-                        GSON.toJson(settings),
-                        StandardCharsets.UTF_8);
             }
+            trainer.writeSettingsTo(dir.partial().resolve(SETTINGS));
             console.println(
                     "training "
                             + config
@@ -192,7 +189,8 @@ public final class SparkTrainCommand implements Callable<Integer> {
         Path file = dir.partial().resolve(SETTINGS);
         try {
             SparkSettings settings =
-                    GSON.fromJson(Files.readString(file, StandardCharsets.UTF_8), SparkSettings.class);
+                    GSON.fromJson(
+                            Files.readString(file, StandardCharsets.UTF_8), SparkSettings.class);
             if (settings == null) {
                 throw new BadInputException("--resume: " + file + " is empty");
             }

@@ -1,5 +1,8 @@
 package io.github.dropblock4j.cli.spark;
 
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
 import io.github.dropblock4j.cli.data.LabeledImages;
 import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.run.TrainConfig;
@@ -13,7 +16,11 @@ import io.github.dropblock4j.cli.train.dl4j.Nd4jBatches;
 import io.github.dropblock4j.dl4j.DropBlock;
 import io.github.dropblock4j.dl4j.OneDnn;
 import io.github.dropblock4j.spark.ScheduleAwareTrainingMaster;
+import io.github.dropblock4j.spark.WorkerFacts;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -34,15 +41,14 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.schedule.ISchedule;
 
 /**
- * The {@link Trainer} of {@code spark-train}: the network of {@code train --framework dl4j}
- * ({@link Dl4jTrainer#network}, the same {@link TrainingRecipe}) trained by parameter averaging on
- * Spark, one averaging round per batch of the epoch loop. A round is {@code workers *
- * averagingFrequency} minibatches of {@code batchSize} images, {@code averagingFrequency} on each
- * worker side by side, then averaged into the driver's network; the {@link
- * ScheduleAwareTrainingMaster} keeps the keep-probability and learning-rate schedules on the true
- * steps of training on every worker. An epoch has {@link #trainBatches()} rounds; the images beyond
- * the last whole round wait for a later epoch's shuffle, and fewer minibatches than one round make
- * a single, smaller round.
+ * The {@link Trainer} of {@code spark-train}: the network of {@code train --framework dl4j} ({@link
+ * Dl4jTrainer#network}, the same {@link TrainingRecipe}) trained by parameter averaging on Spark,
+ * one averaging round per batch of the epoch loop. A round is {@code workers * averagingFrequency}
+ * minibatches of {@code batchSize} images, {@code averagingFrequency} on each worker side by side,
+ * then averaged into the driver's network; the {@link ScheduleAwareTrainingMaster} keeps the
+ * keep-probability and learning-rate schedules on the true steps of training on every worker. An
+ * epoch has {@link #trainBatches()} rounds; the images beyond the last whole round wait for a later
+ * epoch's shuffle, and fewer minibatches than one round make a single, smaller round.
  *
  * <p>Because each round is its own Spark job on its own minibatches, shipped from the driver, the
  * loop checkpoints and stops between rounds, and a round whose task fails (a lost executor) is
@@ -51,9 +57,9 @@ import org.nd4j.linalg.schedule.ISchedule;
  * with its updater and its iteration and epoch counts, {@value Dl4jTrainer#MODEL_FILE} as {@code
  * train --framework dl4j} writes it, so a resumed run continues its schedules and momentum.
  *
- * <p>A round's loss is what DL4J's parameter averaging reports, the workers' mean loss on their last
- * minibatch of the round, less the weight-decay term DL4J adds (that of the averaged weights). The
- * workers do not report the accuracy of their steps ({@link #reportsTrainAccuracy()} is false);
+ * <p>A round's loss is what DL4J's parameter averaging reports, the workers' mean loss on their
+ * last minibatch of the round, less the weight-decay term DL4J adds (that of the averaged weights).
+ * The workers do not report the accuracy of their steps ({@link #reportsTrainAccuracy()} is false);
  * instead {@link #endEpoch()} measures the accuracy over all training images in evaluation mode.
  * Held-out sets are measured in one distributed pass each. Not thread safe.
  */
@@ -61,6 +67,7 @@ public final class SparkTrainer implements Trainer {
 
     // Held-out images go in minibatches of the size DL4J's Spark evaluation uses.
     private static final int EVAL_BATCH = SparkComputationGraph.DEFAULT_EVAL_SCORE_BATCH_SIZE;
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
     private final JavaSparkContext sc;
     private final TrainConfig config;
@@ -77,6 +84,7 @@ public final class SparkTrainer implements Trainer {
     private List<DataSet> epochBatches;
     private double lastRoundScore = Double.NaN;
     private double trainEvalAccuracy = Double.NaN;
+    private Path settingsFile;
 
     /**
      * Prepares a trainer.
@@ -130,6 +138,25 @@ public final class SparkTrainer implements Trainer {
         return recipe;
     }
 
+    /**
+     * Writes the run's {@code spark.json}: the {@link SparkSettings} and, under {@code executors},
+     * the {@link WorkerFacts} the workers reported (their executor, oneDNN line and native
+     * threads), and rewrites it after every epoch.
+     *
+     * @param file the file, in the partial run directory
+     * @throws IOException if it cannot be written
+     */
+    public void writeSettingsTo(Path file) throws IOException {
+        settingsFile = file;
+        writeSettings();
+    }
+
+    private void writeSettings() throws IOException {
+        JsonObject json = GSON.toJsonTree(settings).getAsJsonObject();
+        json.add("executors", GSON.toJsonTree(master.workerFacts()));
+        Files.writeString(settingsFile, GSON.toJson(json), StandardCharsets.UTF_8);
+    }
+
     /** {@inheritDoc} */
     @Override
     public void start(Optional<Path> checkpoint) {
@@ -140,8 +167,7 @@ public final class SparkTrainer implements Trainer {
             Nd4j.getRandom().setSeed(config.seed());
             graph =
                     new ComputationGraph(
-                            Dl4jTrainer.network(
-                                    config, recipe, data.imageShape(), data.classes()));
+                            Dl4jTrainer.network(config, recipe, data.imageShape(), data.classes()));
             graph.init();
         }
         net = new SparkComputationGraph(sc, graph, master);
@@ -221,9 +247,11 @@ public final class SparkTrainer implements Trainer {
     /** {@inheritDoc} */
     @Override
     public OptionalLong imagesPerEpoch() {
-        return OptionalLong.of((long) recipe.totalSteps() / config.epochs()
-                * settings.workers()
-                * config.batchSize());
+        return OptionalLong.of(
+                (long) recipe.totalSteps()
+                        / config.epochs()
+                        * settings.workers()
+                        * config.batchSize());
     }
 
     /** {@inheritDoc} */
@@ -261,14 +289,21 @@ public final class SparkTrainer implements Trainer {
     }
 
     /**
-     * Ends the epoch: measures the accuracy over all training images in evaluation mode and counts
-     * the epoch in the network, as DL4J's {@code fit} would.
+     * Ends the epoch: measures the accuracy over all training images in evaluation mode, counts the
+     * epoch in the network, as DL4J's {@code fit} would, and records the workers' facts.
      */
     @Override
     public void endEpoch() {
         epochBatches = null;
         trainEvalAccuracy = net.evaluate(trainImages).accuracy();
         net.getNetwork().incrementEpochCount();
+        if (settingsFile != null) {
+            try {
+                writeSettings();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write " + settingsFile, e);
+            }
+        }
     }
 
     /** {@inheritDoc} */

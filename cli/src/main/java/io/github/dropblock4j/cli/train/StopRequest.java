@@ -20,11 +20,11 @@ import sun.misc.SignalHandler;
  * stuck in the engine), the process ends anyway, with its last checkpoint intact. Safe to read from
  * any thread; one command owns it.
  *
- * <p>{@link #onSignalBeforeShutdown()} is for a command whose libraries stop themselves in their own
- * shutdown hooks, which the JVM runs side by side with this one: Spark stops its context there, and
- * a job that the context's stop cuts short writes no checkpoint. Its request takes over Ctrl-C and
- * SIGTERM instead, so that they only set the request and the JVM shuts down only when the command
- * returns; a second signal shuts it down at once, as the first would have.
+ * <p>{@link #onSignalBeforeShutdown()} is for a command whose libraries stop themselves in their
+ * own shutdown hooks, which the JVM runs side by side with this one: Spark stops its context there,
+ * and a job that the context's stop cuts short writes no checkpoint. Its request takes over Ctrl-C
+ * and SIGTERM instead, so that they only set the request and the JVM shuts down only when the
+ * command returns; a second signal shuts it down at once, as the first would have.
  */
 public final class StopRequest implements AutoCloseable {
 
@@ -53,8 +53,8 @@ public final class StopRequest implements AutoCloseable {
     }
 
     /**
-     * Starts listening for Ctrl-C and SIGTERM in place of the JVM's shutdown: the first signal
-     * sets the request and nothing else; the second does what the signal did before.
+     * Starts listening for Ctrl-C and SIGTERM in place of the JVM's shutdown: the first signal sets
+     * the request and nothing else; the second does what the signal did before.
      *
      * @return the request, not yet made; close it when the command is done, and exit with {@link
      *     #EXIT_CODE} if it was made

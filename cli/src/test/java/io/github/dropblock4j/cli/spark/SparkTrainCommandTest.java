@@ -180,8 +180,8 @@ class SparkTrainCommandTest {
     }
 
     @Test
-    void aJobKilledAfterAnEpochResumesWithoutRedoingItAndEndsTheRampOnTheLastStep(
-            @TempDir Path tmp) throws Exception {
+    void aJobKilledAfterAnEpochResumesWithoutRedoingItAndEndsTheRampOnTheLastStep(@TempDir Path tmp)
+            throws Exception {
         Path out = tmp.resolve("run");
         Path partial = tmp.resolve("run.partial");
         List<String> jvm = new ArrayList<>(SparkJvmOptions.addOpens());
