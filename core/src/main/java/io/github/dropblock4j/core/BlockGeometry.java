@@ -68,6 +68,57 @@ public final class BlockGeometry {
     }
 
     /**
+     * Creates the geometry of a mask whose block is a fraction of the feature map: in dimension
+     * {@code i} the block is {@code round(blockFraction_i * spatialSize_i)}, rounded half up, at
+     * least 1 and at most the map's size. So a fraction of 0.25 gives blocks of 7 on a 28x28 map, 4
+     * on 14x14 (3.5 rounded up) and 2 on 7x7, the block shrinking with the map as the network
+     * downsamples.
+     *
+     * @param spatialSize the feature map's size per spatial dimension, each at least 1
+     * @param blockFraction one fraction for every dimension, or one per dimension; each in (0, 1]
+     * @return the geometry, whose {@link #block(int)} is the size applied
+     * @throws IllegalArgumentException if a size or fraction is out of range, or the fraction has
+     *     neither one entry nor one per dimension
+     */
+    public static BlockGeometry ofFraction(int[] spatialSize, double[] blockFraction) {
+        checkBlockFraction(blockFraction);
+        if (blockFraction.length != 1 && blockFraction.length != spatialSize.length) {
+            throw new IllegalArgumentException(
+                    "blockFraction must have 1 entry or one per spatial dimension ("
+                            + spatialSize.length
+                            + "), got "
+                            + Arrays.toString(blockFraction));
+        }
+        int[] block = new int[spatialSize.length];
+        for (int i = 0; i < block.length; i++) {
+            double f = blockFraction.length == 1 ? blockFraction[0] : blockFraction[i];
+            // At least 1 here; of() clips to the map and rejects a map size below 1.
+            block[i] = (int) Math.max(1, Math.round(f * spatialSize[i]));
+        }
+        return of(spatialSize, block);
+    }
+
+    /**
+     * Checks a block fraction argument: at least one entry, each a number in (0, 1].
+     *
+     * @param blockFraction the fraction of each spatial dimension, or a single one for all
+     * @throws IllegalArgumentException naming the value when it is not valid
+     */
+    public static void checkBlockFraction(double... blockFraction) {
+        if (blockFraction == null || blockFraction.length == 0) {
+            throw new IllegalArgumentException(
+                    "blockFraction must have at least one entry, got "
+                            + Arrays.toString(blockFraction));
+        }
+        for (double f : blockFraction) {
+            if (!(f > 0 && f <= 1)) {
+                throw new IllegalArgumentException(
+                        "blockFraction must be in (0, 1], got " + Arrays.toString(blockFraction));
+            }
+        }
+    }
+
+    /**
      * Checks a block size argument: at least one entry, each at least 1.
      *
      * @param blockSize the block size per spatial dimension, or a single one for all

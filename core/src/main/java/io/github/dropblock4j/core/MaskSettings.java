@@ -10,9 +10,12 @@ import java.util.stream.Collectors;
  * the DL4J dropout both hold one, so that the settings are checked, and an input checked and laid
  * out against them, in one place.
  *
- * <p>The input is {@code (N, C, spatial...)}, of rank 3, 4 or 5 (DropBlock 1D, 2D or 3D); the block
- * size has one entry for every spatial dimension or one per dimension, each at least 1, and is
- * clipped to the feature map per dimension ({@link BlockGeometry}).
+ * <p>The input is {@code (N, C, spatial...)}, of rank 3, 4 or 5 (DropBlock 1D, 2D or 3D). The block
+ * is given either in units, its {@link #blockSize()}, one entry for every spatial dimension or one
+ * per dimension, each at least 1 and clipped to the feature map per dimension, or as a {@link
+ * #blockFraction()} of each spatial dimension of the map at hand, rounded, at least 1 ({@link
+ * BlockGeometry#ofFraction(int[], double[])}); never both. Either way gamma is derived from the
+ * block actually applied.
  *
  * <p>Instances are immutable and thread safe.
  */
@@ -35,10 +38,21 @@ public final class MaskSettings {
         /**
          * Returns the block size: one entry for every spatial dimension, or one per dimension.
          *
-         * @return a copy of the block size
+         * @return a copy of the block size, or null when the block is a fraction of the map ({@link
+         *     #getBlockFraction()})
          */
         default int[] getBlockSize() {
             return getMaskSettings().blockSize();
+        }
+
+        /**
+         * Returns the block size as a fraction of each spatial dimension of the feature map.
+         *
+         * @return a copy of the fraction, or null when the block size is in units ({@link
+         *     #getBlockSize()})
+         */
+        default double[] getBlockFraction() {
+            return getMaskSettings().blockFraction();
         }
 
         /**
@@ -72,14 +86,21 @@ public final class MaskSettings {
     // Masks are written through int-indexed buffers (BlockSeeds.write), in both frameworks.
     private static final long MAX_MASK_UNITS = Integer.MAX_VALUE;
 
+    // Exactly one of the two is null.
     private final int[] blockSize;
+    private final double[] blockFraction;
     private final GammaMode gammaMode;
     private final ScaleMode scaleMode;
     private final MaskSharing maskSharing;
 
     private MaskSettings(
-            int[] blockSize, GammaMode gammaMode, ScaleMode scaleMode, MaskSharing maskSharing) {
+            int[] blockSize,
+            double[] blockFraction,
+            GammaMode gammaMode,
+            ScaleMode scaleMode,
+            MaskSharing maskSharing) {
         this.blockSize = blockSize;
+        this.blockFraction = blockFraction;
         this.gammaMode = gammaMode;
         this.scaleMode = scaleMode;
         this.maskSharing = maskSharing;
@@ -115,11 +136,51 @@ public final class MaskSettings {
      */
     public static MaskSettings of(
             int[] blockSize, GammaMode gammaMode, ScaleMode scaleMode, MaskSharing maskSharing) {
-        BlockGeometry.checkBlockSize(blockSize);
-        if (blockSize.length > 3) {
+        return of(blockSize, null, gammaMode, scaleMode, maskSharing);
+    }
+
+    /**
+     * Returns checked settings whose block is given in units or as a fraction of the map, one of
+     * the two.
+     *
+     * @param blockSize one block size for every spatial dimension, or one per dimension; 1 to 3
+     *     entries, each at least 1; null when {@code blockFraction} is given
+     * @param blockFraction one fraction of the map for every spatial dimension, or one per
+     *     dimension; 1 to 3 entries, each in (0, 1]; null when {@code blockSize} is given
+     * @param gammaMode how gamma is derived from the drop probability
+     * @param scaleMode how kept units are scaled
+     * @param maskSharing which units share a mask
+     * @return the settings, with a copy of the block size or fraction
+     * @throws IllegalArgumentException naming the values when both or neither of the block size and
+     *     fraction are given, one is not valid, or a mode is null
+     */
+    public static MaskSettings of(
+            int[] blockSize,
+            double[] blockFraction,
+            GammaMode gammaMode,
+            ScaleMode scaleMode,
+            MaskSharing maskSharing) {
+        if (blockSize != null && blockFraction != null) {
             throw new IllegalArgumentException(
-                    "blockSize must have at most 3 entries (1D, 2D or 3D), got "
-                            + Arrays.toString(blockSize));
+                    "blockSize and blockFraction are exclusive, got "
+                            + Arrays.toString(blockSize)
+                            + " and "
+                            + Arrays.toString(blockFraction));
+        }
+        if (blockFraction != null) {
+            BlockGeometry.checkBlockFraction(blockFraction);
+            if (blockFraction.length > 3) {
+                throw new IllegalArgumentException(
+                        "blockFraction must have at most 3 entries (1D, 2D or 3D), got "
+                                + Arrays.toString(blockFraction));
+            }
+        } else {
+            BlockGeometry.checkBlockSize(blockSize);
+            if (blockSize.length > 3) {
+                throw new IllegalArgumentException(
+                        "blockSize must have at most 3 entries (1D, 2D or 3D), got "
+                                + Arrays.toString(blockSize));
+            }
         }
         if (gammaMode == null || scaleMode == null || maskSharing == null) {
             throw new IllegalArgumentException(
@@ -130,7 +191,12 @@ public final class MaskSettings {
                             + ", "
                             + maskSharing);
         }
-        return new MaskSettings(blockSize.clone(), gammaMode, scaleMode, maskSharing);
+        return new MaskSettings(
+                blockFraction == null ? blockSize.clone() : null,
+                blockFraction == null ? null : blockFraction.clone(),
+                gammaMode,
+                scaleMode,
+                maskSharing);
     }
 
     /**
@@ -159,20 +225,24 @@ public final class MaskSettings {
      */
     public void checkBlockSizeFits(long[] shape) {
         int spatial = shape.length - 2;
-        if (blockSize.length != 1 && blockSize.length != spatial) {
+        int entries = blockSize != null ? blockSize.length : blockFraction.length;
+        if (entries != 1 && entries != spatial) {
             throw new IllegalArgumentException(
-                    "blockSize must have 1 entry or one per spatial dimension ("
+                    (blockSize != null ? "blockSize" : "blockFraction")
+                            + " must have 1 entry or one per spatial dimension ("
                             + spatial
                             + " for input shape "
                             + format(shape)
                             + "), got "
-                            + Arrays.toString(blockSize));
+                            + (blockSize != null
+                                    ? Arrays.toString(blockSize)
+                                    : Arrays.toString(blockFraction)));
         }
     }
 
     /**
-     * Returns the geometry of one mask over an input: its spatial sizes and the block size clipped
-     * to them.
+     * Returns the geometry of one mask over an input: its spatial sizes and the block applied to
+     * them, the block size clipped to them or the fraction of them.
      *
      * @param channelsFirstShape the input's shape {@code (N, C, spatial...)}, checked with {@link
      *     #checkInputRank(long[])} and {@link #checkBlockSizeFits(long[])}
@@ -184,7 +254,9 @@ public final class MaskSettings {
         for (int i = 0; i < spatial.length; i++) {
             spatial[i] = Math.toIntExact(channelsFirstShape[i + 2]);
         }
-        return BlockGeometry.of(spatial, blockSize);
+        return blockSize != null
+                ? BlockGeometry.of(spatial, blockSize)
+                : BlockGeometry.ofFraction(spatial, blockFraction);
     }
 
     /**
@@ -230,10 +302,22 @@ public final class MaskSettings {
     /**
      * Returns the block size: one entry for every spatial dimension, or one per dimension.
      *
-     * @return a copy of the block size
+     * @return a copy of the block size, or null when the block is a fraction of the map ({@link
+     *     #blockFraction()})
      */
     public int[] blockSize() {
-        return blockSize.clone();
+        return blockSize == null ? null : blockSize.clone();
+    }
+
+    /**
+     * Returns the block size as a fraction of each spatial dimension of the map: one entry for
+     * every spatial dimension, or one per dimension.
+     *
+     * @return a copy of the fraction, or null when the block size is in units ({@link
+     *     #blockSize()})
+     */
+    public double[] blockFraction() {
+        return blockFraction == null ? null : blockFraction.clone();
     }
 
     /**
@@ -264,7 +348,7 @@ public final class MaskSettings {
     }
 
     /**
-     * Returns a copy with another block size.
+     * Returns a copy with another block size, in units; it replaces a block fraction.
      *
      * @param perSpatialDim one block size per spatial dimension, or a single one for all
      * @return the copy
@@ -275,6 +359,20 @@ public final class MaskSettings {
     }
 
     /**
+     * Returns a copy whose block is a fraction of each spatial dimension of the map; it replaces a
+     * block size in units.
+     *
+     * @param perSpatialDim one fraction per spatial dimension, or a single one for all; each in (0,
+     *     1]
+     * @return the copy
+     * @throws IllegalArgumentException if the fraction is not valid
+     */
+    public MaskSettings withBlockFraction(double... perSpatialDim) {
+        BlockGeometry.checkBlockFraction(perSpatialDim);
+        return of(null, perSpatialDim, gammaMode, scaleMode, maskSharing);
+    }
+
+    /**
      * Returns a copy with another gamma mode.
      *
      * @param gammaMode the gamma mode
@@ -282,7 +380,7 @@ public final class MaskSettings {
      * @throws IllegalArgumentException if the mode is null
      */
     public MaskSettings withGammaMode(GammaMode gammaMode) {
-        return of(blockSize, gammaMode, scaleMode, maskSharing);
+        return of(blockSize, blockFraction, gammaMode, scaleMode, maskSharing);
     }
 
     /**
@@ -293,7 +391,7 @@ public final class MaskSettings {
      * @throws IllegalArgumentException if the mode is null
      */
     public MaskSettings withScaleMode(ScaleMode scaleMode) {
-        return of(blockSize, gammaMode, scaleMode, maskSharing);
+        return of(blockSize, blockFraction, gammaMode, scaleMode, maskSharing);
     }
 
     /**
@@ -304,7 +402,19 @@ public final class MaskSettings {
      * @throws IllegalArgumentException if the mode is null
      */
     public MaskSettings withMaskSharing(MaskSharing maskSharing) {
-        return of(blockSize, gammaMode, scaleMode, maskSharing);
+        return of(blockSize, blockFraction, gammaMode, scaleMode, maskSharing);
+    }
+
+    /**
+     * Returns the block setting as the blocks' {@code toString} shows it: {@code blockSize=[7]}, or
+     * {@code blockFraction=[0.25]} when the block is a fraction of the map.
+     *
+     * @return the block size or fraction, named
+     */
+    public String blockToString() {
+        return blockSize != null
+                ? "blockSize=" + Arrays.toString(blockSize)
+                : "blockFraction=" + Arrays.toString(blockFraction);
     }
 
     // As DJL's Shape prints: (2, 3, 7, 7).
@@ -319,6 +429,7 @@ public final class MaskSettings {
     public boolean equals(Object o) {
         return o instanceof MaskSettings other
                 && Arrays.equals(blockSize, other.blockSize)
+                && Arrays.equals(blockFraction, other.blockFraction)
                 && gammaMode == other.gammaMode
                 && scaleMode == other.scaleMode
                 && maskSharing == other.maskSharing;
@@ -327,14 +438,17 @@ public final class MaskSettings {
     /** {@inheritDoc} */
     @Override
     public int hashCode() {
-        return 31 * Objects.hash(gammaMode, scaleMode, maskSharing) + Arrays.hashCode(blockSize);
+        return 31
+                        * (31 * Objects.hash(gammaMode, scaleMode, maskSharing)
+                                + Arrays.hashCode(blockSize))
+                + Arrays.hashCode(blockFraction);
     }
 
     /** {@inheritDoc} */
     @Override
     public String toString() {
-        return "MaskSettings(blockSize="
-                + Arrays.toString(blockSize)
+        return "MaskSettings("
+                + blockToString()
                 + ", gammaMode="
                 + gammaMode
                 + ", scaleMode="

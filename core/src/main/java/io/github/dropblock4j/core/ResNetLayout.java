@@ -1,7 +1,10 @@
 package io.github.dropblock4j.core;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -25,13 +28,19 @@ import java.util.stream.Stream;
  * strides or of a bottleneck network, and the identity elsewhere.
  *
  * <p>DropBlock goes into the stages {@link #dropBlockStages(int[])} returns, the last two unless
- * chosen (groups 3 and 4 of ResNet-50 in the paper). With per-stage scaling, as in the TF reference
+ * chosen (groups 3 and 4 of ResNet-50 in the paper), each stage with its own block size if wanted
+ * ({@link #dropBlockMasks(int[], int[], double[])}). With per-stage scaling, as in the TF reference
  * ResNet of the paper, stage {@code g} of {@code S} drops {@code dropProb / 4^(S - g)} ({@link
  * #stageWeight(int)}), so the last stage drops most.
+ *
+ * <p>The static checks are those of the options both builders share, with one message each.
  *
  * <p>Instances are immutable and thread safe.
  */
 public final class ResNetLayout {
+
+    /** The block size of every DropBlock unless chosen: 7, the paper's best on ResNet-50. */
+    public static final int DEFAULT_BLOCK_SIZE = 7;
 
     /**
      * Every supported depth, in increasing order: the depths of {@link Family#IMAGENET} and {@link
@@ -172,6 +181,54 @@ public final class ResNetLayout {
                 // The CIFAR family: 6n + 2 layers, n units of two convolutions in each stage.
                 int n = (numLayers - 2) / 6;
                 return new int[] {n, n, n};
+        }
+    }
+
+    /**
+     * Checks the number of classes, the size of the output layer.
+     *
+     * @param outSize the number of classes
+     * @throws IllegalArgumentException naming the value if it is less than 1
+     */
+    public static void checkOutSize(long outSize) {
+        if (outSize < 1) {
+            throw new IllegalArgumentException("outSize must be >= 1, got " + outSize);
+        }
+    }
+
+    /**
+     * Checks the shape of one input image: {@code (channels, height, width)}, each at least 1.
+     *
+     * @param imageShape the shape, or null when none was set
+     * @throws IllegalArgumentException naming the shape if it is null, not of rank 3 or has a size
+     *     below 1
+     */
+    public static void checkImageShape(long[] imageShape) {
+        if (imageShape == null
+                || imageShape.length != 3
+                || Arrays.stream(imageShape).anyMatch(s -> s < 1)) {
+            throw new IllegalArgumentException(
+                    "imageShape must be (channels, height, width) with positive sizes, got "
+                            + (imageShape == null
+                                    ? "null"
+                                    : Arrays.stream(imageShape)
+                                            .mapToObj(Long::toString)
+                                            .collect(Collectors.joining(", ", "(", ")"))));
+        }
+    }
+
+    /**
+     * Checks the momentum of the batch norms' running statistics, {@code running = momentum *
+     * running + (1 - momentum) * batch} (DJL's {@code BatchNorm} momentum, DL4J's {@code
+     * BatchNormalization} decay).
+     *
+     * @param batchNormMomentum the momentum
+     * @throws IllegalArgumentException naming the value if it is NaN or not in [0, 1)
+     */
+    public static void checkBatchNormMomentum(double batchNormMomentum) {
+        if (!(batchNormMomentum >= 0 && batchNormMomentum < 1)) {
+            throw new IllegalArgumentException(
+                    "batchNormMomentum must be in [0, 1), got " + batchNormMomentum);
         }
     }
 
@@ -352,6 +409,72 @@ public final class ResNetLayout {
             }
         }
         return dropBlockStages.clone();
+    }
+
+    /**
+     * Returns the stages that get DropBlock ({@link #dropBlockStages(int[])}) with the mask
+     * settings of each stage's DropBlocks: the paper's gamma, scale and mask sharing, and a block
+     * given in units or as a fraction of the stage's feature map, one for every stage or one per
+     * stage in the order of {@code dropBlockStages} (ascending for the default stages). A smaller
+     * block suits a smaller map: timm's ResNets use 5 on 14x14 maps and 3 on 7x7. With neither
+     * given every stage gets {@link #DEFAULT_BLOCK_SIZE}.
+     *
+     * @param dropBlockStages the stages (from 1), or null for the default
+     * @param blockSize one block size for every stage or one per stage, each at least 1; null
+     *     unless chosen
+     * @param blockFraction one fraction of the map's height and width for every stage or one per
+     *     stage, each in (0, 1]; null unless chosen
+     * @return from each stage that gets DropBlock, in the order of the stages, to its settings; an
+     *     unmodifiable map, empty when DropBlock is off
+     * @throws IllegalArgumentException naming the values if a stage is out of range, both a block
+     *     size and a fraction are given, one has neither one entry nor one per stage, or a value is
+     *     out of range
+     */
+    public Map<Integer, MaskSettings> dropBlockMasks(
+            int[] dropBlockStages, int[] blockSize, double[] blockFraction) {
+        int[] stages = dropBlockStages(dropBlockStages);
+        if (blockSize != null && blockFraction != null) {
+            throw new IllegalArgumentException(
+                    "blockSize and blockFraction are exclusive, got "
+                            + Arrays.toString(blockSize)
+                            + " and "
+                            + Arrays.toString(blockFraction));
+        }
+        int entries =
+                blockSize != null
+                        ? blockSize.length
+                        : blockFraction != null ? blockFraction.length : 1;
+        if (entries != 1 && entries != stages.length) {
+            throw new IllegalArgumentException(
+                    (blockSize != null ? "blockSize" : "blockFraction")
+                            + " must have 1 entry or one per DropBlock stage ("
+                            + stages.length
+                            + " for stages "
+                            + Arrays.toString(stages)
+                            + "), got "
+                            + (blockSize != null
+                                    ? Arrays.toString(blockSize)
+                                    : Arrays.toString(blockFraction)));
+        }
+        if (blockSize != null) {
+            BlockGeometry.checkBlockSize(blockSize);
+        } else if (blockFraction != null) {
+            BlockGeometry.checkBlockFraction(blockFraction);
+        }
+        Map<Integer, MaskSettings> masks = new LinkedHashMap<>();
+        MaskSettings paper = MaskSettings.of(DEFAULT_BLOCK_SIZE);
+        for (int i = 0; i < stages.length; i++) {
+            int at = entries == 1 ? 0 : i;
+            MaskSettings mask =
+                    blockSize != null
+                            ? paper.withBlockSize(blockSize[at])
+                            : blockFraction != null
+                                    ? paper.withBlockFraction(blockFraction[at])
+                                    : paper;
+            // A stage named twice keeps its first block size.
+            masks.putIfAbsent(stages[i], mask);
+        }
+        return Collections.unmodifiableMap(masks);
     }
 
     /**

@@ -107,4 +107,70 @@ class BlockGeometryTest {
         e = assertThrows(IllegalArgumentException.class, () -> BlockGeometry.checkBlockSize());
         assertEquals("blockSize must have at least one entry, got []", e.getMessage());
     }
+
+    @ParameterizedTest
+    @CsvSource({
+        // 0.25 of the map: the paper's 7 on 28, then rounded half up, never below 1.
+        "28, 0.25, 7",
+        "14, 0.25, 4",
+        "7, 0.25, 2",
+        "4, 0.25, 1",
+        "1, 0.25, 1",
+        "14, 0.01, 1",
+        "7, 1.0, 7",
+        "14, 0.36, 5",
+        "7, 0.43, 3"
+    })
+    void aFractionOfTheMapIsRoundedAndAtLeastOne(int size, double fraction, int block) {
+        BlockGeometry g = BlockGeometry.ofFraction(new int[] {size}, new double[] {fraction});
+        assertEquals(block, g.block(0));
+        assertEquals(BlockGeometry.of(new int[] {size}, new int[] {block}), g);
+    }
+
+    @Test
+    void aFractionPerDimensionAppliesToEachDimension() {
+        BlockGeometry g = BlockGeometry.ofFraction(new int[] {28, 10}, new double[] {0.25, 0.5});
+        assertEquals(7, g.block(0));
+        assertEquals(5, g.block(1));
+        BlockGeometry one = BlockGeometry.ofFraction(new int[] {28, 10}, new double[] {0.5});
+        assertEquals(14, one.block(0));
+        assertEquals(5, one.block(1));
+    }
+
+    @Test
+    void badFractionsAreRejectedWithTheirValues() {
+        assertEquals(
+                "blockFraction must be in (0, 1], got [0.0]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> BlockGeometry.checkBlockFraction(0.0))
+                        .getMessage());
+        assertEquals(
+                "blockFraction must be in (0, 1], got [0.5, 1.5]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> BlockGeometry.checkBlockFraction(0.5, 1.5))
+                        .getMessage());
+        assertEquals(
+                "blockFraction must be in (0, 1], got [NaN]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> BlockGeometry.checkBlockFraction(Double.NaN))
+                        .getMessage());
+        assertEquals(
+                "blockFraction must have at least one entry, got []",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> BlockGeometry.checkBlockFraction())
+                        .getMessage());
+        assertEquals(
+                "blockFraction must have 1 entry or one per spatial dimension (2), got [0.1, 0.2,"
+                        + " 0.3]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        BlockGeometry.ofFraction(
+                                                new int[] {8, 8}, new double[] {0.1, 0.2, 0.3}))
+                        .getMessage());
+    }
 }

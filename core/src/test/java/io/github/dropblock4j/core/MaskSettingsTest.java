@@ -170,4 +170,64 @@ class MaskSettingsTest {
                         + " maskSharing=PER_CHANNEL)",
                 a.toString());
     }
+
+    @Test
+    void aBlockFractionIsResolvedAgainstEachMapAndGammaUsesTheAppliedSize() {
+        MaskSettings settings = MaskSettings.of(7).withBlockFraction(0.25);
+        assertArrayEquals(new double[] {0.25}, settings.blockFraction());
+        assertEquals(null, settings.blockSize());
+        BlockGeometry on14 = settings.geometry(new long[] {2, 3, 14, 14});
+        BlockGeometry on7 = settings.geometry(new long[] {2, 3, 7, 7});
+        assertEquals(BlockGeometry.of(new int[] {14, 14}, new int[] {4}), on14);
+        assertEquals(BlockGeometry.of(new int[] {7, 7}, new int[] {2}), on7);
+        assertEquals(
+                DropBlockGamma.gamma(on7, 0.1, GammaMode.CALIBRATED), settings.gamma(on7, 0.1));
+        // Back to a size: the fraction is gone.
+        assertEquals(MaskSettings.of(5), settings.withBlockSize(5));
+        assertEquals(
+                "MaskSettings(blockFraction=[0.25], gammaMode=CALIBRATED, scaleMode=BATCH,"
+                        + " maskSharing=PER_CHANNEL)",
+                settings.toString());
+        MaskSettings.Holder holder = () -> settings;
+        assertArrayEquals(new double[] {0.25}, holder.getBlockFraction());
+        assertEquals(null, holder.getBlockSize());
+        assertEquals(null, MaskSettings.of(7).blockFraction());
+    }
+
+    @Test
+    void aBlockSizeAndAFractionTogetherAreRejected() {
+        assertEquals(
+                "blockSize and blockFraction are exclusive, got [7] and [0.25]",
+                message(
+                        () ->
+                                MaskSettings.of(
+                                        new int[] {7},
+                                        new double[] {0.25},
+                                        GammaMode.CALIBRATED,
+                                        ScaleMode.BATCH,
+                                        MaskSharing.PER_CHANNEL)));
+        assertEquals(
+                "blockFraction must have at most 3 entries (1D, 2D or 3D), got [0.1, 0.1, 0.1,"
+                        + " 0.1]",
+                message(() -> MaskSettings.of(7).withBlockFraction(0.1, 0.1, 0.1, 0.1)));
+        assertEquals(
+                "blockFraction must have at least one entry, got null",
+                message(() -> MaskSettings.of(7).withBlockFraction((double[]) null)));
+        MaskSettings twoD = MaskSettings.of(7).withBlockFraction(0.2, 0.3);
+        assertEquals(
+                "blockFraction must have 1 entry or one per spatial dimension (1 for input shape"
+                        + " (1, 1, 7)), got [0.2, 0.3]",
+                message(() -> twoD.checkBlockSizeFits(new long[] {1, 1, 7})));
+    }
+
+    @Test
+    void fractionSettingsAreValuesDistinctFromSizes() {
+        MaskSettings a = MaskSettings.of(7).withBlockFraction(0.25);
+        MaskSettings b = MaskSettings.of(3).withBlockFraction(0.25);
+        assertEquals(a, b);
+        assertEquals(a.hashCode(), b.hashCode());
+        assertNotEquals(a, a.withBlockFraction(0.5));
+        assertNotEquals(a, MaskSettings.of(7));
+        assertEquals(a, a.withGammaMode(GammaMode.PAPER).withGammaMode(GammaMode.CALIBRATED));
+    }
 }

@@ -187,4 +187,105 @@ class ResNetLayoutTest {
         assertFalse(ResNetLayout.of(34).toString().contains("bottleneck"));
         assertTrue(ResNetLayout.of(110).toString().contains("units=[18, 18, 18]"));
     }
+
+    @Test
+    void dropBlockMasksGiveEachStageItsBlock() {
+        ResNetLayout resNet20 = ResNetLayout.of(20);
+        assertEquals(
+                java.util.Map.of(2, MaskSettings.of(7), 3, MaskSettings.of(7)),
+                resNet20.dropBlockMasks(null, null, null));
+        assertEquals(
+                List.of(2, 3), List.copyOf(resNet20.dropBlockMasks(null, null, null).keySet()));
+        // One per stage, in the order the stages are given.
+        assertEquals(
+                java.util.Map.of(3, MaskSettings.of(3), 2, MaskSettings.of(5)),
+                resNet20.dropBlockMasks(new int[] {3, 2}, new int[] {3, 5}, null));
+        assertEquals(
+                java.util.Map.of(1, MaskSettings.of(4), 3, MaskSettings.of(4)),
+                resNet20.dropBlockMasks(new int[] {1, 3}, new int[] {4}, null));
+        MaskSettings quarter = MaskSettings.of(7).withBlockFraction(0.25);
+        assertEquals(
+                java.util.Map.of(2, quarter, 3, quarter.withBlockFraction(0.5)),
+                resNet20.dropBlockMasks(null, null, new double[] {0.25, 0.5}));
+        assertEquals(java.util.Map.of(), resNet20.dropBlockMasks(new int[0], new int[] {5}, null));
+    }
+
+    @Test
+    void badDropBlockMasksAreRejectedWithTheirValues() {
+        ResNetLayout resNet20 = ResNetLayout.of(20);
+        assertEquals(
+                "blockSize and blockFraction are exclusive, got [5] and [0.25]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        resNet20.dropBlockMasks(
+                                                null, new int[] {5}, new double[] {0.25}))
+                        .getMessage());
+        assertEquals(
+                "blockSize must have 1 entry or one per DropBlock stage (2 for stages [2, 3]),"
+                        + " got [5, 3, 1]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> resNet20.dropBlockMasks(null, new int[] {5, 3, 1}, null))
+                        .getMessage());
+        assertEquals(
+                "blockFraction must have 1 entry or one per DropBlock stage (1 for stages [3]),"
+                        + " got [0.1, 0.2]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        resNet20.dropBlockMasks(
+                                                new int[] {3}, null, new double[] {0.1, 0.2}))
+                        .getMessage());
+        assertEquals(
+                "blockSize must be >= 1, got [5, 0]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> resNet20.dropBlockMasks(null, new int[] {5, 0}, null))
+                        .getMessage());
+        assertEquals(
+                "blockFraction must be in (0, 1], got [1.5]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> resNet20.dropBlockMasks(null, null, new double[] {1.5}))
+                        .getMessage());
+    }
+
+    @Test
+    void optionsBothBuildersShareAreCheckedWithOneMessage() {
+        assertEquals(
+                "outSize must be >= 1, got 0",
+                assertThrows(IllegalArgumentException.class, () -> ResNetLayout.checkOutSize(0))
+                        .getMessage());
+        assertEquals(
+                "imageShape must be (channels, height, width) with positive sizes, got (1, 0, 28)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> ResNetLayout.checkImageShape(new long[] {1, 0, 28}))
+                        .getMessage());
+        assertEquals(
+                "imageShape must be (channels, height, width) with positive sizes, got (28, 28)",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> ResNetLayout.checkImageShape(new long[] {28, 28}))
+                        .getMessage());
+        assertEquals(
+                "imageShape must be (channels, height, width) with positive sizes, got null",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> ResNetLayout.checkImageShape(null))
+                        .getMessage());
+        assertEquals(
+                "batchNormMomentum must be in [0, 1), got 1.0",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> ResNetLayout.checkBatchNormMomentum(1))
+                        .getMessage());
+        assertEquals(
+                "batchNormMomentum must be in [0, 1), got NaN",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> ResNetLayout.checkBatchNormMomentum(Double.NaN))
+                        .getMessage());
+    }
 }

@@ -10,6 +10,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.DropBlockGamma;
+import io.github.dropblock4j.core.DropCount;
 import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.core.MaskSettings;
 import io.github.dropblock4j.core.MaskSharing;
@@ -17,7 +18,7 @@ import io.github.dropblock4j.core.ScaleMode;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * DropBlock (Ghiasi, Lin and Le, "DropBlock: A regularization method for convolutional networks",
@@ -28,15 +29,17 @@ import java.util.Arrays;
  * returns an array of the same shape and data type. Seeds are Bernoulli(gamma) draws over the
  * positions where a whole block fits; a seed at {@code s} zeroes {@code [s, s + block)} in every
  * spatial dimension, so even block sizes and rectangular maps work, and a block larger than the map
- * is clipped to it. With {@link GammaMode#CALIBRATED} (the default) gamma is solved so that the
- * expected fraction of dropped units equals {@link #getDropProb()} exactly; see {@link
- * DropBlockGamma}. Kept units are scaled as {@link ScaleMode} says, by {@code count(M) /
- * count_ones(M)} by default, and each channel of each sample draws its own mask by default
- * (Algorithm 1 of the paper). The mask is a constant for autograd: {@code dL/dx = dL/dy * mask *
- * scale}. Not training, or a drop probability of 0, returns the input itself. NaN and infinities
- * propagate as in PyTorch's dropout: the output is {@code input * mask * scale}, so a dropped NaN
- * stays NaN and a dropped infinity becomes NaN; finite input stays finite unless {@code |input| *
- * scale} exceeds the data type's range.
+ * is clipped to it. The block is given in units ({@link Builder#optBlockSize(int...)}) or as a
+ * fraction of each dimension of the map at hand ({@link Builder#optBlockFraction(double...)}), and
+ * gamma is derived from the block actually applied. With {@link GammaMode#CALIBRATED} (the default)
+ * gamma is solved so that the expected fraction of dropped units equals {@link #getDropProb()}
+ * exactly; see {@link DropBlockGamma}. Kept units are scaled as {@link ScaleMode} says, by {@code
+ * count(M) / count_ones(M)} by default, and each channel of each sample draws its own mask by
+ * default (Algorithm 1 of the paper). The mask is a constant for autograd: {@code dL/dx = dL/dy *
+ * mask * scale}. Not training, or a drop probability of 0, returns the input itself. NaN and
+ * infinities propagate as in PyTorch's dropout: the output is {@code input * mask * scale}, so a
+ * dropped NaN stays NaN and a dropped infinity becomes NaN; finite input stays finite unless {@code
+ * |input| * scale} exceeds the data type's range.
  *
  * <p>Cost: on the CPU the seeds are drawn on the host (geometric gaps between them, O(seeds)) and
  * the scaled mask is written once, straight into the engine's memory, so a forward costs about a
@@ -45,6 +48,15 @@ import java.util.Arrays;
  * Builder#optEngineMask(boolean)}, the mask is built from engine operators instead (a uniform draw
  * over the valid region, zero padding and stride-1 max pools), with the same distribution.
  *
+ * <p>Every training forward counts the units it saw and zeroed, the realised drop rate, for {@link
+ * #takeDropCount()}: for free where the mask is painted on the host, and, where it is drawn with
+ * engine operators, only while {@link #setDropCounting(boolean)} is on, which reads a count back
+ * from the device. {@link DropBlockScheduler} turns it on when the trainer collects metrics.
+ *
+ * <p>Saved with the model (encoding {@code VERSION} 2): the drop probability and the mask settings
+ * (block size or fraction, gamma, scale, sharing), which loading restores; version 1, the drop
+ * probability alone, still loads.
+ *
  * <p>Thread safety: forwards may run concurrently; each draws its own mask from the engine's random
  * generator. The drop probability is a volatile field, so a {@link #setDropProb(float)} from a
  * scheduler is seen by every forward that starts after it returns; a forward that has already
@@ -52,12 +64,22 @@ import java.util.Arrays;
  */
 public final class DropBlock extends AbstractBlock implements MaskSettings.Holder {
 
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
+    // The first encoding: input shapes and the drop probability, without the mask settings.
+    private static final byte VERSION_DROP_PROB_ONLY = 1;
+    // How the block is encoded in VERSION 2: in units or as a fraction of the map.
+    private static final byte BLOCK_SIZE = 0;
+    private static final byte BLOCK_FRACTION = 1;
 
-    private final MaskSettings mask;
+    // Final but for loadMetadata, which restores the saved settings.
+    private volatile MaskSettings mask;
     private final boolean engineMask;
     private final float scheduleWeight;
     private volatile float dropProb;
+    private volatile boolean dropCounting;
+    // What training forwards saw and zeroed since the last takeDropCount().
+    private final LongAdder unitsSeen = new LongAdder();
+    private final LongAdder unitsDropped = new LongAdder();
 
     DropBlock(Builder builder, MaskSettings mask) {
         super(VERSION);
@@ -90,7 +112,7 @@ public final class DropBlock extends AbstractBlock implements MaskSettings.Holde
      */
     public static NDArray dropBlock(
             NDArray input, float dropProb, int blockSize, boolean training) {
-        return dropBlock(input, dropProb, MaskSettings.of(blockSize), training, false);
+        return dropBlock(input, dropProb, MaskSettings.of(blockSize), training, false, null);
     }
 
     /**
@@ -117,34 +139,51 @@ public final class DropBlock extends AbstractBlock implements MaskSettings.Holde
             MaskSharing maskSharing,
             boolean training) {
         MaskSettings mask = MaskSettings.of(blockSize, gammaMode, scaleMode, maskSharing);
-        return dropBlock(input, dropProb, mask, training, false);
+        return dropBlock(input, dropProb, mask, training, false, null);
     }
 
+    /**
+     * The functional core; {@code counter}, the block or null, counts what a training forward saw
+     * and zeroed.
+     */
     private static NDArray dropBlock(
             NDArray input,
             float dropProb,
             MaskSettings settings,
             boolean training,
-            boolean engineMask) {
+            boolean engineMask,
+            DropBlock counter) {
         DropBlockGamma.checkDropProb(dropProb);
         long[] shape = input.getShape().getShape();
         MaskSettings.checkInputRank(shape);
         checkDataType(input.getDataType());
         settings.checkBlockSizeFits(shape);
-        if (!training || dropProb == 0 || input.getShape().size() == 0) {
+        long units = input.getShape().size();
+        if (!training || dropProb == 0 || units == 0) {
+            if (training && counter != null) {
+                counter.unitsSeen.add(units);
+            }
             return input;
         }
         BlockGeometry geometry = settings.geometry(shape);
-        try (NDArray mask =
+        Shape maskShape = new Shape(settings.maskShape(shape));
+        DropBlockMask.Sample sample =
                 DropBlockMask.sample(
                         input.getManager(),
-                        new Shape(settings.maskShape(shape)),
+                        maskShape,
                         geometry,
                         settings.gamma(geometry, dropProb),
                         settings.scaleMode(),
                         dropProb,
                         input.getDataType(),
-                        engineMask)) {
+                        engineMask,
+                        counter != null && counter.dropCounting);
+        if (counter != null && sample.dropped() >= 0) {
+            // A shared mask broadcasts over the input: each of its units stands for as many.
+            counter.unitsSeen.add(units);
+            counter.unitsDropped.add(sample.dropped() * (units / maskShape.size()));
+        }
+        try (NDArray mask = sample.mask()) {
             // The autograd graph keeps its own reference to the mask; closing ours frees it as
             // soon as backward is done with it.
             NDArray output = input.mul(mask);
@@ -195,6 +234,42 @@ public final class DropBlock extends AbstractBlock implements MaskSettings.Holde
     }
 
     /**
+     * Returns the units the training forwards saw and zeroed since the last call, and starts
+     * counting afresh: the realised drop rate of those forwards is its {@link DropCount#rate()}.
+     * Forwards that drew their mask with engine operators while {@link #isDropCounting()} was off
+     * are not in it. Exact when no forward runs during the call.
+     *
+     * @return the counts since the last call
+     */
+    public DropCount takeDropCount() {
+        long dropped = unitsDropped.sumThenReset();
+        long units = unitsSeen.sumThenReset();
+        // A forward between the two reads may have added its drops but not its units yet.
+        return new DropCount(Math.max(units, dropped), dropped);
+    }
+
+    /**
+     * Sets whether forwards that draw the mask with engine operators (off the CPU, or with {@link
+     * Builder#optEngineMask(boolean)}) count the units they zero, which reads a number back from
+     * the device at every such forward. Masks painted on the host are counted regardless, for free.
+     * Off by default; {@link DropBlockScheduler} turns it on while the trainer collects metrics.
+     *
+     * @param dropCounting whether engine-drawn masks are counted
+     */
+    public void setDropCounting(boolean dropCounting) {
+        this.dropCounting = dropCounting;
+    }
+
+    /**
+     * Returns whether forwards that draw the mask with engine operators count the units they zero.
+     *
+     * @return whether engine-drawn masks are counted
+     */
+    public boolean isDropCounting() {
+        return dropCounting;
+    }
+
+    /**
      * Returns whether the mask is drawn with engine operators on every device, instead of being
      * painted on the host for CPU arrays.
      *
@@ -223,7 +298,7 @@ public final class DropBlock extends AbstractBlock implements MaskSettings.Holde
             boolean training,
             PairList<String, Object> params) {
         NDArray input = inputs.singletonOrThrow();
-        NDArray output = dropBlock(input, dropProb, mask, training, engineMask);
+        NDArray output = dropBlock(input, dropProb, mask, training, engineMask, this);
         return output == input ? inputs : new NDList(output);
     }
 
@@ -238,15 +313,36 @@ public final class DropBlock extends AbstractBlock implements MaskSettings.Holde
     protected void saveMetadata(DataOutputStream os) throws IOException {
         saveInputShapes(os);
         os.writeFloat(dropProb);
+        MaskSettings settings = mask;
+        int[] blockSize = settings.blockSize();
+        if (blockSize != null) {
+            os.writeByte(BLOCK_SIZE);
+            os.writeInt(blockSize.length);
+            for (int b : blockSize) {
+                os.writeInt(b);
+            }
+        } else {
+            double[] blockFraction = settings.blockFraction();
+            os.writeByte(BLOCK_FRACTION);
+            os.writeInt(blockFraction.length);
+            for (double f : blockFraction) {
+                os.writeDouble(f);
+            }
+        }
+        os.writeUTF(settings.gammaMode().name());
+        os.writeUTF(settings.scaleMode().name());
+        os.writeUTF(settings.maskSharing().name());
     }
 
     /** {@inheritDoc} */
     @Override
     public void loadMetadata(byte loadVersion, DataInputStream is)
             throws IOException, MalformedModelException {
-        if (loadVersion != VERSION) {
+        if (loadVersion != VERSION && loadVersion != VERSION_DROP_PROB_ONLY) {
             throw new MalformedModelException(
                     "Unsupported DropBlock encoding version: expected "
+                            + VERSION_DROP_PROB_ONLY
+                            + " or "
                             + VERSION
                             + ", got "
                             + loadVersion);
@@ -257,22 +353,61 @@ public final class DropBlock extends AbstractBlock implements MaskSettings.Holde
             throw new MalformedModelException(
                     "DropBlock dropProb in the saved model must be in [0, 1), got " + saved);
         }
+        MaskSettings savedMask = loadVersion == VERSION ? readMaskSettings(is) : mask;
         dropProb = saved;
+        mask = savedMask;
+    }
+
+    private static MaskSettings readMaskSettings(DataInputStream is)
+            throws IOException, MalformedModelException {
+        byte kind = is.readByte();
+        int entries = is.readInt();
+        if (kind != BLOCK_SIZE && kind != BLOCK_FRACTION || entries < 1 || entries > 3) {
+            throw new MalformedModelException(
+                    "DropBlock block in the saved model must be a size or a fraction of 1 to 3"
+                            + " entries, got kind "
+                            + kind
+                            + " with "
+                            + entries
+                            + " entries");
+        }
+        int[] blockSize = kind == BLOCK_SIZE ? new int[entries] : null;
+        double[] blockFraction = kind == BLOCK_FRACTION ? new double[entries] : null;
+        for (int i = 0; i < entries; i++) {
+            if (blockSize != null) {
+                blockSize[i] = is.readInt();
+            } else {
+                blockFraction[i] = is.readDouble();
+            }
+        }
+        try {
+            return MaskSettings.of(
+                    blockSize,
+                    blockFraction,
+                    GammaMode.valueOf(is.readUTF()),
+                    ScaleMode.valueOf(is.readUTF()),
+                    MaskSharing.valueOf(is.readUTF()));
+        } catch (IllegalArgumentException e) {
+            throw new MalformedModelException(
+                    "DropBlock mask settings in the saved model are not valid: " + e.getMessage(),
+                    e);
+        }
     }
 
     /** {@inheritDoc} */
     @Override
     public String toString() {
+        MaskSettings settings = mask;
         return "DropBlock(dropProb="
                 + dropProb
-                + ", blockSize="
-                + Arrays.toString(mask.blockSize())
+                + ", "
+                + settings.blockToString()
                 + ", gammaMode="
-                + mask.gammaMode()
+                + settings.gammaMode()
                 + ", scaleMode="
-                + mask.scaleMode()
+                + settings.scaleMode()
                 + ", maskSharing="
-                + mask.maskSharing()
+                + settings.maskSharing()
                 + (engineMask ? ", engineMask=true" : "")
                 + ")";
     }
@@ -281,6 +416,8 @@ public final class DropBlock extends AbstractBlock implements MaskSettings.Holde
     public static final class Builder {
 
         private int[] blockSize = {7};
+        private boolean blockSizeSet;
+        private double[] blockFraction;
         private float dropProb = 0.1f;
         private GammaMode gammaMode = GammaMode.CALIBRATED;
         private ScaleMode scaleMode = ScaleMode.BATCH;
@@ -299,6 +436,7 @@ public final class DropBlock extends AbstractBlock implements MaskSettings.Holde
          */
         public Builder optBlockSize(int blockSize) {
             this.blockSize = new int[] {blockSize};
+            blockSizeSet = true;
             return this;
         }
 
@@ -311,6 +449,23 @@ public final class DropBlock extends AbstractBlock implements MaskSettings.Holde
          */
         public Builder optBlockSize(int... perSpatialDim) {
             this.blockSize = perSpatialDim == null ? null : perSpatialDim.clone();
+            blockSizeSet = true;
+            return this;
+        }
+
+        /**
+         * Sets the block size as a fraction of each spatial dimension of the feature map each
+         * forward sees: {@code round(fraction * size)}, rounded half up, at least 1 and at most the
+         * map (0.25 gives 7 on 28x28, 4 on 14x14, 2 on 7x7), so one block serves maps of every
+         * size; gamma uses the size applied. Defaults to none: the block size 7. Exclusive with
+         * {@link #optBlockSize(int...)}.
+         *
+         * @param perSpatialDim one fraction for every spatial dimension, or one per dimension; each
+         *     in (0, 1]
+         * @return this builder
+         */
+        public Builder optBlockFraction(double... perSpatialDim) {
+            this.blockFraction = perSpatialDim == null ? null : perSpatialDim.clone();
             return this;
         }
 
@@ -395,7 +550,11 @@ public final class DropBlock extends AbstractBlock implements MaskSettings.Holde
          */
         public DropBlock build() {
             DropBlockGamma.checkDropProb(dropProb);
-            MaskSettings mask = MaskSettings.of(blockSize, gammaMode, scaleMode, maskSharing);
+            // A fraction replaces the default size, not one that was set: MaskSettings refuses
+            // both.
+            int[] size = blockFraction != null && !blockSizeSet ? null : blockSize;
+            MaskSettings mask =
+                    MaskSettings.of(size, blockFraction, gammaMode, scaleMode, maskSharing);
             if (!(scheduleWeight >= 0 && scheduleWeight <= 1)) {
                 throw new IllegalArgumentException(
                         "scheduleWeight must be in [0, 1], got " + scheduleWeight);

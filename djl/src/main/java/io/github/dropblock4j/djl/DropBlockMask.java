@@ -44,6 +44,14 @@ final class DropBlockMask {
     private DropBlockMask() {}
 
     /**
+     * A sampled mask and how many of its units it zeroes.
+     *
+     * @param mask the scaled mask, attached to the manager it was sampled for
+     * @param dropped the mask's zeroed units, or -1 when they were not counted
+     */
+    record Sample(NDArray mask, long dropped) {}
+
+    /**
      * Samples a mask.
      *
      * @param manager where the mask lives
@@ -55,9 +63,11 @@ final class DropBlockMask {
      * @param dropProb the requested drop probability
      * @param dataType the mask's data type, that of the input
      * @param engineOps whether to use the engine path even where the host path works
-     * @return the mask, attached to {@code manager}
+     * @param countOnDevice whether the engine path counts the zeroed units, which waits for the
+     *     device; the host path always counts them
+     * @return the mask, attached to {@code manager}, and its zeroed units
      */
-    static NDArray sample(
+    static Sample sample(
             NDManager manager,
             Shape maskShape,
             BlockGeometry geometry,
@@ -65,19 +75,29 @@ final class DropBlockMask {
             ScaleMode scaleMode,
             double dropProb,
             DataType dataType,
-            boolean engineOps) {
+            boolean engineOps,
+            boolean countOnDevice) {
         long total = maskShape.size();
         // A float16 mask holds at most 65504; a larger scale (p near 1, or almost nothing kept)
         // keeps the mask in float32, and the caller's product is rounded to float16 once.
         if (engineOps || !hostPathWorks(manager)) {
             NDArray mask =
                     sampleWithEngineOps(manager, maskShape, geometry, gamma, scaleMode, dropProb);
+            long dropped = -1;
+            if (countOnDevice) {
+                try (NDArray zeros = mask.eq(0);
+                        NDArray count = zeros.sum();
+                        NDArray asLong = count.toType(DataType.INT64, true)) {
+                    dropped = asLong.getLong();
+                }
+            }
             if (dataType != DataType.FLOAT16) {
-                return toType(mask, dataType);
+                return new Sample(toType(mask, dataType), dropped);
             }
             // The batch scale was computed on the device: read the largest value back.
             try (NDArray max = mask.max()) {
-                return max.getFloat() > FLOAT16_MAX ? mask : toType(mask, dataType);
+                return new Sample(
+                        max.getFloat() > FLOAT16_MAX ? mask : toType(mask, dataType), dropped);
             }
         }
         SplittableRandom random = new SplittableRandom(engineSeed(manager));
@@ -87,7 +107,9 @@ final class DropBlockMask {
         float scale = (float) scaleMode.scale(total, total - seeds.dropped(), dropProb);
         NDArray mask = manager.create(maskShape, DataType.FLOAT32);
         seeds.write(mask.toByteBuffer(true).asFloatBuffer(), scale);
-        return dataType == DataType.FLOAT16 && scale > FLOAT16_MAX ? mask : toType(mask, dataType);
+        return new Sample(
+                dataType == DataType.FLOAT16 && scale > FLOAT16_MAX ? mask : toType(mask, dataType),
+                seeds.dropped());
     }
 
     private static NDArray toType(NDArray mask, DataType dataType) {

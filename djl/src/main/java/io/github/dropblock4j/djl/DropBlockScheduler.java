@@ -8,6 +8,7 @@ import ai.djl.training.listener.TrainingListenerAdapter;
 import ai.djl.training.tracker.LinearTracker;
 import ai.djl.training.tracker.Tracker;
 import io.github.dropblock4j.core.DropBlockGamma;
+import io.github.dropblock4j.core.DropCount;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -29,7 +30,11 @@ import java.util.Objects;
  *
  * <p>When the trainer collects metrics ({@code trainer.setMetrics(new Metrics())}), every training
  * batch adds the drop probability it trained with, before each block's weight, to them as {@link
- * #DROP_PROB_METRIC}, where DJL's listeners and the caller read it next to the loss.
+ * #DROP_PROB_METRIC}, where DJL's listeners and the caller read it next to the loss, and the
+ * fraction of units the batch's forwards actually zeroed over all DropBlocks of the model as {@link
+ * #REALISED_DROP_RATE_METRIC}. The realised rate costs nothing more where masks are painted on the
+ * host, which counts the drops anyway; where they are drawn with engine operators (off the CPU) the
+ * blocks count only while metrics are collected ({@link DropBlock#setDropCounting(boolean)}).
  *
  * <p>Not thread safe: DJL calls a listener from the training loop's thread.
  */
@@ -41,12 +46,21 @@ public final class DropBlockScheduler extends TrainingListenerAdapter {
     /** The name of the metric holding the scheduled drop probability of each training batch. */
     public static final String DROP_PROB_METRIC = "dropblock_drop_prob";
 
+    /**
+     * The name of the metric holding the realised drop rate of each training batch: the units its
+     * forwards zeroed over the units they saw, summed over every {@link DropBlock} of the model
+     * ({@link DropBlock#takeDropCount()}). Absent for a batch no DropBlock saw.
+     */
+    public static final String REALISED_DROP_RATE_METRIC = "dropblock_realised_drop_rate";
+
     private final Tracker tracker;
     private List<DropBlock> dropBlocks = Collections.emptyList();
     private Model model;
     private int step;
     // The scheduled value the blocks hold now, before their weights.
     private float dropProb;
+    // Whether the blocks count engine-drawn masks, i.e. whether the trainer collects metrics.
+    private boolean countingDrops;
 
     private DropBlockScheduler(Tracker tracker) {
         this.tracker = tracker;
@@ -134,6 +148,15 @@ public final class DropBlockScheduler extends TrainingListenerAdapter {
     public void onTrainingBegin(Trainer trainer) {
         model = trainer.getModel();
         dropBlocks = dropBlocksIn(model.getBlock());
+        countingDrops = false;
+        for (DropBlock dropBlock : dropBlocks) {
+            dropBlock.setDropCounting(false);
+        }
+        countDrops(trainer.getMetrics() != null);
+        for (DropBlock dropBlock : dropBlocks) {
+            // Forwards before training, e.g. an initialisation pass, are not a batch's.
+            dropBlock.takeDropCount();
+        }
         String saved = model.getProperty(STEP_PROPERTY);
         step = 0;
         if (saved != null) {
@@ -156,12 +179,30 @@ public final class DropBlockScheduler extends TrainingListenerAdapter {
     @Override
     public void onTrainingBatch(Trainer trainer, BatchData batchData) {
         Metrics metrics = trainer.getMetrics();
+        DropCount realised = DropCount.NONE;
+        for (DropBlock dropBlock : dropBlocks) {
+            realised = realised.plus(dropBlock.takeDropCount());
+        }
         if (metrics != null) {
             metrics.addMetric(DROP_PROB_METRIC, dropProb);
+            if (realised.units() > 0) {
+                metrics.addMetric(REALISED_DROP_RATE_METRIC, realised.rate());
+            }
         }
+        // Metrics may be set or removed between batches: count from the next batch on.
+        countDrops(metrics != null);
         step++;
         model.setProperty(STEP_PROPERTY, Integer.toString(step));
         apply();
+    }
+
+    private void countDrops(boolean counting) {
+        if (counting != countingDrops) {
+            for (DropBlock dropBlock : dropBlocks) {
+                dropBlock.setDropCounting(counting);
+            }
+            countingDrops = counting;
+        }
     }
 
     private void apply() {

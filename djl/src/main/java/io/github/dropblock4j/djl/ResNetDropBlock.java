@@ -14,9 +14,11 @@ import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.initializer.Initializer;
 import io.github.dropblock4j.core.DropBlockGamma;
+import io.github.dropblock4j.core.MaskSettings;
 import io.github.dropblock4j.core.ResNetLayout;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Residual networks (He et al., arXiv 1512.03385) with DropBlock where the DropBlock paper (Ghiasi,
@@ -37,55 +39,10 @@ import java.util.List;
 public final class ResNetDropBlock {
 
     /**
-     * Every supported depth, in increasing order: the depths of {@link Family#IMAGENET} and {@link
-     * Family#CIFAR} together, {@link ResNetLayout#DEPTHS}.
+     * Every supported depth, in increasing order: the depths of both {@link ResNetLayout.Family}s
+     * together, {@link ResNetLayout#DEPTHS}.
      */
     public static final List<Integer> DEPTHS = ResNetLayout.DEPTHS;
-
-    /**
-     * The two families of residual networks, told apart by their depth: {@link
-     * ResNetLayout.Family}, which holds their stages, filters and depths.
-     */
-    public enum Family {
-        /** {@link ResNetLayout.Family#IMAGENET}: four stages, depths 18, 34, 50, 101 and 152. */
-        IMAGENET,
-
-        /** {@link ResNetLayout.Family#CIFAR}: three stages, depths 20, 32, 44, 56 and 110. */
-        CIFAR;
-
-        /**
-         * Returns the family of a depth.
-         *
-         * @param depth the number of layers, one of {@link #DEPTHS}
-         * @return its family
-         * @throws IllegalArgumentException naming the depth if it is not supported
-         */
-        public static Family of(int depth) {
-            return valueOf(ResNetLayout.Family.of(depth).name());
-        }
-
-        /**
-         * Returns the number of stages (groups of residual units at one resolution).
-         *
-         * @return 4 for {@link #IMAGENET}, 3 for {@link #CIFAR}
-         */
-        public int numStages() {
-            return layout().numStages();
-        }
-
-        /**
-         * Returns the depths of this family, in increasing order.
-         *
-         * @return an unmodifiable list
-         */
-        public List<Integer> depths() {
-            return layout().depths();
-        }
-
-        private ResNetLayout.Family layout() {
-            return ResNetLayout.Family.valueOf(name());
-        }
-    }
 
     private ResNetDropBlock() {}
 
@@ -107,7 +64,7 @@ public final class ResNetDropBlock {
      * @throws IllegalArgumentException naming the depth if it is not supported
      */
     public static int numStages(int depth) {
-        return Family.of(depth).numStages();
+        return ResNetLayout.Family.of(depth).numStages();
     }
 
     /** The builder of a ResNet with DropBlock; names follow DJL's {@code ResNetV1}. */
@@ -119,7 +76,8 @@ public final class ResNetDropBlock {
         private float batchNormMomentum = 0.9f;
         private int[] dropBlockStages;
         private boolean dropBlockOnShortcut = true;
-        private int blockSize = 7;
+        private int[] blockSize;
+        private double[] blockFraction;
         private float dropProb = 0.1f;
         private boolean stageScaling;
 
@@ -195,15 +153,58 @@ public final class ResNetDropBlock {
         }
 
         /**
-         * Sets the block size. Defaults to 7, the paper's best. Every DropBlock clips it to its
-         * feature map in each dimension separately, so a block larger than every map drops whole
-         * channels (spatial dropout), on non-square maps too.
+         * Sets the block size of every DropBlock stage. Defaults to 7, the paper's best on
+         * ResNet-50's 14x14 and 7x7 maps. Every DropBlock clips it to its feature map in each
+         * dimension separately, so a block larger than every map drops whole channels (spatial
+         * dropout), on non-square maps too. Exclusive with a block fraction.
          *
          * @param blockSize the block size, at least 1
          * @return this builder
          */
         public Builder optBlockSize(int blockSize) {
-            this.blockSize = blockSize;
+            this.blockSize = new int[] {blockSize};
+            return this;
+        }
+
+        /**
+         * Sets one block size per DropBlock stage, in the order of {@link
+         * #optDropBlockStages(int...)} (ascending for the default stages), so that a smaller map
+         * gets a smaller block: timm's ResNets use 5 on 14x14 maps and 3 on 7x7. Defaults to 7 in
+         * every stage. Exclusive with a block fraction.
+         *
+         * @param perStage one block size per DropBlock stage, or a single one for all; each at
+         *     least 1
+         * @return this builder
+         */
+        public Builder optBlockSizePerStage(int... perStage) {
+            this.blockSize = perStage == null ? null : perStage.clone();
+            return this;
+        }
+
+        /**
+         * Sets the block size of every DropBlock as a fraction of the height and the width of the
+         * feature map it sees ({@link DropBlock.Builder#optBlockFraction(double...)}): rounded, at
+         * least 1, so the block shrinks with the map from stage to stage. Defaults to none, the
+         * block size 7. Exclusive with a block size.
+         *
+         * @param blockFraction the fraction, in (0, 1]
+         * @return this builder
+         */
+        public Builder optBlockFraction(double blockFraction) {
+            this.blockFraction = new double[] {blockFraction};
+            return this;
+        }
+
+        /**
+         * Sets one block fraction per DropBlock stage, in the order of {@link
+         * #optDropBlockStages(int...)} (ascending for the default stages); see {@link
+         * #optBlockFraction(double)}. Exclusive with a block size.
+         *
+         * @param perStage one fraction per DropBlock stage, or a single one for all; each in (0, 1]
+         * @return this builder
+         */
+        public Builder optBlockFractionPerStage(double... perStage) {
+            this.blockFraction = perStage == null ? null : perStage.clone();
             return this;
         }
 
@@ -242,27 +243,13 @@ public final class ResNetDropBlock {
          */
         public Block build() {
             ResNetLayout layout = ResNetLayout.of(numLayers);
-            if (outSize < 1) {
-                throw new IllegalArgumentException("outSize must be >= 1, got " + outSize);
-            }
-            if (imageShape == null
-                    || imageShape.dimension() != 3
-                    || imageShape.get(0) < 1
-                    || imageShape.get(1) < 1
-                    || imageShape.get(2) < 1) {
-                throw new IllegalArgumentException(
-                        "imageShape must be (channels, height, width) with positive sizes, got "
-                                + imageShape);
-            }
-            if (!(batchNormMomentum >= 0 && batchNormMomentum < 1)) {
-                throw new IllegalArgumentException(
-                        "batchNormMomentum must be in [0, 1), got " + batchNormMomentum);
-            }
-            if (blockSize < 1) {
-                throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
-            }
+            ResNetLayout.checkOutSize(outSize);
+            ResNetLayout.checkImageShape(imageShape == null ? null : imageShape.getShape());
+            ResNetLayout.checkBatchNormMomentum(batchNormMomentum);
+            Map<Integer, MaskSettings> masks =
+                    layout.dropBlockMasks(dropBlockStages, blockSize, blockFraction);
             DropBlockGamma.checkDropProb(dropProb);
-            return new Network(this, layout, layout.dropBlockStages(dropBlockStages)).build();
+            return new Network(this, layout, masks).build();
         }
     }
 
@@ -270,12 +257,13 @@ public final class ResNetDropBlock {
     private static final class Network {
         private final Builder config;
         private final ResNetLayout layout;
-        private final int[] stages;
+        // The stages that get DropBlock, with their block sizes.
+        private final Map<Integer, MaskSettings> masks;
 
-        Network(Builder config, ResNetLayout layout, int[] stages) {
+        Network(Builder config, ResNetLayout layout, Map<Integer, MaskSettings> masks) {
             this.config = config;
             this.layout = layout;
-            this.stages = stages;
+            this.masks = masks;
         }
 
         Block build() {
@@ -309,7 +297,7 @@ public final class ResNetDropBlock {
         }
 
         private Block residualUnit(int stage, int unit) {
-            boolean drop = Arrays.stream(stages).anyMatch(s -> s == stage);
+            boolean drop = masks.containsKey(stage);
             SequentialBlock branch = new SequentialBlock();
             List<ResNetLayout.Convolution> convolutions = layout.branch(stage, unit);
             for (int i = 0; i < convolutions.size(); i++) {
@@ -347,13 +335,18 @@ public final class ResNetDropBlock {
                 return;
             }
             float weight = config.stageScaling ? (float) layout.stageWeight(stage) : 1f;
-            // Not clipped here: DropBlock clips per dimension to the map it sees.
-            to.add(
+            // Not clipped or resolved here: DropBlock fits the block to the map it sees.
+            MaskSettings mask = masks.get(stage);
+            DropBlock.Builder dropBlock =
                     DropBlock.builder()
-                            .optBlockSize(config.blockSize)
                             .optDropProb(config.dropProb * weight)
-                            .optScheduleWeight(weight)
-                            .build());
+                            .optScheduleWeight(weight);
+            if (mask.blockSize() != null) {
+                dropBlock.optBlockSize(mask.blockSize());
+            } else {
+                dropBlock.optBlockFraction(mask.blockFraction());
+            }
+            to.add(dropBlock.build());
         }
 
         private Block batchNorm() {

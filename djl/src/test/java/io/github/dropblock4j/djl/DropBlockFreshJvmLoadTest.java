@@ -246,7 +246,7 @@ class DropBlockFreshJvmLoadTest {
     }
 
     @ParameterizedTest(name = "version {0}")
-    @ValueSource(bytes = {0, 2, -1})
+    @ValueSource(bytes = {0, 3, -1})
     void unknownDropBlockVersionInTheFileIsRefusedByModelLoad(byte version, @TempDir Path dir)
             throws IOException {
         Shape[] dropBlockInputShapes = saveSmallModel(dir);
@@ -255,7 +255,7 @@ class DropBlockFreshJvmLoadTest {
         bytes[versionOffset(bytes, dropBlockInputShapes)] = version;
         Files.write(file, bytes);
         assertEquals(
-                "Unsupported DropBlock encoding version: expected 1, got " + version,
+                "Unsupported DropBlock encoding version: expected 1 or 2, got " + version,
                 loadSmallModel(dir));
     }
 
@@ -303,7 +303,7 @@ class DropBlockFreshJvmLoadTest {
             shapesLength += shape.getEncoded().length;
         }
         int versionAt = markerOffset(bytes) - shapesLength - Integer.BYTES - 1;
-        assertEquals(1, bytes[versionAt], "DropBlock version byte");
+        assertEquals(2, bytes[versionAt], "DropBlock version byte");
         assertEquals(
                 inputShapes.length,
                 ByteBuffer.wrap(bytes).getInt(versionAt + 1),

@@ -112,6 +112,35 @@ class DropBlockSchedulerTest {
     }
 
     @Test
+    void eachTrainingBatchRecordsItsRealisedDropRate() {
+        Engine.getInstance().setRandomSeed(8);
+        try (Model model = newModel();
+                Trainer trainer = newTrainer(model, DropBlockScheduler.linear(TARGET, 2))) {
+            trainer.setMetrics(new Metrics());
+            for (int step = 0; step < 4; step++) {
+                trainStep(trainer);
+                try (Batch batch = batch(trainer.getManager(), 99)) {
+                    EasyTrain.validateBatch(trainer, batch);
+                }
+            }
+            List<Metric> realised =
+                    trainer.getMetrics().getMetric(DropBlockScheduler.REALISED_DROP_RATE_METRIC);
+            assertEquals(4, realised.size());
+            // Step 0 trains with a drop probability of 0: units seen, none dropped.
+            assertEquals(0.0, realised.get(0).getValue());
+            // Steps 2 and 3 request 0.2: 18 DropBlocks on 16 samples draw about 14 000 masks
+            // whose dropped fraction has a standard deviation below 0.5, a standard error below
+            // 0.005, so 0.05 is ten of them.
+            assertEquals(TARGET, realised.get(2).getValue(), 0.05);
+            assertEquals(TARGET, realised.get(3).getValue(), 0.05);
+            for (DropBlock dropBlock : DropBlockScheduler.dropBlocksIn(model.getBlock())) {
+                assertTrue(dropBlock.isDropCounting());
+                assertEquals(0, dropBlock.takeDropCount().units(), "taken by the scheduler");
+            }
+        }
+    }
+
+    @Test
     void trainingWithDefaultsIsStableAndLossDecreases() {
         // ResNet-20 with the defaults (DropBlock 0.1, block 7, stages 2-3, both branches), SGD
         // with momentum and weight decay, on one memorised batch.

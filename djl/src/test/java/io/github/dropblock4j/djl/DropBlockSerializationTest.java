@@ -17,6 +17,8 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
+import io.github.dropblock4j.core.GammaMode;
+import io.github.dropblock4j.core.MaskSharing;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -67,6 +69,31 @@ class DropBlockSerializationTest {
         }
     }
 
+    @Test
+    void maskSettingsAreSavedAndRestored(@TempDir Path dir)
+            throws IOException, MalformedModelException {
+        DropBlock saved =
+                DropBlock.builder()
+                        .optBlockFraction(0.25, 0.5)
+                        .optGammaMode(GammaMode.PAPER)
+                        .optMaskSharing(MaskSharing.PER_SAMPLE)
+                        .optDropProb(0.2f)
+                        .build();
+        try (Model model = Model.newInstance("settings")) {
+            SequentialBlock net = new SequentialBlock().add(saved);
+            model.setBlock(net);
+            net.initialize(model.getNDManager(), DataType.FLOAT32, INPUT);
+            model.save(dir, "settings");
+        }
+        try (Model loaded = Model.newInstance("settings")) {
+            DropBlock restored = DropBlock.builder().build();
+            loaded.setBlock(new SequentialBlock().add(restored));
+            loaded.load(dir, "settings");
+            assertEquals(saved.getMaskSettings(), restored.getMaskSettings());
+            assertEquals(saved.toString(), restored.toString());
+        }
+    }
+
     private static float[] evaluate(Model model, SequentialBlock net) {
         try (NDManager manager = model.getNDManager().newSubManager()) {
             float[] values = new float[(int) INPUT.size()];
@@ -84,7 +111,7 @@ class DropBlockSerializationTest {
     @CsvSource(
             delimiter = ';',
             value = {
-                "9; 0.1; Unsupported DropBlock encoding version: expected 1, got 9",
+                "9; 0.1; Unsupported DropBlock encoding version: expected 1 or 2, got 9",
                 "1; 1.5; DropBlock dropProb in the saved model must be in [0, 1), got 1.5"
             })
     void badSavedMetadataIsRefused(byte version, float dropProb, String message)

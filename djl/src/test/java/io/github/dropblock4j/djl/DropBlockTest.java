@@ -17,6 +17,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.DropBlockGamma;
+import io.github.dropblock4j.core.DropCount;
 import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.core.MaskSharing;
 import io.github.dropblock4j.core.MaskStructure;
@@ -108,8 +109,13 @@ class DropBlockTest {
 
     private void assertRealisedRate(
             int size, int block, float p, GammaMode mode, double target, MaskPath path) {
-        DropBlock dropBlock =
-                path.builder().optBlockSize(block).optDropProb(p).optGammaMode(mode).build();
+        assertRealisedRate(
+                path.builder().optBlockSize(block).optDropProb(p).optGammaMode(mode).build(),
+                size,
+                target);
+    }
+
+    private void assertRealisedRate(DropBlock dropBlock, int size, double target) {
         int channels = Math.max(1, UNITS_PER_DRAW / (size * size * 8));
         double[] rates = new double[DRAWS];
         try (NDManager sub = manager.newSubManager()) {
@@ -494,6 +500,99 @@ class DropBlockTest {
                 "DropBlock(dropProb=0.1, blockSize=[7], gammaMode=CALIBRATED, scaleMode=BATCH,"
                         + " maskSharing=PER_CHANNEL, engineMask=true)",
                 engine.toString());
+    }
+
+    static Stream<Arguments> fractions() {
+        return Stream.of(MaskPath.values())
+                .flatMap(
+                        path ->
+                                Stream.of(
+                                        Arguments.of(28, 0.25, 7, path),
+                                        Arguments.of(14, 0.25, 4, path),
+                                        Arguments.of(7, 0.43, 3, path)));
+    }
+
+    @ParameterizedTest(name = "{0}x{0}, fraction {1}: block {2}, {3}")
+    @MethodSource("fractions")
+    void blockFractionDropsWholeBlocksOfTheAppliedSizeAtTheRequestedRate(
+            int size, double fraction, int block, MaskPath path) {
+        // Gamma must use the applied block: the realised rate matches p only if it does.
+        DropBlock dropBlock = path.builder().optBlockFraction(fraction).optDropProb(0.1f).build();
+        assertRealisedRate(dropBlock, size, 0.1);
+        float[] y =
+                forward(dropBlock, manager, manager.ones(new Shape(4, 8, size, size)), true)
+                        .toFloatArray();
+        assertTrue(countZeros(y) > 0);
+        MaskStructure.assertUnionOfValidBlocks(
+                y, 4 * 8, BlockGeometry.of(new int[] {size, size}, new int[] {block}));
+    }
+
+    @Test
+    void blockSizeAndFractionAreExclusiveAndTheFractionIsShown() {
+        assertEquals(
+                "blockSize and blockFraction are exclusive, got [5] and [0.25]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        DropBlock.builder()
+                                                .optBlockSize(5)
+                                                .optBlockFraction(0.25)
+                                                .build())
+                        .getMessage());
+        DropBlock relative = DropBlock.builder().optBlockFraction(0.25, 0.5).build();
+        assertArrayEquals(new double[] {0.25, 0.5}, relative.getBlockFraction());
+        assertEquals(null, relative.getBlockSize());
+        assertEquals(
+                "DropBlock(dropProb=0.1, blockFraction=[0.25, 0.5], gammaMode=CALIBRATED,"
+                        + " scaleMode=BATCH, maskSharing=PER_CHANNEL)",
+                relative.toString());
+        assertEquals(
+                "blockFraction must be in (0, 1], got [1.5]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> DropBlock.builder().optBlockFraction(1.5).build())
+                        .getMessage());
+    }
+
+    static Stream<Arguments> counting() {
+        return Stream.of(MaskPath.values())
+                .flatMap(
+                        path ->
+                                Stream.of(MaskSharing.PER_CHANNEL, MaskSharing.PER_SAMPLE)
+                                        .map(sharing -> Arguments.of(path, sharing)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("counting")
+    void takeDropCountIsTheZeroedUnitsOfTheTrainingForwards(MaskPath path, MaskSharing sharing) {
+        DropBlock dropBlock =
+                path.builder().optBlockSize(3).optDropProb(0.2f).optMaskSharing(sharing).build();
+        dropBlock.setDropCounting(true);
+        NDArray x = manager.ones(new Shape(4, 8, 14, 14));
+        long zeros = 0;
+        for (int i = 0; i < 3; i++) {
+            zeros += countZeros(forward(dropBlock, manager, x, true).toFloatArray());
+        }
+        forward(dropBlock, manager, x, false);
+        DropCount count = dropBlock.takeDropCount();
+        assertEquals(new DropCount(3 * x.size(), zeros), count);
+        assertTrue(zeros > 0);
+        assertEquals(DropCount.NONE, dropBlock.takeDropCount());
+        // A drop probability of 0 sees units and drops none.
+        dropBlock.setDropProb(0f);
+        forward(dropBlock, manager, x, true);
+        assertEquals(new DropCount(x.size(), 0), dropBlock.takeDropCount());
+    }
+
+    @Test
+    void engineMasksAreCountedOnlyWhenAsked() {
+        DropBlock dropBlock = MaskPath.ENGINE.builder().optBlockSize(3).optDropProb(0.2f).build();
+        assertFalse(dropBlock.isDropCounting());
+        forward(dropBlock, manager, manager.ones(new Shape(4, 8, 14, 14)), true);
+        assertEquals(DropCount.NONE, dropBlock.takeDropCount());
+        DropBlock host = MaskPath.HOST.builder().optBlockSize(3).optDropProb(0.2f).build();
+        forward(host, manager, manager.ones(new Shape(4, 8, 14, 14)), true);
+        assertEquals(4 * 8 * 14 * 14, host.takeDropCount().units());
     }
 
     static NDArray forward(DropBlock block, NDManager manager, NDArray x, boolean training) {

@@ -16,6 +16,7 @@ import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
+import io.github.dropblock4j.core.ResNetLayout;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -149,7 +150,7 @@ class ResNetDropBlockTest {
                         .setImageShape(SMALL_IMAGE)
                         .build();
         int numStages = ResNetDropBlock.numStages(depth);
-        assertEquals(ResNetDropBlock.Family.of(depth).numStages(), numStages);
+        assertEquals(ResNetLayout.Family.of(depth).numStages(), numStages);
         // The stem, one group per stage, then the global pool, the flattening and the linear.
         assertEquals(1 + numStages + 3, net.getChildren().size());
         // Depth counts the stem's convolution, those of every residual branch and the linear.
@@ -172,10 +173,53 @@ class ResNetDropBlockTest {
     }
 
     @Test
+    void eachStageGetsItsOwnBlockSizeOrFraction() {
+        ResNetDropBlock.Builder builder =
+                ResNetDropBlock.builder()
+                        .setNumLayers(20)
+                        .setOutSize(10)
+                        .setImageShape(SMALL_IMAGE)
+                        .optDropBlockStages(3, 2);
+        Block perStage = builder.optBlockSizePerStage(3, 5).build();
+        for (int stage = 1; stage <= 3; stage++) {
+            for (DropBlock d :
+                    DropBlockScheduler.dropBlocksIn(perStage.getChildren().get(stage).getValue())) {
+                assertArrayEquals(new int[] {stage == 3 ? 3 : 5}, d.getBlockSize());
+            }
+        }
+        Block fractions =
+                builder.optBlockSizePerStage((int[]) null)
+                        .optBlockFractionPerStage(0.25, 0.5)
+                        .build();
+        List<DropBlock> inStage2 =
+                DropBlockScheduler.dropBlocksIn(fractions.getChildren().get(2).getValue());
+        assertEquals(9, inStage2.size());
+        for (DropBlock d : inStage2) {
+            assertArrayEquals(new double[] {0.5}, d.getBlockFraction());
+        }
+        Block oneFraction = builder.optBlockFraction(0.25).build();
+        for (DropBlock d : DropBlockScheduler.dropBlocksIn(oneFraction)) {
+            assertArrayEquals(new double[] {0.25}, d.getBlockFraction());
+        }
+        assertEquals(
+                "blockSize and blockFraction are exclusive, got [5] and [0.25]",
+                assertThrows(IllegalArgumentException.class, () -> builder.optBlockSize(5).build())
+                        .getMessage());
+        assertEquals(
+                "blockSize must have 1 entry or one per DropBlock stage (2 for stages [3, 2]),"
+                        + " got [3, 5, 7]",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () ->
+                                        builder.optBlockFractionPerStage((double[]) null)
+                                                .optBlockSizePerStage(3, 5, 7)
+                                                .build())
+                        .getMessage());
+    }
+
+    @Test
     void depthsAreTheTwoFamiliesInIncreasingOrder() {
         assertEquals(List.of(18, 20, 32, 34, 44, 50, 56, 101, 110, 152), ResNetDropBlock.DEPTHS);
-        assertEquals(List.of(18, 34, 50, 101, 152), ResNetDropBlock.Family.IMAGENET.depths());
-        assertEquals(List.of(20, 32, 44, 56, 110), ResNetDropBlock.Family.CIFAR.depths());
         assertEquals(4, ResNetDropBlock.numStages(50));
         assertEquals(4, ResNetDropBlock.numStages(152));
         assertEquals(3, ResNetDropBlock.numStages(56));
@@ -457,7 +501,7 @@ class ResNetDropBlockTest {
                                                 .build())
                         .getMessage());
         assertEquals(
-                "blockSize must be >= 1, got 0",
+                "blockSize must be >= 1, got [0]",
                 assertThrows(
                                 IllegalArgumentException.class,
                                 () ->

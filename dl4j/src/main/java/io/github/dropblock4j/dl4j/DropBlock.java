@@ -3,20 +3,30 @@ package io.github.dropblock4j.dl4j;
 import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.BlockSeeds;
 import io.github.dropblock4j.core.DropBlockGamma;
+import io.github.dropblock4j.core.DropCount;
 import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.core.MaskSettings;
 import io.github.dropblock4j.core.MaskSharing;
 import io.github.dropblock4j.core.ScaleMode;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.SplittableRandom;
+import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.dropout.IDropout;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce.longer.CountNonZero;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
@@ -47,13 +57,24 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *
  * <p>Evaluation is the identity: DL4J calls a dropout only in training. A keep probability of 1
  * passes the input through. The gradient is {@code dL/dx = dL/dy * mask * scale}, with the mask of
- * the forward. The mask is drawn on the host ({@link BlockSeeds}: geometric gaps between seeds, one
- * random draw per seed) and written once, scale and zeros together, straight into ND4J's memory, in
- * the workspace DL4J gives a dropout for it ({@link ArrayType#INPUT}, as {@code SpatialDropout}
- * does), so it lives until the layer's backward and is reused with the workspace. The generator is
- * seeded from ND4J's, so {@code Nd4j.getRandom().setSeed(s)} reproduces the masks. float32
- * activations get a float32 mask; float64 a float64 mask with the exact scale; float16 and bfloat16
- * keep a float32 mask, so that a scale above float16's range does not overflow before the product.
+ * the forward. On {@code nd4j-native} the mask is drawn on the host ({@link BlockSeeds}: geometric
+ * gaps between seeds, one random draw per seed) and written once, scale and zeros together,
+ * straight into ND4J's memory, in the workspace DL4J gives a dropout for it ({@link
+ * ArrayType#INPUT}, as {@code SpatialDropout} does), so it lives until the layer's backward and is
+ * reused with the workspace. On any other backend (CUDA), whose arrays the host cannot write in
+ * place, or with {@link #withEngineMask(boolean)}, the mask is built from ND4J operations with the
+ * same distribution: a Bernoulli(gamma) draw over the valid region, each seed grown into its block
+ * by a running maximum along each spatial dimension, and the scale computed on the device. Either
+ * generator is seeded from ND4J's, so {@code Nd4j.getRandom().setSeed(s)} reproduces the masks.
+ * float32 activations get a float32 mask; float64 a float64 mask with the exact scale; float16 and
+ * bfloat16 keep a float32 mask, so that a scale above float16's range does not overflow before the
+ * product.
+ *
+ * <p>The block is given in units ({@link #withBlockSize(int...)}) or as a fraction of each spatial
+ * dimension of the map at hand ({@link #withBlockFraction(double...)}), and gamma is derived from
+ * the block actually applied. Every training forward counts the units it saw and zeroed, the
+ * realised drop rate, for {@link #takeDropCount()}: on the host path for free, on the ND4J path as
+ * a count kept on the device until it is read.
  *
  * <p>DropBlock never writes into its input, even when DL4J offers the input as the result array: in
  * a {@code ComputationGraph} the last consumer of a shared activation (an identity shortcut) gets
@@ -84,8 +105,11 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
     /** The schedule of the keep probability, or null when it is fixed. */
     @JsonProperty private final ISchedule keepProbSchedule;
 
-    /** One block size for every spatial dimension, or one per dimension. */
+    /** One block size for every spatial dimension, or one per dimension; null with a fraction. */
     @JsonProperty private final int[] blockSize;
+
+    /** The block as a fraction of each spatial dimension of the map; null with a block size. */
+    @JsonProperty private final double[] blockFraction;
 
     /** How gamma is derived from the drop probability. */
     @JsonProperty private final GammaMode gammaMode;
@@ -99,12 +123,22 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
     /** Whether the channels are the last dimension of the activations. */
     @JsonProperty private final boolean channelsLast;
 
+    /** Whether the mask is built from ND4J operations on every backend. */
+    @JsonProperty private final boolean engineMask;
+
     // The block size and the three modes above, checked; the fields are their serialised form
     // (DL4J's JSON mapper and Java serialisation read fields), rebuilt by every constructor.
     private final transient MaskSettings mask;
 
     // What the last training forward left for the backward; null before it and after backward.
     private transient Forward forward;
+
+    // What training forwards saw and zeroed since the last takeDropCount(); the ND4J path's
+    // kept units stay on the device, detached from every workspace, until they are read.
+    private transient long unitsSeen;
+    private transient long unitsDropped;
+    private transient long unitsOnDevice;
+    private transient INDArray keptOnDevice;
 
     /**
      * Creates a DropBlock with a fixed keep probability and the default gamma, scale and mask
@@ -118,7 +152,7 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
      * @throws IllegalArgumentException if an argument is out of range
      */
     public DropBlock(double keepProb, int blockSize) {
-        this(checkKeepProb(keepProb), null, MaskSettings.of(blockSize), false);
+        this(checkKeepProb(keepProb), null, MaskSettings.of(blockSize), false, false);
     }
 
     /**
@@ -131,7 +165,12 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
      * @throws IllegalArgumentException if the schedule is null or the block size is out of range
      */
     public DropBlock(ISchedule keepProbSchedule, int blockSize) {
-        this(Double.NaN, requireSchedule(keepProbSchedule), MaskSettings.of(blockSize), false);
+        this(
+                Double.NaN,
+                requireSchedule(keepProbSchedule),
+                MaskSettings.of(blockSize),
+                false,
+                false);
     }
 
     @JsonCreator
@@ -139,26 +178,35 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
             @JsonProperty("keepProb") double keepProb,
             @JsonProperty("keepProbSchedule") ISchedule keepProbSchedule,
             @JsonProperty("blockSize") int[] blockSize,
+            @JsonProperty("blockFraction") double[] blockFraction,
             @JsonProperty("gammaMode") GammaMode gammaMode,
             @JsonProperty("scaleMode") ScaleMode scaleMode,
             @JsonProperty("maskSharing") MaskSharing maskSharing,
-            @JsonProperty("channelsLast") boolean channelsLast) {
+            @JsonProperty("channelsLast") boolean channelsLast,
+            @JsonProperty("engineMask") boolean engineMask) {
         this(
                 keepProbSchedule == null ? checkKeepProb(keepProb) : Double.NaN,
                 keepProbSchedule,
-                MaskSettings.of(blockSize, gammaMode, scaleMode, maskSharing),
-                channelsLast);
+                MaskSettings.of(blockSize, blockFraction, gammaMode, scaleMode, maskSharing),
+                channelsLast,
+                engineMask);
     }
 
     private DropBlock(
-            double keepProb, ISchedule keepProbSchedule, MaskSettings mask, boolean channelsLast) {
+            double keepProb,
+            ISchedule keepProbSchedule,
+            MaskSettings mask,
+            boolean channelsLast,
+            boolean engineMask) {
         this.keepProb = keepProb;
         this.keepProbSchedule = keepProbSchedule;
         this.blockSize = mask.blockSize();
+        this.blockFraction = mask.blockFraction();
         this.gammaMode = mask.gammaMode();
         this.scaleMode = mask.scaleMode();
         this.maskSharing = mask.maskSharing();
         this.channelsLast = channelsLast;
+        this.engineMask = engineMask;
         this.mask = mask;
     }
 
@@ -185,7 +233,7 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
 
     /**
      * Returns a copy with one block size per spatial dimension, e.g. {@code (height, width)}. The
-     * constructors' block size applies to every dimension.
+     * constructors' block size applies to every dimension. Replaces a block fraction.
      *
      * @param perSpatialDim one block size per spatial dimension, or a single one for all; each at
      *     least 1, at most 3 entries
@@ -194,6 +242,22 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
      */
     public DropBlock withBlockSize(int... perSpatialDim) {
         return with(mask.withBlockSize(perSpatialDim));
+    }
+
+    /**
+     * Returns a copy whose block is a fraction of each spatial dimension of the map each forward
+     * sees: {@code round(fraction * size)}, rounded half up, at least 1 and at most the map (0.25
+     * gives 7 on 28x28, 4 on 14x14, 2 on 7x7), so one dropout serves maps of every size; gamma uses
+     * the size applied. Replaces the block size; the two are exclusive (a JSON configuration with
+     * both is refused).
+     *
+     * @param perSpatialDim one fraction per spatial dimension, or a single one for all; each in (0,
+     *     1], at most 3 entries
+     * @return the copy
+     * @throws IllegalArgumentException if a fraction is out of range
+     */
+    public DropBlock withBlockFraction(double... perSpatialDim) {
+        return with(mask.withBlockFraction(perSpatialDim));
     }
 
     /**
@@ -241,11 +305,24 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
      * @return the copy
      */
     public DropBlock withChannelsLast(boolean channelsLast) {
-        return new DropBlock(keepProb, keepProbSchedule, mask, channelsLast);
+        return new DropBlock(keepProb, keepProbSchedule, mask, channelsLast, engineMask);
+    }
+
+    /**
+     * Returns a copy that builds its masks from ND4J operations on every backend, instead of
+     * painting them on the host on {@code nd4j-native}; both give masks of the same distribution.
+     * Defaults to false: the host path on {@code nd4j-native}, the ND4J path elsewhere. True forces
+     * the ND4J path on the CPU too, for testing or comparison.
+     *
+     * @param engineMask whether to build the masks from ND4J operations on every backend
+     * @return the copy
+     */
+    public DropBlock withEngineMask(boolean engineMask) {
+        return new DropBlock(keepProb, keepProbSchedule, mask, channelsLast, engineMask);
     }
 
     private DropBlock with(MaskSettings mask) {
-        return new DropBlock(keepProb, keepProbSchedule, mask, channelsLast);
+        return new DropBlock(keepProb, keepProbSchedule, mask, channelsLast, engineMask);
     }
 
     /**
@@ -307,6 +384,76 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
     }
 
     /**
+     * Returns whether the masks are built from ND4J operations on every backend.
+     *
+     * @return whether the ND4J path is forced
+     */
+    public boolean isEngineMask() {
+        return engineMask;
+    }
+
+    /**
+     * Returns the units the training forwards saw and zeroed since the last call, and starts
+     * counting afresh: the realised drop rate of those forwards is its {@link DropCount#rate()}. On
+     * the ND4J path this reads the count back from the device.
+     *
+     * @return the counts since the last call
+     */
+    public DropCount takeDropCount() {
+        long units = unitsSeen + unitsOnDevice;
+        long dropped = unitsDropped;
+        if (keptOnDevice != null) {
+            dropped += unitsOnDevice - keptOnDevice.getLong(0);
+        }
+        unitsSeen = 0;
+        unitsDropped = 0;
+        unitsOnDevice = 0;
+        keptOnDevice = null;
+        return new DropCount(units, dropped);
+    }
+
+    /**
+     * Returns the units zeroed since the last {@link #takeDropCount()} by every DropBlock of a
+     * network, each layer's dropout and DropBlock layers alike, and restarts their counts.
+     *
+     * @param network the network
+     * @return the counts summed over its DropBlocks
+     */
+    public static DropCount takeDropCount(ComputationGraph network) {
+        return takeDropCount(dropBlocksIn(network.getLayers()));
+    }
+
+    /**
+     * Returns the units zeroed since the last {@link #takeDropCount()} by every DropBlock of a
+     * network, each layer's dropout and DropBlock layers alike, and restarts their counts.
+     *
+     * @param network the network
+     * @return the counts summed over its DropBlocks
+     */
+    public static DropCount takeDropCount(MultiLayerNetwork network) {
+        return takeDropCount(dropBlocksIn(network.getLayers()));
+    }
+
+    private static DropCount takeDropCount(List<DropBlock> dropBlocks) {
+        DropCount sum = DropCount.NONE;
+        for (DropBlock dropBlock : dropBlocks) {
+            sum = sum.plus(dropBlock.takeDropCount());
+        }
+        return sum;
+    }
+
+    /** The DropBlocks the layers apply, as their configurations hold them. */
+    private static List<DropBlock> dropBlocksIn(Layer[] layers) {
+        List<DropBlock> found = new ArrayList<>();
+        for (Layer layer : layers) {
+            if (layer.conf().getLayer().getIDropout() instanceof DropBlock dropBlock) {
+                found.add(dropBlock);
+            }
+        }
+        return found;
+    }
+
+    /**
      * Applies DropBlock for a training forward and keeps the mask for {@link #backprop}.
      *
      * @param inputActivations an activation of rank 3, 4 or 5, floating point
@@ -334,18 +481,33 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
         forward = null;
         if (dropProb == 0 || inputActivations.length() == 0) {
             forward = new Forward(shape, null);
+            unitsSeen += inputActivations.length();
             return inputActivations;
         }
         long[] channelsFirst = channelsLast ? toChannelsFirst(shape) : shape;
         BlockGeometry geometry = mask.geometry(channelsFirst);
+        long[] maskShape = mask.maskShape(channelsFirst);
+        double gamma = mask.gamma(geometry, dropProb);
+        // A shared mask broadcasts over the input: each of its units stands for as many.
+        long unitsPerMaskUnit = inputActivations.length() / length(maskShape);
         INDArray sampled =
-                sampleMask(
-                        mask.maskShape(channelsFirst),
-                        geometry,
-                        mask.gamma(geometry, dropProb),
-                        dropProb,
-                        resultArray.dataType(),
-                        workspaceMgr);
+                engineMask || !Nd4j.getEnvironment().isCPU()
+                        ? sampleMaskWithNd4j(
+                                maskShape,
+                                geometry,
+                                gamma,
+                                dropProb,
+                                resultArray.dataType(),
+                                unitsPerMaskUnit,
+                                workspaceMgr)
+                        : sampleMask(
+                                maskShape,
+                                geometry,
+                                gamma,
+                                dropProb,
+                                resultArray.dataType(),
+                                unitsPerMaskUnit,
+                                workspaceMgr);
         INDArray maskView = channelsLast ? toChannelsLast(sampled) : sampled;
         INDArray output =
                 resultArray == inputActivations
@@ -392,12 +554,15 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
             double gamma,
             double dropProb,
             DataType dataType,
+            long unitsPerMaskUnit,
             LayerWorkspaceMgr workspaceMgr) {
-        long total = Arrays.stream(maskShape).reduce(1, Math::multiplyExact);
+        long total = length(maskShape);
         SplittableRandom random = new SplittableRandom(Nd4j.getRandom().nextLong());
         // Count the drops before touching the mask, so that it is written once, scale and zeros
         // together, into memory the workspace has not initialised.
         BlockSeeds seeds = BlockSeeds.draw(total / geometry.area(), geometry, gamma, random);
+        unitsSeen += total * unitsPerMaskUnit;
+        unitsDropped += seeds.dropped() * unitsPerMaskUnit;
         double scale = mask.scaleMode().scale(total, total - seeds.dropped(), dropProb);
         boolean exact = dataType == DataType.DOUBLE;
         INDArray written =
@@ -409,6 +574,80 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
         INDArray typed =
                 workspaceMgr.createUninitialized(ArrayType.INPUT, dataType, maskShape, 'c');
         return typed.assign(written).muli(scale);
+    }
+
+    /**
+     * Builds the mask from ND4J operations, for backends whose memory the host cannot write in
+     * place: seeds drawn Bernoulli(gamma) over the valid region, {@code (masks..., valid...)};
+     * along each spatial dimension every seed at {@code s} grown to {@code [s, s + block)} by a
+     * running maximum of {@code block} shifted copies; {@code mask = 1 - covered}, scaled, the
+     * batch scale {@code count(M) / max(1, count_ones(M))} computed on the device. The same
+     * distribution as {@link #sampleMask}; every array lives in the {@link ArrayType#INPUT}
+     * workspace.
+     */
+    private INDArray sampleMaskWithNd4j(
+            long[] maskShape,
+            BlockGeometry geometry,
+            double gamma,
+            double dropProb,
+            DataType dataType,
+            long unitsPerMaskUnit,
+            LayerWorkspaceMgr workspaceMgr) {
+        DataType maskType = dataType == DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
+        int rank = geometry.rank();
+        int first = maskShape.length - rank;
+        long[] shape = maskShape.clone();
+        for (int d = 0; d < rank; d++) {
+            shape[first + d] = geometry.validExtent(d);
+        }
+        INDArray covered = workspaceMgr.createUninitialized(ArrayType.INPUT, maskType, shape, 'c');
+        Nd4j.randomBernoulli(gamma, covered);
+        for (int d = 0; d < rank; d++) {
+            int block = geometry.block(d);
+            if (block == 1) {
+                continue;
+            }
+            long valid = shape[first + d];
+            shape[first + d] = geometry.size(d);
+            INDArray grown = workspaceMgr.create(ArrayType.INPUT, maskType, shape, 'c');
+            for (int k = 0; k < block; k++) {
+                // Seeds at s cover s + k: the seeds, shifted by k, into the running maximum.
+                INDArray shifted = grown.get(along(maskShape.length, first + d, k, k + valid));
+                Transforms.max(shifted, covered, false);
+            }
+            covered = grown;
+        }
+        INDArray values = covered.rsubi(1.0);
+        long total = length(maskShape);
+        // Counted exactly, as a long, and kept on the device; takeDropCount() reads it back.
+        INDArray kept = Nd4j.getExecutioner().exec(new CountNonZero(values));
+        INDArray keptUnits = unitsPerMaskUnit == 1 ? kept : kept.mul(unitsPerMaskUnit);
+        keptOnDevice = keptOnDevice == null ? keptUnits.detach() : keptOnDevice.addi(keptUnits);
+        unitsOnDevice += total * unitsPerMaskUnit;
+        if (mask.scaleMode() == ScaleMode.BATCH) {
+            // count(M) / count_ones(M), 0 when nothing is kept (the mask is all zeros then).
+            INDArray scale = Transforms.max(kept.castTo(maskType), 1.0, false).rdivi(total);
+            Nd4j.getExecutioner().exec(new MulOp(values, scale, values));
+        } else {
+            double scale = mask.scaleMode().scale(total, total, dropProb);
+            if (scale != 1.0) {
+                values.muli(scale);
+            }
+        }
+        return values;
+    }
+
+    /** Indexes {@code [from, to)} along one dimension and everything along the others. */
+    private static INDArrayIndex[] along(int rank, int dim, long from, long to) {
+        INDArrayIndex[] index = new INDArrayIndex[rank];
+        for (int i = 0; i < rank; i++) {
+            index[i] = i == dim ? NDArrayIndex.interval(from, to) : NDArrayIndex.all();
+        }
+        return index;
+    }
+
+    private static long length(long[] shape) {
+        return Arrays.stream(shape).reduce(1, Math::multiplyExact);
     }
 
     private static long[] toChannelsFirst(long[] shape) {
@@ -482,7 +721,7 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
     @Override
     public DropBlock clone() {
         ISchedule schedule = keepProbSchedule == null ? null : keepProbSchedule.clone();
-        return new DropBlock(keepProb, schedule, mask, channelsLast);
+        return new DropBlock(keepProb, schedule, mask, channelsLast, engineMask);
     }
 
     /**
@@ -496,10 +735,12 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
                 keepProb,
                 keepProbSchedule,
                 blockSize,
+                blockFraction,
                 gammaMode,
                 scaleMode,
                 maskSharing,
-                channelsLast);
+                channelsLast,
+                engineMask);
     }
 
     /** {@inheritDoc} */
@@ -509,13 +750,14 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
                 && Double.compare(keepProb, other.keepProb) == 0
                 && Objects.equals(keepProbSchedule, other.keepProbSchedule)
                 && mask.equals(other.mask)
-                && channelsLast == other.channelsLast;
+                && channelsLast == other.channelsLast
+                && engineMask == other.engineMask;
     }
 
     /** {@inheritDoc} */
     @Override
     public int hashCode() {
-        return Objects.hash(keepProb, keepProbSchedule, mask, channelsLast);
+        return Objects.hash(keepProb, keepProbSchedule, mask, channelsLast, engineMask);
     }
 
     /** {@inheritDoc} */
@@ -525,8 +767,8 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
                 + (keepProbSchedule == null
                         ? "keepProb=" + keepProb
                         : "keepProbSchedule=" + keepProbSchedule)
-                + ", blockSize="
-                + Arrays.toString(mask.blockSize())
+                + ", "
+                + mask.blockToString()
                 + ", gamma="
                 + mask.gammaMode()
                 + ", scale="
@@ -534,6 +776,7 @@ public final class DropBlock implements IDropout, MaskSettings.Holder {
                 + ", mask="
                 + mask.maskSharing()
                 + (channelsLast ? ", channelsLast=true" : "")
+                + (engineMask ? ", engineMask=true" : "")
                 + ")";
     }
 

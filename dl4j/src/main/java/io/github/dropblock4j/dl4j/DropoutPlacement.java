@@ -55,7 +55,10 @@ import org.deeplearning4j.nn.conf.layers.convolutional.Cropping1D;
  *       Upsampling1D}. Put a {@code DropoutLayer} before the layer instead.
  *   <li>{@link Kind#NHWC_CONVOLUTION}: {@code ConvolutionLayer} with {@code CNN2DFormat.NHWC}
  *       applies its dropout to the NHWC input but back-propagates it through the NCHW gradient. Put
- *       a {@code DropoutLayer} before the layer instead.
+ *       a {@code DropoutLayer} before the layer instead. DL4J's oneDNN helper ({@link OneDnn})
+ *       back-propagates it correctly, but a configuration does not say which path a network will
+ *       take (no oneDNN build, helpers off, a layer the helper declines), so it is reported either
+ *       way.
  *   <li>{@link Kind#LAYOUT_MISMATCH}: a {@link DropBlock} whose {@link DropBlock#isChannelsLast()}
  *       differs from the data format of the 2D convolution or upsampling layer that holds it.
  * </ul>

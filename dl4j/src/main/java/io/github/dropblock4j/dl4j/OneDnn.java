@@ -73,7 +73,9 @@ public final class OneDnn {
      * compare against DL4J's built-in layers).
      *
      * <p>Call it before the first use of ND4J: the native library is loaded once, and DL4J decides
-     * on a layer's helper when the network is initialized. Loads nothing itself.
+     * on a layer's helper when the network is initialized. Loads nothing itself. JavaCPP applies
+     * the extension to every native library it loads afterwards, and loads the plain build of
+     * those that have no oneDNN one (OpenBLAS, for one).
      */
     public static void enable() {
         System.getProperties().putIfAbsent(PLATFORM_EXTENSION, ONEDNN_EXTENSION);

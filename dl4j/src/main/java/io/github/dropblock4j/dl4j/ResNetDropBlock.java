@@ -1,8 +1,10 @@
 package io.github.dropblock4j.dl4j;
 
+import io.github.dropblock4j.core.MaskSettings;
 import io.github.dropblock4j.core.ResNetLayout;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -41,7 +43,8 @@ import org.nd4j.linalg.schedule.ISchedule;
  * mask is non-negative, so dropping before or after the ReLU is the same) and, when enabled, the
  * shortcut (after the projection's batch norm, or on the identity). A {@code DropoutLayer} because
  * DL4J ignores dropout set on a {@code BatchNormalization} ({@link DropoutPlacement}, which {@link
- * Builder#build()} runs on the result). The block size is clipped to each stage's feature map.
+ * Builder#build()} runs on the result). A block size is clipped to each stage's feature map; a
+ * block fraction is resolved by every DropBlock against the map it sees.
  *
  * <p>The last batch norm of every residual branch starts with gamma = 0 (DL4J's {@code
  * BatchNormalization.Builder.gamma(0)}, which sets the initial value of the learned gamma), so each
@@ -68,10 +71,11 @@ public final class ResNetDropBlock {
         private int numLayers = -1;
         private int outSize = -1;
         private int[] imageShape;
-        private double batchNormDecay = 0.9;
+        private double batchNormMomentum = 0.9;
         private int[] dropBlockStages;
         private boolean dropBlockOnShortcut = true;
-        private int blockSize = 7;
+        private int[] blockSize;
+        private double[] blockFraction;
         private double keepProb = 0.9;
         private ISchedule keepProbSchedule;
         private boolean stageScaling;
@@ -118,13 +122,15 @@ public final class ResNetDropBlock {
         }
 
         /**
-         * Sets the decay (momentum) of every batch norm's running statistics. Defaults to 0.9.
+         * Sets the momentum of every batch norm's running statistics, {@code running = momentum *
+         * running + (1 - momentum) * batch}: DL4J's {@code BatchNormalization} decay, named as in
+         * DJL's {@code ResNetV1} and this builder's DJL twin. Defaults to 0.9.
          *
-         * @param batchNormDecay the decay, in [0, 1)
+         * @param batchNormMomentum the momentum, in [0, 1)
          * @return this builder
          */
-        public Builder optBatchNormDecay(double batchNormDecay) {
-            this.batchNormDecay = batchNormDecay;
+        public Builder optBatchNormMomentum(double batchNormMomentum) {
+            this.batchNormMomentum = batchNormMomentum;
             return this;
         }
 
@@ -153,14 +159,57 @@ public final class ResNetDropBlock {
         }
 
         /**
-         * Sets the block size. Defaults to 7, the paper's best; clipped to each stage's feature
-         * map.
+         * Sets the block size of every DropBlock stage. Defaults to 7, the paper's best on
+         * ResNet-50's 14x14 and 7x7 maps; clipped to each stage's feature map. Exclusive with a
+         * block fraction.
          *
          * @param blockSize the block size, at least 1
          * @return this builder
          */
         public Builder optBlockSize(int blockSize) {
-            this.blockSize = blockSize;
+            this.blockSize = new int[] {blockSize};
+            return this;
+        }
+
+        /**
+         * Sets one block size per DropBlock stage, in the order of {@link
+         * #optDropBlockStages(int...)} (ascending for the default stages), so that a smaller map
+         * gets a smaller block: timm's ResNets use 5 on 14x14 maps and 3 on 7x7. Defaults to 7 in
+         * every stage. Exclusive with a block fraction.
+         *
+         * @param perStage one block size per DropBlock stage, or a single one for all; each at
+         *     least 1
+         * @return this builder
+         */
+        public Builder optBlockSizePerStage(int... perStage) {
+            this.blockSize = perStage == null ? null : perStage.clone();
+            return this;
+        }
+
+        /**
+         * Sets the block size of every DropBlock as a fraction of the height and the width of the
+         * feature map it sees ({@link DropBlock#withBlockFraction(double...)}): rounded, at least
+         * 1, so the block shrinks with the map from stage to stage. Defaults to none, the block
+         * size 7. Exclusive with a block size.
+         *
+         * @param blockFraction the fraction, in (0, 1]
+         * @return this builder
+         */
+        public Builder optBlockFraction(double blockFraction) {
+            this.blockFraction = new double[] {blockFraction};
+            return this;
+        }
+
+        /**
+         * Sets one block fraction per DropBlock stage, in the order of {@link
+         * #optDropBlockStages(int...)} (ascending for the default stages); see {@link
+         * #optBlockFraction(double)}. Exclusive with a block size.
+         *
+         * @param perStage one fraction per DropBlock stage, or a single one for all; each in (0, 1]
+         * @return this builder
+         */
+        public Builder optBlockFractionPerStage(double... perStage) {
+            this.blockFraction = perStage == null ? null : perStage.clone();
             return this;
         }
 
@@ -248,21 +297,12 @@ public final class ResNetDropBlock {
          */
         public ComputationGraphConfiguration build() {
             ResNetLayout layout = ResNetLayout.of(numLayers);
-            if (outSize < 1) {
-                throw new IllegalArgumentException("outSize must be >= 1, got " + outSize);
-            }
-            if (imageShape == null || Arrays.stream(imageShape).anyMatch(s -> s < 1)) {
-                throw new IllegalArgumentException(
-                        "imageShape must be (channels, height, width) with positive sizes, got "
-                                + Arrays.toString(imageShape));
-            }
-            if (!(batchNormDecay >= 0 && batchNormDecay < 1)) {
-                throw new IllegalArgumentException(
-                        "batchNormDecay must be in [0, 1), got " + batchNormDecay);
-            }
-            if (blockSize < 1) {
-                throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
-            }
+            ResNetLayout.checkOutSize(outSize);
+            ResNetLayout.checkImageShape(
+                    imageShape == null ? null : Arrays.stream(imageShape).asLongStream().toArray());
+            ResNetLayout.checkBatchNormMomentum(batchNormMomentum);
+            Map<Integer, MaskSettings> masks =
+                    layout.dropBlockMasks(dropBlockStages, blockSize, blockFraction);
             DropBlock.checkKeepProb(keepProb);
             if (updater == null) {
                 throw new IllegalArgumentException("updater must not be null, got null");
@@ -270,8 +310,7 @@ public final class ResNetDropBlock {
             if (!(weightDecay >= 0)) {
                 throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
             }
-            return DropoutPlacement.requireValid(
-                    new Network(this, layout, layout.dropBlockStages(dropBlockStages)).build());
+            return DropoutPlacement.requireValid(new Network(this, layout, masks).build());
         }
     }
 
@@ -279,17 +318,18 @@ public final class ResNetDropBlock {
     private static final class Network {
         private final Builder config;
         private final ResNetLayout layout;
-        private final int[] stages;
+        // The stages that get DropBlock, with their block sizes.
+        private final Map<Integer, MaskSettings> masks;
         private final ComputationGraphConfiguration.GraphBuilder graph;
         private long height;
         private long width;
         // The vertex whose output the next vertex takes.
         private String last = "input";
 
-        Network(Builder config, ResNetLayout layout, int[] stages) {
+        Network(Builder config, ResNetLayout layout, Map<Integer, MaskSettings> masks) {
             this.config = config;
             this.layout = layout;
-            this.stages = stages;
+            this.masks = masks;
             height = config.imageShape[1];
             width = config.imageShape[2];
             NeuralNetConfiguration.Builder base =
@@ -360,7 +400,7 @@ public final class ResNetDropBlock {
                 height = outSize(height, 3, stride, 1);
                 width = outSize(width, 3, stride, 1);
             }
-            boolean drop = Arrays.stream(stages).anyMatch(s -> s == stage);
+            boolean drop = masks.containsKey(stage);
             String unitInput = last;
             String branch = unitInput;
             List<ResNetLayout.Convolution> convolutions = layout.branch(stage, unit);
@@ -404,7 +444,13 @@ public final class ResNetDropBlock {
                 return input;
             }
             double weight = config.stageScaling ? layout.stageWeight(stage) : 1.0;
-            int clipped = (int) Math.max(1, Math.min(config.blockSize, Math.min(height, width)));
+            MaskSettings mask = masks.get(stage);
+            int[] blockSize = mask.blockSize();
+            // A size is clipped here, a fraction resolved by the DropBlock on the map it sees.
+            int clipped =
+                    blockSize == null
+                            ? 1
+                            : (int) Math.max(1, Math.min(blockSize[0], Math.min(height, width)));
             DropBlock dropBlock =
                     config.keepProbSchedule == null
                             ? new DropBlock(1 - weight * (1 - config.keepProb), clipped)
@@ -414,6 +460,9 @@ public final class ResNetDropBlock {
                                             : KeepProbSchedule.dropScaled(
                                                     config.keepProbSchedule, weight),
                                     clipped);
+            if (blockSize == null) {
+                dropBlock = dropBlock.withBlockFraction(mask.blockFraction());
+            }
             return add(name, new DropoutLayer.Builder(dropBlock).build(), input);
         }
 
@@ -424,7 +473,7 @@ public final class ResNetDropBlock {
 
         private BatchNormalization batchNorm(boolean relu) {
             return new BatchNormalization.Builder()
-                    .decay(config.batchNormDecay)
+                    .decay(config.batchNormMomentum)
                     .eps(1e-5)
                     .activation(relu ? Activation.RELU : Activation.IDENTITY)
                     .build();
@@ -433,7 +482,7 @@ public final class ResNetDropBlock {
         private BatchNormalization lastBatchNorm() {
             // gamma is the initial value of the learned scale unless lockGammaBeta is set.
             return new BatchNormalization.Builder()
-                    .decay(config.batchNormDecay)
+                    .decay(config.batchNormMomentum)
                     .eps(1e-5)
                     .gamma(0.0)
                     .activation(Activation.IDENTITY)

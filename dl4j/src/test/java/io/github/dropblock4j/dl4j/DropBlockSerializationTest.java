@@ -45,6 +45,10 @@ class DropBlockSerializationTest {
 
     private static final DropBlock FIXED = new DropBlock(0.9, 7);
 
+    /** A block fraction instead of a size, and the ND4J mask path. */
+    private static final DropBlock RELATIVE =
+            new DropBlock(0.9, 7).withBlockFraction(0.25, 0.5).withEngineMask(true);
+
     private static MultiLayerConfiguration multiLayer() {
         return new NeuralNetConfiguration.Builder()
                 .seed(3)
@@ -53,6 +57,7 @@ class DropBlockSerializationTest {
                 .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).dropOut(FIXED).build())
                 .layer(new DropoutLayer.Builder(EVERY_OPTION).build())
                 .layer(new DropoutLayer.Builder(FIXED.withChannelsLast(true)).build())
+                .layer(new DropoutLayer.Builder(RELATIVE).build())
                 .layer(new GlobalPoolingLayer.Builder().build())
                 .layer(
                         new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
@@ -97,6 +102,7 @@ class DropBlockSerializationTest {
         assertEquals(FIXED, back.getConf(0).getLayer().getIDropout());
         assertEquals(EVERY_OPTION, back.getConf(1).getLayer().getIDropout());
         assertEquals(FIXED.withChannelsLast(true), back.getConf(2).getLayer().getIDropout());
+        assertEquals(RELATIVE, back.getConf(3).getLayer().getIDropout());
         assertEquals(json, back.toJson());
     }
 
@@ -131,6 +137,23 @@ class DropBlockSerializationTest {
                         Exception.class,
                         () -> JsonMappers.getMapper().readValue(json, IDropout.class));
         assertTrue(e.getMessage().contains("keepProb must be in (0, 1], got 1.5"), e.getMessage());
+    }
+
+    @Test
+    void jsonWithBothABlockSizeAndAFractionIsRejected() {
+        String json =
+                "{\"@class\":\"io.github.dropblock4j.dl4j.DropBlock\",\"keepProb\":0.9,"
+                        + "\"blockSize\":[7],\"blockFraction\":[0.25],\"gammaMode\":\"CALIBRATED\","
+                        + "\"scaleMode\":\"BATCH\",\"maskSharing\":\"PER_CHANNEL\","
+                        + "\"channelsLast\":false}";
+        Exception e =
+                assertThrows(
+                        Exception.class,
+                        () -> JsonMappers.getMapper().readValue(json, IDropout.class));
+        assertTrue(
+                e.getMessage()
+                        .contains("blockSize and blockFraction are exclusive, got [7] and [0.25]"),
+                e.getMessage());
     }
 
     @Test

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dropblock4j.core.BlockGeometry;
 import io.github.dropblock4j.core.DropBlockGamma;
+import io.github.dropblock4j.core.DropCount;
 import io.github.dropblock4j.core.GammaMode;
 import io.github.dropblock4j.core.MaskSharing;
 import io.github.dropblock4j.core.MaskStructure;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -72,6 +74,20 @@ class DropBlockTest {
 
     private static final LayerWorkspaceMgr NO_WORKSPACES = LayerWorkspaceMgr.noWorkspaces();
 
+    /**
+     * The two ways of building a mask, which must give the same distribution: painted on the host
+     * (the nd4j-native default) and built from ND4J operations (the default on other backends,
+     * forced here).
+     */
+    enum MaskPath {
+        HOST,
+        ND4J;
+
+        DropBlock of(DropBlock dropBlock) {
+            return dropBlock.withEngineMask(this == ND4J);
+        }
+    }
+
     @BeforeEach
     void setUp() {
         Nd4j.getRandom().setSeed(1234);
@@ -98,6 +114,38 @@ class DropBlockTest {
     @MethodSource("grid")
     void realisedDropRateMatchesRequest(int size, int block, double keep) {
         assertRealisedRate(new DropBlock(keep, block), size, 1 - keep);
+    }
+
+    static Stream<Arguments> nd4jGrid() {
+        // The corners of the host grid: the smallest and a large map, point, odd and whole-map
+        // blocks, the lightest and the heaviest drop.
+        Stream.Builder<Arguments> grid = Stream.builder();
+        for (int size : new int[] {7, 28}) {
+            for (int block : new int[] {1, 3, 7}) {
+                for (double keep : new double[] {0.95, 0.8}) {
+                    grid.add(Arguments.of(size, block, keep));
+                }
+            }
+        }
+        return grid.build();
+    }
+
+    @ParameterizedTest(name = "{0}x{0}, block {1}, keep {2}")
+    @MethodSource("nd4jGrid")
+    void nd4jPathRealisesTheRequestedRate(int size, int block, double keep) {
+        assertRealisedRate(MaskPath.ND4J.of(new DropBlock(keep, block)), size, 1 - keep);
+    }
+
+    @ParameterizedTest(name = "{0}x{0}, block {1}, keep {2}")
+    @MethodSource("paperGrid")
+    void nd4jPathRealisesThePaperModesExpectation(int size, int block, double keep) {
+        BlockGeometry g = BlockGeometry.of(new int[] {size, size}, new int[] {block});
+        double expected =
+                g.expectedDropFraction(DropBlockGamma.gamma(g, 1 - keep, GammaMode.PAPER));
+        assertRealisedRate(
+                MaskPath.ND4J.of(new DropBlock(keep, block).withGamma(GammaMode.PAPER)),
+                size,
+                expected);
     }
 
     static Stream<Arguments> paperGrid() {
@@ -129,11 +177,9 @@ class DropBlockTest {
     }
 
     @ParameterizedTest
-    @EnumSource(
-            value = ScaleMode.class,
-            names = {"BATCH", "EXPECTED"})
-    void outputMeanMatchesInputMean(ScaleMode scale) {
-        DropBlock dropBlock = new DropBlock(0.8, 5).withScale(scale);
+    @CsvSource({"BATCH, HOST", "BATCH, ND4J", "EXPECTED, HOST", "EXPECTED, ND4J"})
+    void outputMeanMatchesInputMean(ScaleMode scale, MaskPath path) {
+        DropBlock dropBlock = path.of(new DropBlock(0.8, 5).withScale(scale));
         int draws = 200;
         double[] ratios = new double[draws];
         for (int d = 0; d < draws; d++) {
@@ -157,28 +203,38 @@ class DropBlockTest {
     }
 
     static Stream<Arguments> structures() {
-        return Stream.of(
-                Arguments.of(new long[] {4, 8, 40}, new int[] {4}),
-                Arguments.of(new long[] {4, 8, 14, 14}, new int[] {5}),
-                Arguments.of(new long[] {4, 8, 14, 14}, new int[] {4}),
-                Arguments.of(new long[] {4, 8, 9, 17}, new int[] {3, 6}),
-                Arguments.of(new long[] {2, 4, 6, 7, 8}, new int[] {2, 3, 4}));
+        return Stream.of(MaskPath.values())
+                .flatMap(
+                        path ->
+                                Stream.of(
+                                        Arguments.of(new long[] {4, 8, 40}, new int[] {4}, path),
+                                        Arguments.of(
+                                                new long[] {4, 8, 14, 14}, new int[] {5}, path),
+                                        Arguments.of(
+                                                new long[] {4, 8, 14, 14}, new int[] {4}, path),
+                                        Arguments.of(
+                                                new long[] {4, 8, 9, 17}, new int[] {3, 6}, path),
+                                        Arguments.of(
+                                                new long[] {2, 4, 6, 7, 8},
+                                                new int[] {2, 3, 4},
+                                                path)));
     }
 
     @ParameterizedTest
     @MethodSource("structures")
-    void zerosFormWholeBlocksSeededInTheValidRegion(long[] shape, int[] block) {
-        DropBlock dropBlock = new DropBlock(0.7, 1).withBlockSize(block);
+    void zerosFormWholeBlocksSeededInTheValidRegion(long[] shape, int[] block, MaskPath path) {
+        DropBlock dropBlock = path.of(new DropBlock(0.7, 1).withBlockSize(block));
         float[] y = forward(dropBlock, Nd4j.ones(DataType.FLOAT, shape)).data().asFloat();
         assertTrue(countZeros(y) > 0);
         MaskStructure.assertUnionOfValidBlocks(
                 y, (int) (shape[0] * shape[1]), BlockGeometry.of(spatial(shape), block));
     }
 
-    @Test
-    void blockAsLargeAsTheMapDropsWholeChannelsOrNothing() {
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void blockAsLargeAsTheMapDropsWholeChannelsOrNothing(MaskPath path) {
         float[] y =
-                forward(new DropBlock(0.7, 7), Nd4j.ones(DataType.FLOAT, 16, 64, 7, 7))
+                forward(path.of(new DropBlock(0.7, 7)), Nd4j.ones(DataType.FLOAT, 16, 64, 7, 7))
                         .data()
                         .asFloat();
         int dropped = 0;
@@ -213,9 +269,10 @@ class DropBlockTest {
         assertEquals(0.01, (double) both / pairs, 4 * Math.sqrt(0.01 * 0.99 / pairs));
     }
 
-    @Test
-    void backwardIsMaskTimesScale() {
-        DropBlock dropBlock = new DropBlock(0.8, 3);
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void backwardIsMaskTimesScale(MaskPath path) {
+        DropBlock dropBlock = path.of(new DropBlock(0.8, 3));
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 8, 14, 14).addi(0.5);
         INDArray y = forward(dropBlock, x);
         INDArray upstream = Nd4j.rand(DataType.FLOAT, 4, 8, 14, 14).subi(0.5);
@@ -334,11 +391,13 @@ class DropBlockTest {
         assertTrue(countZeros(trained) > 0);
     }
 
-    @Test
-    void dropoutLayerGradientIsMaskedByWholeBlocks() {
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void dropoutLayerGradientIsMaskedByWholeBlocks(MaskPath path) {
         // DropoutLayer, then a sum over each map: dL/dy is one value per (sample, channel), so
         // dL/dx = that value * mask * scale, zero exactly on the blocks and constant elsewhere.
-        MultiLayerNetwork net = pooledNetwork(new DropBlock(0.7, 3), false);
+        // The network runs in DL4J's workspaces, where the mask of either path must live.
+        MultiLayerNetwork net = pooledNetwork(path.of(new DropBlock(0.7, 3)), false);
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 14, 14);
         INDArray labels = Nd4j.eye(4).getColumns(0, 1);
         INDArray dx = net.calculateGradients(x, labels, null, null).getSecond();
@@ -357,10 +416,11 @@ class DropBlockTest {
         }
     }
 
-    @Test
-    void convolutionLayerDropoutMasksTheInputGradient() {
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void convolutionLayerDropoutMasksTheInputGradient(MaskPath path) {
         // A convolution's input gradient is generically non-zero; its dropout zeroes the blocks.
-        MultiLayerNetwork net = pooledNetwork(new DropBlock(0.7, 3), true);
+        MultiLayerNetwork net = pooledNetwork(path.of(new DropBlock(0.7, 3)), true);
         INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 14, 14);
         INDArray labels = Nd4j.eye(4).getColumns(0, 1);
         float[] g = net.calculateGradients(x, labels, null, null).getSecond().data().asFloat();
@@ -401,9 +461,10 @@ class DropBlockTest {
         return net;
     }
 
-    @Test
-    void sameNd4jSeedGivesSameMasks() {
-        DropBlock dropBlock = new DropBlock(0.9, 5);
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void sameNd4jSeedGivesSameMasks(MaskPath path) {
+        DropBlock dropBlock = path.of(new DropBlock(0.9, 5));
         INDArray x = Nd4j.ones(DataType.FLOAT, 4, 16, 28, 28);
         Nd4j.getRandom().setSeed(42);
         INDArray first = forward(dropBlock, x);
@@ -416,12 +477,13 @@ class DropBlockTest {
     }
 
     @ParameterizedTest
-    @EnumSource(
-            value = DataType.class,
-            names = {"FLOAT", "DOUBLE", "HALF", "BFLOAT16"})
-    void dataTypeIsKeptAndKeptUnitsCarryTheScale(DataType dataType) {
+    @CsvSource({
+        "FLOAT, HOST", "DOUBLE, HOST", "HALF, HOST", "BFLOAT16, HOST",
+        "FLOAT, ND4J", "DOUBLE, ND4J", "HALF, ND4J", "BFLOAT16, ND4J"
+    })
+    void dataTypeIsKeptAndKeptUnitsCarryTheScale(DataType dataType, MaskPath path) {
         INDArray x = Nd4j.ones(dataType, 4, 8, 14, 14);
-        INDArray y = forward(new DropBlock(0.8, 3), x);
+        INDArray y = forward(path.of(new DropBlock(0.8, 3)), x);
         assertEquals(dataType, y.dataType());
         assertArrayEquals(x.shape(), y.shape());
         double[] values = y.castTo(DataType.DOUBLE).data().asDouble();
@@ -448,9 +510,10 @@ class DropBlockTest {
         assertTrue(kept < values.length);
     }
 
-    @Test
-    void perSampleMaskIsSharedByAllChannelsOfASample() {
-        float[] y = forwardWithSharing(MaskSharing.PER_SAMPLE);
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void perSampleMaskIsSharedByAllChannelsOfASample(MaskPath path) {
+        float[] y = forwardWithSharing(MaskSharing.PER_SAMPLE, path);
         int plane = 14 * 14;
         for (int n = 0; n < 4; n++) {
             for (int c = 1; c < 8; c++) {
@@ -467,9 +530,10 @@ class DropBlockTest {
         }
     }
 
-    @Test
-    void perBatchMaskIsSharedByAllSamplesForAChannel() {
-        float[] y = forwardWithSharing(MaskSharing.PER_BATCH);
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void perBatchMaskIsSharedByAllSamplesForAChannel(MaskPath path) {
+        float[] y = forwardWithSharing(MaskSharing.PER_BATCH, path);
         int plane = 14 * 14;
         for (int n = 1; n < 4; n++) {
             for (int c = 0; c < 8; c++) {
@@ -486,9 +550,10 @@ class DropBlockTest {
         }
     }
 
-    @Test
-    void perChannelMasksDiffer() {
-        float[] y = forwardWithSharing(MaskSharing.PER_CHANNEL);
+    @ParameterizedTest
+    @EnumSource(MaskPath.class)
+    void perChannelMasksDiffer(MaskPath path) {
+        float[] y = forwardWithSharing(MaskSharing.PER_CHANNEL, path);
         int plane = 14 * 14;
         int distinct = 0;
         for (int c = 1; c < 32; c++) {
@@ -499,8 +564,8 @@ class DropBlockTest {
         assertTrue(distinct > 20, "only " + distinct + " of 31 channels differ from the first");
     }
 
-    private static float[] forwardWithSharing(MaskSharing sharing) {
-        DropBlock dropBlock = new DropBlock(0.7, 3).withMask(sharing);
+    private static float[] forwardWithSharing(MaskSharing sharing, MaskPath path) {
+        DropBlock dropBlock = path.of(new DropBlock(0.7, 3).withMask(sharing));
         return forward(dropBlock, Nd4j.ones(DataType.FLOAT, 4, 8, 14, 14)).data().asFloat();
     }
 
@@ -718,6 +783,83 @@ class DropBlockTest {
         assertEquals(original.hashCode(), copy.hashCode());
         assertThrows(IllegalStateException.class, () -> copy.backprop(x, x.ulike(), 10, 0));
         original.backprop(x, x.ulike(), 10, 0);
+    }
+
+    static Stream<Arguments> fractions() {
+        return Stream.of(MaskPath.values())
+                .flatMap(
+                        path ->
+                                Stream.of(
+                                        Arguments.of(28, 0.25, 7, path),
+                                        Arguments.of(14, 0.25, 4, path),
+                                        Arguments.of(7, 0.43, 3, path)));
+    }
+
+    @ParameterizedTest(name = "{0}x{0}, fraction {1}: block {2}, {3}")
+    @MethodSource("fractions")
+    void blockFractionDropsWholeBlocksOfTheAppliedSizeAtTheRequestedRate(
+            int size, double fraction, int block, MaskPath path) {
+        // Gamma must use the applied block: the realised rate matches p only if it does.
+        DropBlock dropBlock = path.of(new DropBlock(0.9, 7).withBlockFraction(fraction));
+        assertRealisedRate(dropBlock, size, 0.1);
+        float[] y =
+                forward(dropBlock, Nd4j.ones(DataType.FLOAT, 4, 8, size, size)).data().asFloat();
+        assertTrue(countZeros(y) > 0);
+        MaskStructure.assertUnionOfValidBlocks(
+                y, 4 * 8, BlockGeometry.of(new int[] {size, size}, new int[] {block}));
+    }
+
+    @Test
+    void blockFractionReplacesTheSizeAndIsShown() {
+        DropBlock relative = new DropBlock(0.9, 7).withBlockFraction(0.25, 0.5);
+        assertArrayEquals(new double[] {0.25, 0.5}, relative.getBlockFraction());
+        assertEquals(null, relative.getBlockSize());
+        assertEquals(
+                "DropBlock(keepProb=0.9, blockFraction=[0.25, 0.5], gamma=CALIBRATED, scale=BATCH,"
+                        + " mask=PER_CHANNEL, engineMask=true)",
+                relative.withEngineMask(true).toString());
+        assertEquals(new DropBlock(0.9, 5), relative.withBlockSize(5));
+        assertNotEquals(relative, relative.withEngineMask(true));
+        assertEquals(
+                "blockFraction must be in (0, 1], got [0.0]",
+                assertThrows(IllegalArgumentException.class, () -> relative.withBlockFraction(0.0))
+                        .getMessage());
+    }
+
+    static Stream<Arguments> counting() {
+        return Stream.of(MaskPath.values())
+                .flatMap(
+                        path ->
+                                Stream.of(MaskSharing.PER_CHANNEL, MaskSharing.PER_SAMPLE)
+                                        .map(sharing -> Arguments.of(path, sharing)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("counting")
+    void takeDropCountIsTheZeroedUnitsOfTheTrainingForwards(MaskPath path, MaskSharing sharing) {
+        DropBlock dropBlock = path.of(new DropBlock(0.8, 3).withMask(sharing));
+        INDArray x = Nd4j.ones(DataType.FLOAT, 4, 8, 14, 14);
+        long zeros = 0;
+        for (int i = 0; i < 3; i++) {
+            zeros += countZeros(forward(dropBlock, x));
+        }
+        assertTrue(zeros > 0);
+        assertEquals(new DropCount(3 * x.length(), zeros), dropBlock.takeDropCount());
+        assertEquals(DropCount.NONE, dropBlock.takeDropCount());
+        // A keep probability of 1 sees units and drops none.
+        DropBlock identity = path.of(new DropBlock(1.0, 3));
+        forward(identity, x);
+        assertEquals(new DropCount(x.length(), 0), identity.takeDropCount());
+    }
+
+    @Test
+    void takeDropCountSumsTheDropBlocksOfANetwork() {
+        MultiLayerNetwork net = pooledNetwork(new DropBlock(0.7, 3), false);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3, 14, 14);
+        INDArray dropped = net.feedForward(x, true).get(1);
+        assertEquals(new DropCount(x.length(), countZeros(dropped)), DropBlock.takeDropCount(net));
+        net.feedForward(x, false);
+        assertEquals(DropCount.NONE, DropBlock.takeDropCount(net));
     }
 
     private static int[] spatial(long[] shape) {

@@ -231,6 +231,26 @@ class DropoutPlacementTest {
                         new long[] {2, 5}));
     }
 
+    /**
+     * Initialises a network on DL4J's own layer implementations. The tests run with the oneDNN
+     * helpers on, and the oneDNN convolution back-propagates an NHWC input's dropout correctly;
+     * {@link DropoutPlacement} describes DL4J's fallback path, which every layer takes without
+     * oneDNN. DL4J reads the helpers property whenever a layer creates its helper.
+     */
+    private static void initWithoutHelpers(MultiLayerNetwork net) {
+        String before = System.getProperty(OneDnn.HELPERS_DISABLE);
+        System.setProperty(OneDnn.HELPERS_DISABLE, "true");
+        try {
+            net.init();
+        } finally {
+            if (before == null) {
+                System.clearProperty(OneDnn.HELPERS_DISABLE);
+            } else {
+                System.setProperty(OneDnn.HELPERS_DISABLE, before);
+            }
+        }
+    }
+
     private static Arguments layer(
             Function<IDropout, Layer> layer, InputType inputType, long[] shape) {
         return Arguments.of(layer, inputType, shape);
@@ -256,7 +276,7 @@ class DropoutPlacementTest {
                         .setInputType(inputType)
                         .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
+        initWithoutHelpers(net);
         INDArray labels = Nd4j.zeros(DataType.FLOAT, shape[0], 2);
         labels.getColumn(0).assign(1);
         net.fit(new DataSet(Nd4j.rand(DataType.FLOAT, shape), labels));

@@ -160,6 +160,30 @@ class ResNetDropBlockTest {
     }
 
     @Test
+    void eachStageGetsItsOwnBlockSizeOrFraction() {
+        ComputationGraphConfiguration perStage =
+                resNet20().optDropBlockStages(3, 2).optBlockSizePerStage(3, 5).build();
+        assertArrayEquals(new int[] {5}, dropBlockOf(perStage, "s2u0_drop1").getBlockSize());
+        assertArrayEquals(
+                new int[] {5}, dropBlockOf(perStage, "s2u2_shortcut_drop").getBlockSize());
+        assertArrayEquals(new int[] {3}, dropBlockOf(perStage, "s3u1_drop2").getBlockSize());
+        ComputationGraphConfiguration fractions =
+                resNet20().optBlockFractionPerStage(0.5, 0.25).build();
+        assertArrayEquals(
+                new double[] {0.5}, dropBlockOf(fractions, "s2u0_drop1").getBlockFraction());
+        assertArrayEquals(
+                new double[] {0.25}, dropBlockOf(fractions, "s3u0_drop1").getBlockFraction());
+        assertEquals(null, dropBlockOf(fractions, "s3u0_drop1").getBlockSize());
+        assertEquals(
+                "blockSize and blockFraction are exclusive, got [5] and [0.25]",
+                message(resNet20().optBlockSize(5).optBlockFraction(0.25)));
+        assertEquals(
+                "blockSize must have 1 entry or one per DropBlock stage (2 for stages [2, 3]),"
+                        + " got [3, 5, 7]",
+                message(resNet20().optBlockSizePerStage(3, 5, 7)));
+    }
+
+    @Test
     void keepProbAndScheduleReachEveryDropBlock() {
         ComputationGraphConfiguration fixed = resNet20().optKeepProb(0.8).build();
         assertEquals(0.8, dropBlockOf(fixed, "s2u1_shortcut_drop").getKeepProb());
@@ -305,16 +329,16 @@ class ResNetDropBlockTest {
                 message(resNet20().optDropBlockStages(4)));
         assertEquals("outSize must be >= 1, got 0", message(resNet20().setOutSize(0)));
         assertEquals(
-                "imageShape must be (channels, height, width) with positive sizes, got [1, 0, 28]",
+                "imageShape must be (channels, height, width) with positive sizes, got (1, 0, 28)",
                 message(resNet20().setImageShape(1, 0, 28)));
         assertEquals(
                 "imageShape must be (channels, height, width) with positive sizes, got null",
                 message(ResNetDropBlock.builder().setNumLayers(20).setOutSize(10)));
         assertEquals("keepProb must be in (0, 1], got 0.0", message(resNet20().optKeepProb(0)));
-        assertEquals("blockSize must be >= 1, got 0", message(resNet20().optBlockSize(0)));
+        assertEquals("blockSize must be >= 1, got [0]", message(resNet20().optBlockSize(0)));
         assertEquals(
-                "batchNormDecay must be in [0, 1), got 1.0",
-                message(resNet20().optBatchNormDecay(1)));
+                "batchNormMomentum must be in [0, 1), got 1.0",
+                message(resNet20().optBatchNormMomentum(1)));
         assertEquals("weightDecay must be >= 0, got -1.0", message(resNet20().optWeightDecay(-1)));
         assertEquals("updater must not be null, got null", message(resNet20().optUpdater(null)));
     }
