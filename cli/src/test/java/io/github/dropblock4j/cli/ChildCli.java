@@ -35,7 +35,24 @@ public final class ChildCli {
      */
     public static void runUntilHalted(Path log, String halt, String... args)
             throws IOException, InterruptedException {
-        Process process = start(log, List.of("-D" + HALT_AFTER_CHECKPOINT + "=" + halt), args);
+        runUntilHalted(log, List.of(), halt, args);
+    }
+
+    /**
+     * Runs {@code dropblock4j} with extra JVM options in a child JVM that halts at a checkpoint, as
+     * {@link #runUntilHalted(Path, String, String...)}.
+     *
+     * @param log where the child's output goes
+     * @param jvmOptions extra JVM options, e.g. those Spark needs on Java 17
+     * @param halt where to halt, as {@link #runUntilHalted(Path, String, String...)} takes it
+     * @param args the command-line arguments
+     */
+    public static void runUntilHalted(
+            Path log, List<String> jvmOptions, String halt, String... args)
+            throws IOException, InterruptedException {
+        List<String> options = new ArrayList<>(jvmOptions);
+        options.add("-D" + HALT_AFTER_CHECKPOINT + "=" + halt);
+        Process process = start(log, options, args);
         try {
             assertTrue(process.waitFor(10, TimeUnit.MINUTES), "the child did not halt");
         } finally {

@@ -2,10 +2,12 @@ package io.github.dropblock4j.spark;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.util.CollectionAccumulator;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.spark.api.TrainingHook;
@@ -47,6 +49,7 @@ public final class ScheduleAwareTrainingMaster extends ParameterAveragingTrainin
     private transient RoundListener roundListener;
     private transient int roundFirstStep;
     private transient StepCountAccumulator roundSteps;
+    private transient CollectionAccumulator<WorkerFacts> workerFacts;
 
     /**
      * Creates a master from DL4J's builder, which sets every option of parameter averaging.
@@ -139,6 +142,22 @@ public final class ScheduleAwareTrainingMaster extends ParameterAveragingTrainin
     }
 
     /**
+     * Returns what the workers reported about the JVMs they trained in, one entry per distinct
+     * executor and facts, over every round this master has run.
+     *
+     * @return the facts, sorted by executor id; empty before the first round
+     */
+    public List<WorkerFacts> workerFacts() {
+        if (workerFacts == null) {
+            return List.of();
+        }
+        return workerFacts.value().stream()
+                .distinct()
+                .sorted(Comparator.comparing(WorkerFacts::executorId))
+                .toList();
+    }
+
+    /**
      * Sets the listener called on the driver after each averaging round.
      *
      * @param listener the listener, or null for none
@@ -178,10 +197,13 @@ public final class ScheduleAwareTrainingMaster extends ParameterAveragingTrainin
         roundFirstStep = firstStep;
         roundSteps = new StepCountAccumulator();
         sc.sc().register(roundSteps, "dropblock4j steps done");
+        if (workerFacts == null) {
+            workerFacts = sc.sc().collectionAccumulator("dropblock4j worker facts");
+        }
         Collection<TrainingHook> userHooks = trainingHookList;
         // First, so that the user's hooks see the corrected counts.
         List<TrainingHook> hooks = new ArrayList<>();
-        hooks.add(new WorkerProgressHook(firstStep, epoch, roundSteps));
+        hooks.add(new WorkerProgressHook(firstStep, epoch, roundSteps, workerFacts));
         if (userHooks != null) {
             hooks.addAll(userHooks);
         }

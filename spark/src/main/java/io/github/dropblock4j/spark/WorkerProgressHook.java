@@ -1,5 +1,9 @@
 package io.github.dropblock4j.spark;
 
+import io.github.dropblock4j.dl4j.Nd4jThreads;
+import io.github.dropblock4j.dl4j.OneDnn;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.util.CollectionAccumulator;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -18,8 +22,9 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * the round; the worker's {@code k}-th minibatch of the round (from 0) trains at iteration {@code
  * firstStep + k} and at the driver's epoch.
  *
- * <p>At the start of each task it also sizes the task thread's native threads as {@link
- * WorkerThreads#apply()} chose, on a local master.
+ * <p>At the start of each task it also sizes the task thread's native threads ({@link
+ * WorkerThreads#sizeThisWorkerThread()}) and reports what the task's JVM runs with ({@link
+ * WorkerFacts}).
  *
  * <p>One copy per Spark task, used by that task's thread only.
  */
@@ -30,6 +35,7 @@ final class WorkerProgressHook implements TrainingHook {
     private final int firstStep;
     private final int epoch;
     private final StepCountAccumulator stepsDone;
+    private final CollectionAccumulator<WorkerFacts> facts;
     private transient Model model;
     private transient int stepsHere;
 
@@ -39,11 +45,17 @@ final class WorkerProgressHook implements TrainingHook {
      * @param firstStep the steps done before the round
      * @param epoch the epochs done before the round
      * @param stepsDone where workers report the steps done, merged on the driver
+     * @param facts where workers report their JVM's {@link WorkerFacts}, once per task
      */
-    WorkerProgressHook(int firstStep, int epoch, StepCountAccumulator stepsDone) {
+    WorkerProgressHook(
+            int firstStep,
+            int epoch,
+            StepCountAccumulator stepsDone,
+            CollectionAccumulator<WorkerFacts> facts) {
         this.firstStep = firstStep;
         this.epoch = epoch;
         this.stepsDone = stepsDone;
+        this.facts = facts;
     }
 
     /** {@inheritDoc} */
@@ -76,6 +88,15 @@ final class WorkerProgressHook implements TrainingHook {
             WorkerThreads.sizeThisWorkerThread();
             model = worker;
             stepsHere = 0;
+            SparkEnv env = SparkEnv.get();
+            facts.add(
+                    new WorkerFacts(
+                            env == null ? "none" : env.executorId(),
+                            env == null ? "none" : env.blockManager().blockManagerId().host(),
+                            worker instanceof ComputationGraph
+                                    ? OneDnn.describe((ComputationGraph) worker)
+                                    : OneDnn.describe((MultiLayerNetwork) worker),
+                            Nd4jThreads.ofThisThread()));
         }
         int iteration = firstStep + stepsHere;
         // fit() copies these counts into every layer before the forward pass.

@@ -4,6 +4,7 @@ import io.github.dropblock4j.dl4j.Nd4jThreads;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.spark.SparkEnv;
 
 /**
  * How many workers of a Spark training run side by side in this JVM, and how many native threads
@@ -15,9 +16,10 @@ import java.util.regex.Pattern;
  * their time yielding to each other. {@link #apply()} limits ND4J's threads to {@code cores /
  * workers side by side}, at least 1 ({@link Nd4jThreads}): the process-wide pools at once, and each
  * task thread's OpenMP count when {@link ScheduleAwareTrainingMaster}'s worker starts on it. On any
- * other master the workers run in executor JVMs that this one cannot size: there {@code
- * spark.executor.cores} and the executors' {@code OMP_NUM_THREADS} decide (README, "Spark on a
- * cluster"), and {@link #apply()} does nothing.
+ * other master the workers run in executor JVMs that this one cannot size, and {@link #apply()}
+ * does nothing: there each task thread gets {@value #TASK_CPUS} OpenMP threads when the worker
+ * starts on it, the CPUs Spark reserves for a task, and the executors' {@code OMP_NUM_THREADS}
+ * sizes their process-wide pools (README, "On a cluster").
  *
  * <p>Immutable; {@link #apply()} changes process-wide ND4J settings, and the last call in a JVM is
  * what its task threads get.
@@ -26,6 +28,12 @@ public final class WorkerThreads {
 
     // local, local[4], local[*], local[4,2] (retries): task slots in the driver's JVM.
     private static final Pattern LOCAL = Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?");
+
+    /** The Spark setting of the CPUs each task gets, which sizes an executor's task threads. */
+    public static final String TASK_CPUS = "spark.task.cpus";
+
+    // SparkContext.DRIVER_IDENTIFIER, the executor id of a local master's task threads.
+    private static final String DRIVER = "driver";
 
     // What apply() chose, for the task threads of a local master; 0 until then.
     private static volatile int applied;
@@ -138,13 +146,21 @@ public final class WorkerThreads {
 
     /**
      * Sizes the calling worker thread's OpenMP threads as the last {@link #apply()} in this JVM
-     * chose; does nothing in a JVM where none did, such as a cluster's executor. OpenMP keeps its
-     * count per thread, and Spark's task threads start with OpenMP's default, the cores.
+     * chose; in a cluster's executor, to the CPUs Spark gives each task ({@value #TASK_CPUS},
+     * default 1), since the executor runs {@code spark.executor.cores / spark.task.cpus} tasks side
+     * by side. OpenMP keeps its count per thread, and Spark's task threads start with OpenMP's
+     * default, the cores of the machine.
      */
     static void sizeThisWorkerThread() {
         int threads = applied;
         if (threads > 0) {
             Nd4jThreads.limitThisThread(threads);
+            return;
+        }
+        SparkEnv env = SparkEnv.get();
+        if (env != null && !DRIVER.equals(env.executorId())) {
+            // An executor runs spark.executor.cores / spark.task.cpus tasks side by side.
+            Nd4jThreads.limitThisThread(Math.max(1, env.conf().getInt(TASK_CPUS, 1)));
         }
     }
 

@@ -1,5 +1,6 @@
 package io.github.dropblock4j.cli.spark;
 
+import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.input.SeedOption;
@@ -9,7 +10,11 @@ import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import io.github.dropblock4j.cli.train.ImageTrainingData;
 import io.github.dropblock4j.cli.train.RegularizerOptions;
+import io.github.dropblock4j.cli.train.RunConsole;
+import io.github.dropblock4j.cli.train.RunStoppedException;
+import io.github.dropblock4j.cli.train.StopRequest;
 import io.github.dropblock4j.cli.train.TrainingOptions;
+import io.github.dropblock4j.cli.train.TrainingRun;
 import io.github.dropblock4j.spark.SparkJvmOptions;
 import io.github.dropblock4j.spark.WorkerThreads;
 import java.io.IOException;
@@ -35,8 +40,11 @@ import picocli.CommandLine.Spec;
  * by default or on any master, and writes a run directory like {@code train}'s: {@code config.json}
  * (the settings shared with {@code train}, the batch size per worker), {@code spark.json} ({@link
  * SparkSettings}), {@code metrics.csv}, {@code summary.json}, the model and {@code curves.png}, in
- * {@code <out>.partial} until all are written. A failed or killed run leaves only {@code
- * <out>.partial}, which can be deleted: {@code spark-train} does not resume.
+ * {@code <out>.partial} until all are written. The epochs are {@code train}'s loop ({@link
+ * TrainingRun}) on a {@link SparkTrainer}, one averaging round per batch: after each epoch the
+ * driver writes a checkpoint there, and a failed or killed job leaves only {@code <out>.partial},
+ * which {@code --resume} continues from its last checkpoint. Ctrl-C or SIGTERM stops the job after
+ * the current averaging round with a checkpoint and exits with {@link StopRequest#EXIT_CODE}.
  *
  * <p>Under {@code spark-submit} the master is the one Spark was given ({@code spark.master}). The
  * command checks that the JVM has the options Spark needs on Java 17 ({@link SparkJvmOptions}) and
@@ -55,12 +63,16 @@ import picocli.CommandLine.Spec;
                     + " curves.png to a run directory, as train does.",
             "The recipe is train's: DropBlock after every batch norm of the last two stages and on"
                     + " their shortcuts, keep_prob ramped linearly from 1 to 1 - --drop-prob over"
-                    + " the true steps of training on every worker."
+                    + " the true steps of training on every worker.",
+            "After each epoch the driver writes a checkpoint; Ctrl-C or SIGTERM stops the job"
+                    + " after the current averaging round with a checkpoint; --resume continues a"
+                    + " stopped, failed or killed job from its last checkpoint."
         })
 public final class SparkTrainCommand implements Callable<Integer> {
 
     static final String DEFAULT_MASTER = "local[2]";
     static final String SETTINGS = "spark.json";
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
     @Spec private CommandSpec spec;
 
@@ -101,30 +113,48 @@ public final class SparkTrainCommand implements Callable<Integer> {
             description = "Run directory to create (default: runs/spark-<model>-<time>).")
     private Path out;
 
+    @Option(
+            names = "--resume",
+            paramLabel = "DIR",
+            description =
+                    "Continue the interrupted run in DIR from its last checkpoint, with its own"
+                            + " settings and workers, on the master given now; other options are"
+                            + " ignored.")
+    private Path resume;
+
     /** {@inheritDoc} */
     @Override
     public Integer call() throws IOException {
-        TrainConfig config = config();
-        SparkJvmOptions.requireOpen();
         PrintWriter console = spec.commandLine().getOut();
+        RunDirectory resumed = resume != null ? RunDirectory.resume(resume) : null;
+        TrainConfig config = resumed != null ? resumed.readConfig() : config();
+        SparkSettings before = resumed != null ? readSettings(resumed) : null;
+        SparkJvmOptions.requireOpen();
         // Read the data before creating anything, so bad data leaves nothing behind.
         ImageTrainingData data = ImageTrainingData.read(config);
-        SparkConf sparkConf = sparkConf();
-        try (JavaSparkContext sc = new JavaSparkContext(sparkConf)) {
-            SparkSettings settings = settings(sc);
+        try (StopRequest stop = StopRequest.onSignalBeforeShutdown();
+                JavaSparkContext sc = new JavaSparkContext(sparkConf())) {
+            SparkSettings settings =
+                    before != null
+                            ? new SparkSettings(
+                                    sc.master(), before.workers(), before.averagingFrequency())
+                            : settings(sc);
             WorkerThreads threads = workerThreads(sc, settings);
             threads.apply();
-            SparkTrainingRun run =
-                    new SparkTrainingRun(
-                            config, settings, data, console, spec.commandLine().getErr());
-            RunDirectory dir =
-                    RunDirectory.create(
-                            out != null ? out : RunDirectory.defaultOut("spark-" + config.model()),
-                            config);
-            Files.writeString(
-                    dir.partial().resolve(SETTINGS),
-                    new GsonBuilder().setPrettyPrinting().create().toJson(settings),
-                    StandardCharsets.UTF_8);
+            SparkTrainer trainer = new SparkTrainer(sc, config, settings, data);
+            RunDirectory dir;
+            if (resumed != null) {
+                dir = resumed;
+                console.println("resuming " + dir.partial());
+            } else {
+                dir =
+                        RunDirectory.create(
+                                out != null
+                                        ? out
+                                        : RunDirectory.defaultOut("spark-" + config.model()),
+                                config);
+            }
+            trainer.writeSettingsTo(dir.partial().resolve(SETTINGS));
             console.println(
                     "training "
                             + config
@@ -138,8 +168,35 @@ public final class SparkTrainCommand implements Callable<Integer> {
                             + threads);
             console.println("data: " + data);
             console.flush();
-            run.run(sc, dir);
-            return 0;
+            try {
+                RunConsole runConsole = RunConsole.of(console, spec.commandLine().getErr(), stop);
+                new TrainingRun(config, data, runConsole, () -> trainer).run(dir);
+                return 0;
+            } catch (RunStoppedException e) {
+                console.println(
+                        e.getMessage()
+                                + "; continue with: ./dropblock4j spark-train --resume "
+                                + dir.out());
+                return StopRequest.EXIT_CODE;
+            } finally {
+                console.flush();
+            }
+        }
+    }
+
+    // The Spark settings a run was started with; the workers and rounds fix its steps.
+    private static SparkSettings readSettings(RunDirectory dir) {
+        Path file = dir.partial().resolve(SETTINGS);
+        try {
+            SparkSettings settings =
+                    GSON.fromJson(
+                            Files.readString(file, StandardCharsets.UTF_8), SparkSettings.class);
+            if (settings == null) {
+                throw new BadInputException("--resume: " + file + " is empty");
+            }
+            return settings;
+        } catch (IOException | RuntimeException e) {
+            throw new BadInputException("--resume: cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 

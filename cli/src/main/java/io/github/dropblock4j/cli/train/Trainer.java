@@ -3,6 +3,7 @@ package io.github.dropblock4j.cli.train;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * What one framework supplies to the epoch loop of {@link TrainingRun}: the network and its
@@ -95,6 +96,45 @@ public interface Trainer extends AutoCloseable {
 
     /** Ends the epoch: frees its batches and tells the framework's epoch listeners. */
     void endEpoch();
+
+    /**
+     * Tells whether {@link #trainBatch} reports the accuracy of the training forward; when it does
+     * not, its results count no right answers and the epoch's training accuracy is not measured.
+     *
+     * @return true by default
+     */
+    default boolean reportsTrainAccuracy() {
+        return true;
+    }
+
+    /**
+     * Returns the accuracy over all training images in evaluation mode, measured by {@link
+     * #endEpoch}, for a framework that cannot report that of its training steps.
+     *
+     * @return the accuracy; NaN by default, not measured
+     */
+    default double trainEvalAccuracy() {
+        return Double.NaN;
+    }
+
+    /**
+     * Returns the training images an epoch trains on, when it is not every training image (a
+     * trainer that leaves out what does not fill a whole round).
+     *
+     * @return the images; empty by default, every training image
+     */
+    default OptionalLong imagesPerEpoch() {
+        return OptionalLong.empty();
+    }
+
+    /**
+     * Says where the run trains, for the title of its curves after the model and the regularizer.
+     *
+     * @return e.g. {@code "Spark local[2]"}; empty by default, the framework's name (none for DJL)
+     */
+    default Optional<String> where() {
+        return Optional.empty();
+    }
 
     /**
      * Saves the model, with what a resumed run needs to continue its schedules, into a folder.

@@ -59,7 +59,7 @@ public final class TrainingRun {
      * @param console where the run reports
      * @param trainers makes the trainer when the run starts; the run closes it
      */
-    TrainingRun(
+    public TrainingRun(
             TrainConfig config,
             ImageTrainingData data,
             RunConsole console,
@@ -109,12 +109,19 @@ public final class TrainingRun {
                         EpochMetrics.builder()
                                 .setEpoch(epoch)
                                 .setStep(trainer.stepsDone())
-                                .optTrain(trained.trainLoss(), trained.trainAccuracy())
+                                .optTrain(
+                                        trained.trainLoss(),
+                                        trainer.reportsTrainAccuracy()
+                                                ? trained.trainAccuracy()
+                                                : Double.NaN)
+                                .optTrainEvalAccuracy(trainer.trainEvalAccuracy())
                                 .optValidation(
                                         validation.get().meanLoss(), validation.get().accuracy())
                                 .optTest(test.get().meanLoss(), test.get().accuracy())
                                 .optSchedules(trainer.dropProb(), trainer.learningRate())
-                                .optSpeed(trained.seconds(), data.trainSize() / trained.seconds())
+                                .optSpeed(
+                                        trained.seconds(),
+                                        imagesPerEpoch(trainer) / trained.seconds())
                                 .optResidentMb(ResidentMemory.megabytes())
                                 .optRealisedDropRate(trainer.realisedDropRate())
                                 .build());
@@ -125,9 +132,17 @@ public final class TrainingRun {
             }
             return history.finish(
                     trainer::save,
-                    config.framework() == Framework.DJL ? "" : config.framework().name(),
-                    data.trainSize());
+                    trainer.where()
+                            .orElse(
+                                    config.framework() == Framework.DJL
+                                            ? ""
+                                            : config.framework().name()),
+                    imagesPerEpoch(trainer));
         }
+    }
+
+    private double imagesPerEpoch(Trainer trainer) {
+        return trainer.imagesPerEpoch().orElse(data.trainSize());
     }
 
     /**

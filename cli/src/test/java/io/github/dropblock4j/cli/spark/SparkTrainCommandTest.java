@@ -118,7 +118,7 @@ class SparkTrainCommandTest {
         // The saved model carries the true counts, so a schedule would continue where it ended.
         ComputationGraph model =
                 ModelSerializer.restoreComputationGraph(
-                        out.resolve("model").resolve("resnet20.zip").toFile(), true);
+                        out.resolve("model").resolve("model.zip").toFile(), true);
         assertEquals(2 * STEPS_PER_EPOCH, model.getIterationCount());
         assertEquals(2, model.getEpochCount());
     }
@@ -180,27 +180,51 @@ class SparkTrainCommandTest {
     }
 
     @Test
-    void aKilledJobLeavesNoRunDirectory(@TempDir Path tmp) throws Exception {
+    void aJobKilledAfterAnEpochResumesWithoutRedoingItAndEndsTheRampOnTheLastStep(@TempDir Path tmp)
+            throws Exception {
         Path out = tmp.resolve("run");
         Path partial = tmp.resolve("run.partial");
         List<String> jvm = new ArrayList<>(SparkJvmOptions.addOpens());
         jvm.add("-Xmx1g");
-        Process child =
-                ChildCli.start(
-                        tmp.resolve("child.log"),
-                        jvm,
-                        args(out, "--epochs", "50", "--averaging-frequency", AVERAGING));
-        try {
-            awaitFile(partial.resolve(SparkTrainCommand.SETTINGS), child.onExit());
-
-            child.destroyForcibly();
-            assertTrue(child.waitFor(1, TimeUnit.MINUTES));
-        } finally {
-            child.destroyForcibly();
-        }
+        ChildCli.runUntilHalted(
+                tmp.resolve("child.log"),
+                jvm,
+                "1",
+                args(out, "--epochs", "3", "--averaging-frequency", AVERAGING));
 
         assertFalse(Files.exists(out), "a killed run must not look finished");
         assertFalse(Files.exists(partial.resolve(RunDirectory.SUMMARY)));
+        RunDirectory.State killed = RunDirectory.resume(out).loadState().orElseThrow();
+        assertEquals(1, killed.epochsDone());
+        assertEquals(STEPS_PER_EPOCH, killed.steps());
+
+        CliRunner.Result r = CliRunner.run("spark-train", "--resume", out.toString());
+
+        assertEquals(0, r.exitCode(), r.out() + r.err());
+        assertTrue(r.out().contains("resuming "), r.out());
+        assertFalse(r.out().contains("epoch 1/3"), "epoch 1 was redone: " + r.out());
+        RunSummary summary = RunDirectory.readSummary(out).orElseThrow();
+        List<EpochMetrics> epochs = summary.epochs();
+        assertEquals(3, epochs.size());
+        // The killed process's epoch, as its checkpoint recorded it.
+        assertEquals(killed.epochs().get(0), epochs.get(0));
+        assertEquals(List.of(10, 20, 30), epochs.stream().map(EpochMetrics::step).toList());
+        // keep_prob ramps from 1 at step 0 to 0.9 at the last step, 29, across the resume.
+        assertEquals(0.1 * 19 / 29, epochs.get(1).dropProb(), EPS);
+        assertEquals(0.1, epochs.get(2).dropProb(), EPS);
+        assertEquals(
+                0.1 * (1 + Math.cos(Math.PI * 29 / 30)) / 2, epochs.get(2).learningRate(), EPS);
+        ComputationGraph model =
+                ModelSerializer.restoreComputationGraph(
+                        out.resolve("model").resolve("model.zip").toFile(), true);
+        assertEquals(3 * STEPS_PER_EPOCH, model.getIterationCount());
+        assertEquals(3, model.getEpochCount());
+        assertEquals(
+                new SparkSettings("local[2]", 2, 5),
+                new Gson()
+                        .fromJson(
+                                Files.readString(out.resolve("spark.json"), StandardCharsets.UTF_8),
+                                SparkSettings.class));
     }
 
     // Waits until the run has written its settings, i.e. Spark runs and training is starting.
@@ -279,7 +303,7 @@ class SparkTrainCommandTest {
     @Test
     void optionsItWouldIgnoreAreUnknown() {
         // The DJL path's options that Spark training does not honour are not declared.
-        for (String option : List.of("--val-split", "--augment", "--test-every", "--resume")) {
+        for (String option : List.of("--val-split", "--augment", "--test-every")) {
             CliRunner.Result r = CliRunner.run("spark-train", option, "1");
             assertEquals(2, r.exitCode(), option);
             assertTrue(r.err().contains("Unknown option"), r.err());
