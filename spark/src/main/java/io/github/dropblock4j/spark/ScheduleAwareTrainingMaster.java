@@ -1,5 +1,6 @@
 package io.github.dropblock4j.spark;
 
+import io.github.dropblock4j.core.DropCount;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -8,6 +9,7 @@ import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.LongAccumulator;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.spark.api.TrainingHook;
@@ -50,6 +52,9 @@ public final class ScheduleAwareTrainingMaster extends ParameterAveragingTrainin
     private transient int roundFirstStep;
     private transient StepCountAccumulator roundSteps;
     private transient CollectionAccumulator<WorkerFacts> workerFacts;
+    private transient LongAccumulator unitsSeen;
+    private transient LongAccumulator unitsDropped;
+    private transient DropCount dropsTaken = DropCount.NONE;
 
     /**
      * Creates a master from DL4J's builder, which sets every option of parameter averaging.
@@ -158,6 +163,26 @@ public final class ScheduleAwareTrainingMaster extends ParameterAveragingTrainin
     }
 
     /**
+     * Returns the units the workers' DropBlocks saw and zeroed in their training forwards since the
+     * last call, over every worker and round, and starts counting afresh: the realised drop rate of
+     * those steps is its {@link DropCount#rate()}. A task that Spark retries counts its minibatches
+     * again.
+     *
+     * @return the counts since the last call; {@link DropCount#NONE} before the first round
+     */
+    public DropCount takeDropCount() {
+        if (unitsSeen == null) {
+            return DropCount.NONE;
+        }
+        DropCount total = new DropCount(unitsSeen.value(), unitsDropped.value());
+        DropCount since =
+                new DropCount(
+                        total.units() - dropsTaken.units(), total.dropped() - dropsTaken.dropped());
+        dropsTaken = total;
+        return since;
+    }
+
+    /**
      * Sets the listener called on the driver after each averaging round.
      *
      * @param listener the listener, or null for none
@@ -199,11 +224,16 @@ public final class ScheduleAwareTrainingMaster extends ParameterAveragingTrainin
         sc.sc().register(roundSteps, "dropblock4j steps done");
         if (workerFacts == null) {
             workerFacts = sc.sc().collectionAccumulator("dropblock4j worker facts");
+            unitsSeen = sc.sc().longAccumulator("dropblock4j DropBlock units seen");
+            unitsDropped = sc.sc().longAccumulator("dropblock4j DropBlock units dropped");
+            dropsTaken = DropCount.NONE;
         }
         Collection<TrainingHook> userHooks = trainingHookList;
         // First, so that the user's hooks see the corrected counts.
         List<TrainingHook> hooks = new ArrayList<>();
-        hooks.add(new WorkerProgressHook(firstStep, epoch, roundSteps, workerFacts));
+        hooks.add(
+                new WorkerProgressHook(
+                        firstStep, epoch, roundSteps, workerFacts, unitsSeen, unitsDropped));
         if (userHooks != null) {
             hooks.addAll(userHooks);
         }

@@ -1,9 +1,12 @@
 package io.github.dropblock4j.spark;
 
+import io.github.dropblock4j.core.DropCount;
+import io.github.dropblock4j.dl4j.DropBlock;
 import io.github.dropblock4j.dl4j.Nd4jThreads;
 import io.github.dropblock4j.dl4j.OneDnn;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.LongAccumulator;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -24,7 +27,9 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  *
  * <p>At the start of each task it also sizes the task thread's native threads ({@link
  * WorkerThreads#sizeThisWorkerThread()}) and reports what the task's JVM runs with ({@link
- * WorkerFacts}).
+ * WorkerFacts}). After each minibatch it reports the units the worker's DropBlocks saw and zeroed
+ * in its training forward ({@link DropBlock#takeDropCount(ComputationGraph)}), for the realised
+ * drop rate on the driver.
  *
  * <p>One copy per Spark task, used by that task's thread only.
  */
@@ -36,6 +41,8 @@ final class WorkerProgressHook implements TrainingHook {
     private final int epoch;
     private final StepCountAccumulator stepsDone;
     private final CollectionAccumulator<WorkerFacts> facts;
+    private final LongAccumulator unitsSeen;
+    private final LongAccumulator unitsDropped;
     private transient Model model;
     private transient int stepsHere;
 
@@ -46,16 +53,22 @@ final class WorkerProgressHook implements TrainingHook {
      * @param epoch the epochs done before the round
      * @param stepsDone where workers report the steps done, merged on the driver
      * @param facts where workers report their JVM's {@link WorkerFacts}, once per task
+     * @param unitsSeen where workers add the units their DropBlocks saw in training forwards
+     * @param unitsDropped where workers add the units their DropBlocks zeroed
      */
     WorkerProgressHook(
             int firstStep,
             int epoch,
             StepCountAccumulator stepsDone,
-            CollectionAccumulator<WorkerFacts> facts) {
+            CollectionAccumulator<WorkerFacts> facts,
+            LongAccumulator unitsSeen,
+            LongAccumulator unitsDropped) {
         this.firstStep = firstStep;
         this.epoch = epoch;
         this.stepsDone = stepsDone;
         this.facts = facts;
+        this.unitsSeen = unitsSeen;
+        this.unitsDropped = unitsDropped;
     }
 
     /** {@inheritDoc} */
@@ -67,7 +80,7 @@ final class WorkerProgressHook implements TrainingHook {
     /** {@inheritDoc} */
     @Override
     public void postUpdate(DataSet minibatch, Model model) {
-        afterStep();
+        afterStep(model);
     }
 
     /** {@inheritDoc} */
@@ -79,7 +92,7 @@ final class WorkerProgressHook implements TrainingHook {
     /** {@inheritDoc} */
     @Override
     public void postUpdate(MultiDataSet minibatch, Model model) {
-        afterStep();
+        afterStep(model);
     }
 
     private void beforeStep(Model worker) {
@@ -113,9 +126,15 @@ final class WorkerProgressHook implements TrainingHook {
         }
     }
 
-    private void afterStep() {
+    private void afterStep(Model worker) {
         stepsHere++;
         stepsDone.add(firstStep + stepsHere);
+        DropCount drops =
+                worker instanceof ComputationGraph
+                        ? DropBlock.takeDropCount((ComputationGraph) worker)
+                        : DropBlock.takeDropCount((MultiLayerNetwork) worker);
+        unitsSeen.add(drops.units());
+        unitsDropped.add(drops.dropped());
     }
 
     /** {@inheritDoc} */

@@ -13,6 +13,7 @@ import io.github.dropblock4j.cli.train.Trainer;
 import io.github.dropblock4j.cli.train.TrainingRecipe;
 import io.github.dropblock4j.cli.train.dl4j.Dl4jTrainer;
 import io.github.dropblock4j.cli.train.dl4j.Nd4jBatches;
+import io.github.dropblock4j.core.DropCount;
 import io.github.dropblock4j.dl4j.DropBlock;
 import io.github.dropblock4j.dl4j.OneDnn;
 import io.github.dropblock4j.spark.ScheduleAwareTrainingMaster;
@@ -236,6 +237,28 @@ public final class SparkTrainer implements Trainer {
         master.executeTraining(net, rdd);
         long samples = (long) batches.size() * config.batchSize();
         return new BatchResult(samples, (lastRoundScore - weightDecayTerm()) * samples, 0);
+    }
+
+    /**
+     * Returns the realised drop rate of the epoch's rounds, from the counts the workers report
+     * ({@link ScheduleAwareTrainingMaster#takeDropCount()}).
+     *
+     * @return in [0, 1]; 0 for a network without DropBlock
+     */
+    @Override
+    public double realisedDropRate() {
+        DropCount drops = master.takeDropCount();
+        return drops.units() == 0 ? 0 : drops.rate();
+    }
+
+    /**
+     * Not offered: {@code spark-train} has no {@code --recalibrate-bn}.
+     *
+     * @throws IllegalStateException always
+     */
+    @Override
+    public void recalibrateBatchNorm() {
+        throw new IllegalStateException("spark-train has no --recalibrate-bn");
     }
 
     /** {@inheritDoc} */

@@ -5,9 +5,9 @@ import picocli.CommandLine.Option;
 
 /**
  * The options of {@code train} and {@code ablate} for what happens around each epoch's training:
- * the augmentation of its training images, a validation split measured after it, how often the
- * test set is, and whether the batch norms are recalibrated after the last epoch. A picocli mixin
- * beside {@link TrainingOptions}; {@code spark-train} has none of them.
+ * the augmentation of its training images, a validation split measured after it, how often the test
+ * set is, and whether the batch norms are recalibrated after the last epoch. A picocli mixin beside
+ * {@link TrainingOptions}; {@code spark-train} has none of them.
  */
 public final class EpochOptions {
 

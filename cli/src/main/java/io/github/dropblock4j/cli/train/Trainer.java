@@ -14,9 +14,9 @@ import java.util.OptionalLong;
  *
  * <p>The loop calls, in this order: {@link #start} once; then per epoch {@link #startEpoch}, {@link
  * #trainBatch} with increasing indices, {@link #evaluateBatch} per held-out set with increasing
- * indices, {@link #realisedDropRate} and {@link #endEpoch}; {@link #save} between epochs or after
- * a stop; with {@code --recalibrate-bn}, after the last epoch, {@link #recalibrateBatchNorm} and
- * the held-out sets once more; {@link #close} at the end. Not thread safe.
+ * indices, {@link #realisedDropRate} and {@link #endEpoch}; {@link #save} between epochs or after a
+ * stop; with {@code --recalibrate-bn}, after the last epoch, {@link #recalibrateBatchNorm} and the
+ * held-out sets once more; {@link #close} at the end. Not thread safe.
  */
 public interface Trainer extends AutoCloseable {
 
@@ -79,8 +79,8 @@ public interface Trainer extends AutoCloseable {
     BatchResult evaluateBatch(HeldOut set, int index);
 
     /**
-     * Returns the realised drop rate of the epoch's training batches that this process trained:
-     * the units the training forwards of every DropBlock zeroed over the units they saw.
+     * Returns the realised drop rate of the epoch's training batches that this process trained: the
+     * units the training forwards of every DropBlock zeroed over the units they saw.
      *
      * @return in [0, 1]; 0 for a network without DropBlock
      */

@@ -23,8 +23,8 @@ import java.util.function.Supplier;
  * writes a checkpoint. The training loss and accuracy are those of the training steps themselves
  * (regularizer on), per image over the epoch.
  *
- * <p>With {@code --recalibrate-bn}, after the last epoch's checkpoint, the trainer recalibrates
- * its batch norms ({@link Trainer#recalibrateBatchNorm()}) and the loop measures the held-out sets
+ * <p>With {@code --recalibrate-bn}, after the last epoch's checkpoint, the trainer recalibrates its
+ * batch norms ({@link Trainer#recalibrateBatchNorm()}) and the loop measures the held-out sets
  * again: the summary holds the figures of the same trained weights before and after. A run stopped
  * there, or resumed from the last checkpoint, recalibrates the checkpoint's model afresh.
  *

@@ -68,7 +68,8 @@ class AblationReportTest {
                                 .optSpeed(1, 100)
                                 .optResidentMb(500)
                                 .build());
-        RunSummary summary = new RunSummary(config, epochs, test, 0.5, validation, 3, 100, 20, null);
+        RunSummary summary =
+                new RunSummary(config, epochs, test, 0.5, validation, 3, 100, 20, null);
         Path dir = s.runDirectory(AblationPlan.arm(arm), p, seed);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(RunDirectory.SUMMARY), GSON.toJson(summary));

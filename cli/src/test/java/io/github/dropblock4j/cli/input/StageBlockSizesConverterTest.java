@@ -67,7 +67,6 @@ class StageBlockSizesConverterTest {
                 IllegalArgumentException.class,
                 () -> new StageBlockSizes(List.of(3), List.of(0.5)));
         assertThrows(IllegalArgumentException.class, () -> new StageBlockSizes(List.of(), null));
-        assertThrows(
-                IllegalArgumentException.class, () -> new StageBlockSizes(null, List.of(2.0)));
+        assertThrows(IllegalArgumentException.class, () -> new StageBlockSizes(null, List.of(2.0)));
     }
 }

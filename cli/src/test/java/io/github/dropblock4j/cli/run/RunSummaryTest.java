@@ -24,7 +24,8 @@ class RunSummaryTest {
                                 .optTest(0.8, 0.79)
                                 .build());
         RunSummary s =
-                new RunSummary(TrainConfig.builder().build(), epochs, 0.79, 0.8, 0.8, 2, 10, 10, null);
+                new RunSummary(
+                        TrainConfig.builder().build(), epochs, 0.79, 0.8, 0.8, 2, 10, 10, null);
         assertEquals(0.20, s.finalTrainTestGap(), 1e-12);
     }
 }

@@ -88,8 +88,7 @@ class TrainConfigTest {
 
     @Test
     void blockSizesPerStageAndFractionsReachTheBuildersOnlyForDropBlock() {
-        TrainConfig perStage =
-                TrainConfig.builder().optBlockSizePerStage(List.of(5, 3)).build();
+        TrainConfig perStage = TrainConfig.builder().optBlockSizePerStage(List.of(5, 3)).build();
         assertArrayEquals(new int[] {5, 3}, perStage.blockSizesApplied());
         assertNull(perStage.blockFractionsApplied());
         assertEquals("5,3", perStage.blockSizeOption());
@@ -144,9 +143,7 @@ class TrainConfigTest {
                 bad(
                         b -> b.optModel("resnet18").optStages(List.of(5)),
                         "--stages must be in [1, 4] for resnet18, got [5]"),
-                bad(
-                        b -> b.optStages(List.of()),
-                        "--stages must be in [1, 3] for resnet20, got []"),
+                bad(b -> b.optStages(List.of()), "--stages must be in [1, 3] for resnet20, got []"),
                 bad(
                         b -> b.optBlockSizePerStage(List.of(5, 3, 1)),
                         "--block-size must have 1 value or one per stage of --stages (2, the last"

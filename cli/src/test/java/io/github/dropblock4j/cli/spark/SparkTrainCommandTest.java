@@ -115,6 +115,11 @@ class SparkTrainCommandTest {
             assertTrue(
                     Double.isFinite(e.trainLoss()) && Double.isFinite(e.testLoss()), e.toString());
         }
+        // The workers report what their DropBlocks zeroed: the drop probability ramps up, from a
+        // mean of 0.1 * 4.5 / 19 in the first epoch to 0.1 * 14.5 / 19 in the second.
+        double first = epochs.get(0).realisedDropRate();
+        double second = epochs.get(1).realisedDropRate();
+        assertTrue(first > 0 && second > first && second < 0.1, first + ", " + second);
         // The saved model carries the true counts, so a schedule would continue where it ended.
         ComputationGraph model =
                 ModelSerializer.restoreComputationGraph(

@@ -152,8 +152,7 @@ public class TrainCommandTest {
         assertTrue(Double.isFinite(summary.finalValidationLoss()), summary.toString());
         assertTrue(console.contains("batch norm recalibrated:  val loss"), console);
         assertTrue(console.contains("(realised 0."), console);
-        assertEquals(
-                0.2, summary.epochs().get(0).realisedDropRate(), REALISED_RATE_TOLERANCE);
+        assertEquals(0.2, summary.epochs().get(0).realisedDropRate(), REALISED_RATE_TOLERANCE);
         List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
         assertTrue(csv.get(0).endsWith(",realised_drop_rate"), csv.get(0));
         String[] row = csv.get(1).split(",");
@@ -371,8 +370,7 @@ public class TrainCommandTest {
                         .build(),
                 parse("--stages", "1,2,3", "--block-size", "0.36"));
         assertEquals(
-                TrainConfig.builder().optRecalibrateBn(true).build(),
-                parse("--recalibrate-bn"));
+                TrainConfig.builder().optRecalibrateBn(true).build(), parse("--recalibrate-bn"));
     }
 
     /** Parses train's options into its config, without training. */

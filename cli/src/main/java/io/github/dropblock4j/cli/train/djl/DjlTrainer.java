@@ -55,8 +55,8 @@ import java.util.stream.Stream;
  * and accuracy are read from the training forward's predictions by a listener. The engine is
  * reseeded with the seed before the weights are initialised and with the epoch's seed before its
  * shuffle. The realised drop rate is the scheduler's metric, read from fresh {@code Metrics} per
- * batch. What no resume restores: the optimizer's velocities (DJL saves no optimizer state),
- * which restart from zero. Not thread safe.
+ * batch. What no resume restores: the optimizer's velocities (DJL saves no optimizer state), which
+ * restart from zero. Not thread safe.
  */
 public final class DjlTrainer implements Trainer {
 
