@@ -175,7 +175,8 @@ public final class WorkerThreads {
             return sideBySide
                     + " workers on the executors of "
                     + master
-                    + ", whose spark.executor.cores and OMP_NUM_THREADS size their threads";
+                    + ", spark.task.cpus native threads each (spark.executor.cores / spark.task.cpus"
+                    + " side by side per executor)";
         }
         return sideBySide
                 + (sideBySide == 1 ? " worker" : " workers side by side")

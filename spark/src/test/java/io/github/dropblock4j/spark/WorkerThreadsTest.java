@@ -46,8 +46,9 @@ class WorkerThreadsTest {
                 "1 worker x 4 native threads on 4 cores",
                 WorkerThreads.choose("local", 1, 4).toString());
         assertEquals(
-                "8 workers on the executors of spark://host:7077, whose spark.executor.cores and"
-                        + " OMP_NUM_THREADS size their threads",
+                "8 workers on the executors of spark://host:7077, spark.task.cpus native threads"
+                        + " each (spark.executor.cores / spark.task.cpus side by side per"
+                        + " executor)",
                 WorkerThreads.choose("spark://host:7077", 8, 2).toString());
     }
 

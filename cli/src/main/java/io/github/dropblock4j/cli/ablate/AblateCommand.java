@@ -55,6 +55,9 @@ import picocli.CommandLine.Spec;
             "Each regularizer's drop probability is chosen from --drop-probs on a validation split"
                     + " (--val-split), and arms are paired by seed. Writes report.md, report.png"
                     + " and overfitting.png.",
+            "--study augmented runs the second study instead: fitted blocks (5,3) and their"
+                    + " recalibrated batch norms against no regularization, dropout, spatial dropout"
+                    + " and block 7, on augmented images.",
             "Finished runs are reused and interrupted ones resumed, so running the same command"
                     + " again continues an ablation."
         })
@@ -76,9 +79,36 @@ public final class AblateCommand implements Callable<Integer> {
     @Mixin private EpochOptions epochOptions;
 
     @Option(
+            names = "--study",
+            paramLabel = "NAME",
+            description =
+                    "The study: paper (the paper's comparisons around block 7, no augmentation) or"
+                            + " augmented (5,000 augmented images, 60 epochs, 30-epoch selection"
+                            + " runs (or --epochs if fewer) on 0.02,0.05,0.1,0.2, blocks fitted to the maps, batch norms"
+                            + " recalibrated, 8 seeds for none and fitted; options given override"
+                            + " its defaults) (default: ${DEFAULT-VALUE}).")
+    private String study = "paper";
+
+    @Option(
             names = "--seeds",
             description = "Seeds per arm in the main comparison (default: ${DEFAULT-VALUE}).")
     private int seeds = 5;
+
+    @Option(
+            names = "--decisive-seeds",
+            paramLabel = "N",
+            description =
+                    "Seeds for the study's decisive arms (augmented: none, fitted), at least"
+                            + " --seeds (default: --seeds; 8 in the augmented study).")
+    private int decisiveSeeds;
+
+    @Option(
+            names = "--selection-epochs",
+            paramLabel = "N",
+            description =
+                    "Epochs of a selection run (default: --epochs, and a selection run doubles"
+                            + " as the main run of its seed; 30 in the augmented study).")
+    private int selectionEpochs;
 
     @Option(
             names = "--selection-seeds",
@@ -103,7 +133,7 @@ public final class AblateCommand implements Callable<Integer> {
             names = "--only",
             split = ",",
             paramLabel = "ARM",
-            description = "Run only these arms (default: all).")
+            description = "Run only these arms of the study (default: all).")
     private List<String> only;
 
     @Option(
@@ -131,8 +161,8 @@ public final class AblateCommand implements Callable<Integer> {
     @Option(
             names = "--out",
             paramLabel = "DIR",
-            description = "Output directory (default: ${DEFAULT-VALUE}).")
-    private Path out = Path.of("runs", "ablation");
+            description = "Output directory (default: runs/ablation, runs/ablation-augmented).")
+    private Path out;
 
     private DataSource source;
 
@@ -171,12 +201,18 @@ public final class AblateCommand implements Callable<Integer> {
     private AblationResults train(AblationSettings settings, PrintWriter console, StopRequest stop)
             throws IOException, InterruptedException {
         List<Job> waiting = new ArrayList<>();
+        AblationPlan plan = settings.plan();
+        // One drop probability needs no choosing.
+        int selectionSeeds = settings.dropProbs().length > 1 ? settings.selectionSeeds() : 0;
         for (int seed = 1; seed <= selectionSeeds; seed++) {
             for (String name : settings.selectors()) {
-                for (float p : dropProbs) {
+                AblationPlan.Arm arm = plan.arm(name);
+                for (float p : settings.dropProbs()) {
                     runOrDefer(
                             settings,
-                            new Job(AblationPlan.arm(name), p, seed),
+                            new Job(
+                                    settings.selectionDirectory(arm, p, seed),
+                                    settings.selectionConfig(arm, p, seed)),
                             waiting,
                             console,
                             stop,
@@ -186,10 +222,21 @@ public final class AblateCommand implements Callable<Integer> {
         }
         finishWaiting(settings, waiting, console, stop);
         AblationResults results = AblationResults.read(settings);
-        for (int seed = 1; seed <= seeds; seed++) {
+        for (int seed = 1; seed <= settings.decisiveSeeds(); seed++) {
             for (AblationPlan.Arm arm : settings.arms()) {
+                if (!arm.trains() || seed > settings.seeds(arm)) {
+                    continue;
+                }
                 float p = results.dropProb(arm).orElseThrow();
-                runOrDefer(settings, new Job(arm, p, seed), waiting, console, stop, true);
+                runOrDefer(
+                        settings,
+                        new Job(
+                                settings.runDirectory(arm, p, seed),
+                                arm.configure(settings.base(), p, seed)),
+                        waiting,
+                        console,
+                        stop,
+                        true);
             }
         }
         finishWaiting(settings, waiting, console, stop);
@@ -197,24 +244,56 @@ public final class AblateCommand implements Callable<Integer> {
     }
 
     private AblationSettings settings() {
-        List<AblationPlan.Arm> arms = AblationPlan.ARMS;
+        AblationPlan plan;
+        try {
+            plan = AblationPlan.study(study);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        boolean augmented = plan == AblationPlan.AUGMENTED;
+        List<AblationPlan.Arm> arms = plan.arms();
         if (only != null && !only.isEmpty()) {
             for (String name : only) {
-                if (!AblationPlan.names().contains(name)) {
+                if (!plan.names().contains(name)) {
                     throw new ParameterException(
                             spec.commandLine(),
-                            "--only must name arms from " + AblationPlan.names() + ", got " + name);
+                            "--only must name arms of the "
+                                    + plan.name()
+                                    + " study, "
+                                    + plan.names()
+                                    + ", got "
+                                    + name);
                 }
             }
-            arms = AblationPlan.ARMS.stream().filter(a -> only.contains(a.name())).toList();
+            arms = plan.arms().stream().filter(a -> only.contains(a.name())).toList();
+        }
+        if (out == null) {
+            out = Path.of("runs", augmented ? "ablation-augmented" : "ablation");
+        }
+        if (augmented) {
+            unlessGiven("--drop-probs", () -> dropProbs = new float[] {0.02f, 0.05f, 0.1f, 0.2f});
+            unlessGiven("--decisive-seeds", () -> decisiveSeeds = 8);
         }
         if (quick) {
             seeds = 2;
+            decisiveSeeds = 2;
             selectionSeeds = 1;
+            selectionEpochs = 1;
         }
         if (seeds < 1 || seeds > 100) {
             throw new ParameterException(
                     spec.commandLine(), "--seeds must be in [1, 100], got " + seeds);
+        }
+        if (decisiveSeeds == 0) {
+            decisiveSeeds = seeds;
+        }
+        if (decisiveSeeds < seeds || decisiveSeeds > 100) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--decisive-seeds must be in [--seeds ("
+                            + seeds
+                            + "), 100], got "
+                            + decisiveSeeds);
         }
         if (selectionSeeds < 1 || selectionSeeds > 100) {
             throw new ParameterException(
@@ -225,6 +304,11 @@ public final class AblateCommand implements Callable<Integer> {
                 training.toConfig(
                         b -> {
                             epochOptions.applyTo(b).optFramework(framework);
+                            if (augmented) {
+                                b.optAugment(true).optRecalibrateBn(true);
+                                unlessGiven("--train-limit", () -> b.optTrainLimit(5000));
+                                unlessGiven("--epochs", () -> b.optEpochs(60));
+                            }
                             if (quick) {
                                 b.optEpochs(1);
                                 unlessGiven("--train-limit", () -> b.optTrainLimit(500));
@@ -235,6 +319,17 @@ public final class AblateCommand implements Callable<Integer> {
                                     () -> b.optValSplit(quick ? 200 : DEFAULT_VAL_SPLIT));
                             return b;
                         });
+        if (selectionEpochs == 0) {
+            selectionEpochs = augmented ? Math.min(30, base.epochs()) : base.epochs();
+        }
+        if (selectionEpochs < 1 || selectionEpochs > base.epochs()) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--selection-epochs must be in [1, --epochs ("
+                            + base.epochs()
+                            + ")], got "
+                            + selectionEpochs);
+        }
         if (dropProbs.length > 1 && base.valSplit() == 0) {
             throw new ParameterException(
                     spec.commandLine(),
@@ -252,7 +347,16 @@ public final class AblateCommand implements Callable<Integer> {
                                         .filter(a -> !a.equals("--report-only"))
                                         .toList());
         return new AblationSettings(
-                out, base, arms, dropProbs.clone(), selectionSeeds, seeds, command);
+                plan,
+                out,
+                base,
+                arms,
+                dropProbs.clone(),
+                selectionSeeds,
+                selectionEpochs,
+                seeds,
+                decisiveSeeds,
+                command);
     }
 
     private void unlessGiven(String option, Runnable setDefault) {
@@ -261,8 +365,8 @@ public final class AblateCommand implements Callable<Integer> {
         }
     }
 
-    /** One run of the ablation. */
-    private record Job(AblationPlan.Arm arm, float dropProb, int seed) {}
+    /** One run of the ablation: its directory and settings. */
+    private record Job(Path runDir, TrainConfig config) {}
 
     private void runOrDefer(
             AblationSettings settings,
@@ -272,12 +376,12 @@ public final class AblateCommand implements Callable<Integer> {
             StopRequest stop,
             boolean announce)
             throws IOException {
-        Path runDir = settings.runDirectory(job.arm(), job.dropProb(), job.seed());
+        Path runDir = job.runDir();
         // Between runs, and every few seconds while waiting for other processes' runs.
         if (stop.isRequested()) {
             throw new RunStoppedException("stopped before " + runDir.getFileName());
         }
-        TrainConfig config = job.arm().configure(settings.base(), job.dropProb(), job.seed());
+        TrainConfig config = job.config();
         if (RunDirectory.readSummary(runDir).isPresent()) {
             if (announce) {
                 console.println("reusing " + runDir);

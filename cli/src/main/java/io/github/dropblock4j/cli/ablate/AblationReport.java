@@ -48,7 +48,7 @@ final class AblationReport {
      *
      * @param claim the claim
      * @param other the arm the recipe is compared with
-     * @param test the comparison of final test accuracy, recipe minus other
+     * @param test the comparison of final test accuracy, the claim's arm minus other
      * @param adjustedP the Holm-adjusted p-value
      * @param verdict supported, contradicted or not shown
      */
@@ -71,18 +71,18 @@ final class AblationReport {
         List<String> others = new ArrayList<>();
         List<PairedComparison> tests = new ArrayList<>();
         List<String> arms = results.settings().arms().stream().map(AblationPlan.Arm::name).toList();
-        if (!arms.contains(AblationPlan.RECIPE)) {
-            return List.of();
-        }
-        double[] recipe = results.values(AblationPlan.RECIPE, RunSummary::finalTestAccuracy);
-        for (AblationPlan.Claim claim : AblationPlan.CLAIMS) {
+        for (AblationPlan.Claim claim : results.settings().plan().claims()) {
+            if (!arms.contains(claim.arm())) {
+                continue;
+            }
+            double[] winner = results.values(claim.arm(), RunSummary::finalTestAccuracy);
             for (String other : claim.others()) {
                 if (arms.contains(other)) {
                     claims.add(claim);
                     others.add(other);
                     tests.add(
                             PairedComparison.of(
-                                    recipe, results.values(other, RunSummary::finalTestAccuracy)));
+                                    winner, results.values(other, RunSummary::finalTestAccuracy)));
                 }
             }
         }
@@ -159,7 +159,7 @@ final class AblationReport {
      */
     static String markdown(AblationResults results) {
         AblationSettings settings = results.settings();
-        StringBuilder md = new StringBuilder("# DropBlock ablation\n\n");
+        StringBuilder md = new StringBuilder("# ").append(settings.plan().title()).append("\n\n");
         md.append("Reproduce with:\n\n```bash\n").append(settings.command()).append("\n```\n\n");
         md.append("Every run: ")
                 .append(settings.sharedSettings())
@@ -173,7 +173,8 @@ final class AblationReport {
                 String.format(
                         Locale.ROOT,
                         "Final validation accuracy, mean +- sd over seeds 1-%d; the chosen"
-                                + " value is in bold. The DropBlock arms all use the recipe's.%n%n",
+                                + " value is in bold. The arms of a regularizer all use the value"
+                                + " its row chose.%n%n",
                         settings.selectionSeeds()));
         md.append("| regularizer |");
         for (float p : settings.dropProbs()) {
@@ -182,7 +183,7 @@ final class AblationReport {
         md.append(" chosen |\n|---|");
         md.append("---|".repeat(settings.dropProbs().length)).append("---|\n");
         for (String name : settings.selectors()) {
-            AblationPlan.Arm arm = AblationPlan.arm(name);
+            AblationPlan.Arm arm = settings.plan().arm(name);
             md.append("| ").append(name).append(" |");
             var chosen = results.dropProb(arm);
             for (Map.Entry<Float, RunSummary[]> e : results.selection(name).entrySet()) {
@@ -210,11 +211,12 @@ final class AblationReport {
         md.append("\n## Final test accuracy per arm\n\n");
         md.append(
                 "Full test set, after the last epoch; mean +- sd over seeds, the 95% confidence interval of the"
-                        + " mean, and the final train - test accuracy gap (training accuracy measured over the last"
-                        + " epoch's batches).\n\n");
+                        + " mean, the final train - test accuracy gap (training accuracy measured over the last"
+                        + " epoch's batches) and the realised drop rate of the last epoch (the units the"
+                        + " regularizer zeroed; - where not recorded).\n\n");
         md.append(
                 "| arm | what | drop prob | seeds | test accuracy | 95% CI | test loss | train - test gap |"
-                        + " time (s) |\n|---|---|---|---|---|---|---|---|---|\n");
+                        + " realised drop rate | time (s) |\n|---|---|---|---|---|---|---|---|---|---|\n");
         for (AblationPlan.Arm arm : settings.arms()) {
             List<RunSummary> runs = results.finishedRuns(arm.name());
             double[] acc = runs.stream().mapToDouble(RunSummary::finalTestAccuracy).toArray();
@@ -231,7 +233,7 @@ final class AblationReport {
                     .append(runs.size())
                     .append(" | ");
             if (runs.isEmpty()) {
-                md.append("- | - | - | - | - |\n");
+                md.append("- | - | - | - | - | - |\n");
                 continue;
             }
             double[] ci = confidenceInterval(acc);
@@ -250,6 +252,8 @@ final class AblationReport {
                                             .mapToDouble(RunSummary::finalTrainTestGap)
                                             .toArray()))
                     .append(" | ")
+                    .append(realisedDropRate(runs))
+                    .append(" | ")
                     .append(
                             String.format(
                                     Locale.ROOT,
@@ -262,10 +266,11 @@ final class AblationReport {
         md.append(
                 String.format(
                         Locale.ROOT,
-                        "Difference = recipe (%s) minus the other arm in final test accuracy,"
+                        "Difference = the claim's arm (%s unless the claim names another) minus"
+                                + " the other arm in final test accuracy,"
                                 + " in points, paired by seed (paired t-test; Welch's test where seeds do not pair). p-values"
                                 + " are Holm-adjusted over all %d comparisons; a verdict needs an adjusted p below %.2f.%n%n",
-                        AblationPlan.RECIPE,
+                        settings.plan().recipe(),
                         verdicts.size(),
                         ALPHA));
         md.append(
@@ -288,7 +293,7 @@ final class AblationReport {
                             v.verdict()));
         }
         md.append('\n');
-        for (AblationPlan.Claim claim : AblationPlan.CLAIMS) {
+        for (AblationPlan.Claim claim : settings.plan().claims()) {
             md.append("- ")
                     .append(claim.claim())
                     .append(": **")
@@ -313,6 +318,19 @@ final class AblationReport {
                 TDistribution.of(values.length - 1).inverseSurvivalProbability(0.025)
                         * Math.sqrt(PairedComparison.variance(values) / values.length);
         return new double[] {mean - half, mean + half};
+    }
+
+    // The mean realised drop rate of the runs' last epochs; "-" for runs trained before it was
+    // recorded.
+    private static String realisedDropRate(List<RunSummary> runs) {
+        double[] rates =
+                runs.stream()
+                        .mapToDouble(r -> r.epochs().get(r.epochs().size() - 1).realisedDropRate())
+                        .filter(v -> !Double.isNaN(v))
+                        .toArray();
+        return rates.length == 0
+                ? "-"
+                : String.format(Locale.ROOT, "%.4f", PairedComparison.mean(rates));
     }
 
     private static String meanSd(double[] values) {
@@ -379,7 +397,7 @@ final class AblationReport {
                         .yAxisTitle("accuracy")
                         .build();
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-        List<String> shown = List.of("none", "dropout", AblationPlan.RECIPE);
+        List<String> shown = List.of("none", "dropout", results.settings().plan().recipe());
         Color[] colors = {new Color(200, 60, 40), new Color(40, 90, 200), new Color(30, 150, 60)};
         for (int k = 0; k < shown.size(); k++) {
             String name = shown.get(k);

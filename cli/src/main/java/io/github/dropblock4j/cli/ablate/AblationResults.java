@@ -7,6 +7,7 @@ import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,9 @@ import java.util.function.ToDoubleFunction;
  * and of the main comparison, read from their {@code summary.json}, and the drop probability each
  * regularizer gets. Everything in the report is computed from this, so it can be recomputed from
  * the committed run directories alone.
+ *
+ * <p>An arm that reads another's runs ({@link AblationPlan.Arm#readsFrom()}) gets their figures
+ * after the batch norms were recalibrated, run by run; a run without them counts as unfinished.
  *
  * <p>The drop probability of a regularizer is the grid value with the highest mean final validation
  * accuracy over the selection seeds (the smaller value on a tie); it is known once all of that
@@ -43,13 +47,19 @@ final class AblationResults {
      */
     static AblationResults read(AblationSettings settings) {
         AblationResults results = new AblationResults(settings);
+        AblationPlan plan = settings.plan();
         for (String name : settings.selectors()) {
-            AblationPlan.Arm arm = AblationPlan.arm(name);
+            AblationPlan.Arm arm = plan.arm(name);
             Map<Float, RunSummary[]> byProb = new LinkedHashMap<>();
             for (float p : settings.dropProbs()) {
                 RunSummary[] runs = new RunSummary[settings.selectionSeeds()];
                 for (int seed = 1; seed <= runs.length; seed++) {
-                    runs[seed - 1] = finished(settings, arm, p, seed).orElse(null);
+                    runs[seed - 1] =
+                            finished(
+                                            settings,
+                                            settings.selectionDirectory(arm, p, seed),
+                                            settings.selectionConfig(arm, p, seed))
+                                    .orElse(null);
                 }
                 byProb.put(p, runs);
             }
@@ -57,10 +67,17 @@ final class AblationResults {
             choose(settings, byProb).ifPresent(p -> results.chosen.put(arm.regularizer(), p));
         }
         for (AblationPlan.Arm arm : settings.arms()) {
-            RunSummary[] runs = new RunSummary[settings.seeds()];
-            Optional<Float> p = results.dropProb(arm);
+            AblationPlan.Arm trained = arm.trains() ? arm : plan.arm(arm.readsFrom());
+            RunSummary[] runs = new RunSummary[settings.seeds(arm)];
+            Optional<Float> p = results.dropProb(trained);
             for (int seed = 1; seed <= runs.length && p.isPresent(); seed++) {
-                runs[seed - 1] = finished(settings, arm, p.get(), seed).orElse(null);
+                Optional<RunSummary> run =
+                        finished(
+                                settings,
+                                settings.runDirectory(trained, p.get(), seed),
+                                trained.configure(settings.base(), p.get(), seed));
+                runs[seed - 1] =
+                        (arm.trains() ? run : run.flatMap(RunSummary::asRecalibrated)).orElse(null);
             }
             results.main.put(arm.name(), runs);
         }
@@ -92,10 +109,8 @@ final class AblationResults {
     }
 
     private static Optional<RunSummary> finished(
-            AblationSettings settings, AblationPlan.Arm arm, float p, int seed) {
-        Path dir = settings.runDirectory(arm, p, seed);
+            AblationSettings settings, Path dir, TrainConfig expected) {
         Optional<RunSummary> summary = RunDirectory.readSummary(dir);
-        TrainConfig expected = arm.configure(settings.base(), p, seed);
         if (summary.isPresent() && !summary.get().config().equals(expected)) {
             throw new BadInputException(
                     "--out "
@@ -148,15 +163,17 @@ final class AblationResults {
     }
 
     /**
-     * Returns one figure of an arm's main runs, by seed, NaN where a run has not finished.
+     * Returns one figure of an arm's main runs, by seed, NaN where a run has not finished; every
+     * arm's array has the same length, the most seeds any arm runs, so arms pair by index.
      *
      * @param arm the arm's name
      * @param figure e.g. {@code RunSummary::finalTestAccuracy}
-     * @return the values, indexed by seed - 1
+     * @return the values, indexed by seed - 1, NaN beyond the arm's seeds
      */
     double[] values(String arm, ToDoubleFunction<RunSummary> figure) {
         RunSummary[] runs = main.get(arm);
-        double[] values = new double[runs.length];
+        double[] values = new double[settings.decisiveSeeds()];
+        Arrays.fill(values, Double.NaN);
         for (int i = 0; i < runs.length; i++) {
             values[i] = runs[i] == null ? Double.NaN : figure.applyAsDouble(runs[i]);
         }

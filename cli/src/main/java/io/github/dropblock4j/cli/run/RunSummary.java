@@ -1,6 +1,7 @@
 package io.github.dropblock4j.cli.run;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The outcome of a finished training run; written as {@code summary.json}. The figures are the last
@@ -48,5 +49,28 @@ public record RunSummary(
      */
     public double finalTrainTestGap() {
         return epochs.get(epochs.size() - 1).trainAccuracy() - finalTestAccuracy;
+    }
+
+    /**
+     * Returns this run as its recalibrated network measured: the final test and validation figures
+     * replaced by those after the batch norms were recalibrated; the epochs, time and steps stay.
+     *
+     * @return the run's recalibrated figures; empty when it was not recalibrated
+     */
+    public Optional<RunSummary> asRecalibrated() {
+        if (recalibrated == null) {
+            return Optional.empty();
+        }
+        return Optional.of(
+                new RunSummary(
+                        config,
+                        epochs,
+                        recalibrated.testAccuracy(),
+                        recalibrated.testLoss(),
+                        recalibrated.validationAccuracy(),
+                        wallSeconds,
+                        samplesPerSecond,
+                        steps,
+                        recalibrated));
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dropblock4j.cli.ChildCli;
 import io.github.dropblock4j.cli.CliRunner;
+import io.github.dropblock4j.cli.run.RunDirectory;
+import io.github.dropblock4j.cli.run.TrainConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,7 +126,88 @@ class AblateCommandTest {
         CliRunner.Result r =
                 CliRunner.run("ablate", "--only", "block-9", "--out", tmp.resolve("a").toString());
         assertEquals(2, r.exitCode());
-        assertTrue(r.err().contains("--only must name arms from [none, dropout"), r.err());
+        assertTrue(
+                r.err().contains("--only must name arms of the paper study, [none, dropout"),
+                r.err());
+    }
+
+    @Test
+    void augmentedStudyTrainsTheDecisiveArmsOnMoreSeedsAndReadsTheRecalibratedArm(@TempDir Path tmp)
+            throws IOException {
+        Path out = tmp.resolve("augmented");
+        CliRunner.Result r =
+                CliRunner.run(
+                        "ablate",
+                        "--study",
+                        "augmented",
+                        "--only",
+                        "none,dropout,fitted,fitted-recalibrated",
+                        "--seeds",
+                        "1",
+                        "--decisive-seeds",
+                        "2",
+                        "--drop-probs",
+                        "0.1",
+                        "--epochs",
+                        "1",
+                        "--train-limit",
+                        "100",
+                        "--val-split",
+                        "20",
+                        "--test-limit",
+                        "50",
+                        "--batch-size",
+                        "50",
+                        "--out",
+                        out.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        // none and fitted on 2 seeds, dropout on 1; the recalibrated arm trains nothing.
+        assertEquals(5, count(r.out(), "(?m)^training "), r.out());
+        TrainConfig fitted =
+                RunDirectory.readSummary(out.resolve("runs").resolve("fitted-p0.1-seed2"))
+                        .orElseThrow()
+                        .config();
+        assertEquals(List.of(5, 3), fitted.blockSizePerStage());
+        assertTrue(fitted.augment() && fitted.recalibrateBn(), fitted.toString());
+        String report = Files.readString(out.resolve("report.md"));
+        assertTrue(
+                report.startsWith(
+                        "# DropBlock with augmentation, fitted blocks and recalibrated batch"
+                                + " norms"),
+                report);
+        assertTrue(report.contains("| fitted-recalibrated | the fitted arm's models"), report);
+        assertTrue(
+                report.contains(
+                        "| recalibrating the batch norms improves fitted DropBlock | fitted | 2 |"),
+                report);
+        assertTrue(report.contains("| fitted DropBlock beats dropout | dropout |"), report);
+        assertTrue(
+                report.contains("- blocks fitted to the maps beat block 7: **not run**"), report);
+    }
+
+    @Test
+    void unknownStudyAndSelectionLongerThanTheRunsExitTwo(@TempDir Path tmp) {
+        CliRunner.Result study =
+                CliRunner.run("ablate", "--study", "cifar", "--out", tmp.resolve("a").toString());
+        assertEquals(2, study.exitCode());
+        assertTrue(
+                study.err().contains("--study must be one of [paper, augmented], got cifar"),
+                study.err());
+        CliRunner.Result epochs =
+                CliRunner.run(
+                        "ablate",
+                        "--study",
+                        "augmented",
+                        "--epochs",
+                        "10",
+                        "--selection-epochs",
+                        "30",
+                        "--out",
+                        tmp.resolve("b").toString());
+        assertEquals(2, epochs.exitCode());
+        assertTrue(
+                epochs.err().contains("--selection-epochs must be in [1, --epochs (10)], got 30"),
+                epochs.err());
     }
 
     @Test

@@ -8,6 +8,7 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import io.github.dropblock4j.cli.input.BadInputException;
 import io.github.dropblock4j.cli.run.EpochMetrics;
+import io.github.dropblock4j.cli.run.HeldOutFigures;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
@@ -35,18 +36,43 @@ class AblationReportTest {
         TrainConfig base = TrainConfig.builder().optEpochs(2).optValSplit(100).build();
         List<AblationPlan.Arm> arms =
                 List.of(
-                        AblationPlan.arm("none"),
-                        AblationPlan.arm("dropout"),
-                        AblationPlan.arm(AblationPlan.RECIPE));
+                        AblationPlan.PAPER.arm("none"),
+                        AblationPlan.PAPER.arm("dropout"),
+                        AblationPlan.PAPER.arm(AblationPlan.RECIPE));
         return new AblationSettings(
-                out, base, arms, new float[] {0.1f, 0.2f}, 2, 3, "./dropblock4j ablate ...");
+                AblationPlan.PAPER,
+                out,
+                base,
+                arms,
+                new float[] {0.1f, 0.2f},
+                2,
+                base.epochs(),
+                3,
+                3,
+                "./dropblock4j ablate ...");
     }
 
     /** Writes a finished run whose last epoch has the given accuracies. */
     private static void run(
             AblationSettings s, String arm, float p, int seed, double validation, double test)
             throws IOException {
-        TrainConfig config = AblationPlan.arm(arm).configure(s.base(), p, seed);
+        write(
+                s.runDirectory(AblationPlan.PAPER.arm(arm), p, seed),
+                AblationPlan.PAPER.arm(arm).configure(s.base(), p, seed),
+                validation,
+                test,
+                null);
+    }
+
+    /** Writes a finished run into a directory. */
+    private static void write(
+            Path dir,
+            TrainConfig config,
+            double validation,
+            double test,
+            HeldOutFigures recalibrated)
+            throws IOException {
+        float p = config.dropProb();
         List<EpochMetrics> epochs =
                 List.of(
                         EpochMetrics.builder()
@@ -69,10 +95,87 @@ class AblationReportTest {
                                 .optResidentMb(500)
                                 .build());
         RunSummary summary =
-                new RunSummary(config, epochs, test, 0.5, validation, 3, 100, 20, null);
-        Path dir = s.runDirectory(AblationPlan.arm(arm), p, seed);
+                new RunSummary(config, epochs, test, 0.5, validation, 3, 100, 20, recalibrated);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(RunDirectory.SUMMARY), GSON.toJson(summary));
+    }
+
+    @Test
+    void augmentedStudyChoosesOnShorterRunsOfItsOwnAndReadsTheFittedRunsRecalibrated(
+            @TempDir Path tmp) throws IOException {
+        AblationPlan plan = AblationPlan.AUGMENTED;
+        TrainConfig base =
+                TrainConfig.builder()
+                        .optEpochs(2)
+                        .optValSplit(100)
+                        .optAugment(true)
+                        .optRecalibrateBn(true)
+                        .build();
+        AblationPlan.Arm none = plan.arm("none");
+        AblationPlan.Arm fitted = plan.arm(AblationPlan.FITTED);
+        AblationSettings s =
+                new AblationSettings(
+                        plan,
+                        tmp,
+                        base,
+                        List.of(none, fitted, plan.arm("fitted-recalibrated")),
+                        new float[] {0.1f, 0.2f},
+                        1,
+                        1,
+                        2,
+                        3,
+                        "x");
+        // Selection runs train 1 epoch in a folder of their own: 0.2 wins on validation.
+        assertEquals(
+                tmp.resolve("runs").resolve("select").resolve("fitted-p0.2-seed1"),
+                s.selectionDirectory(fitted, 0.2f, 1));
+        assertEquals(1, s.selectionConfig(fitted, 0.2f, 1).epochs());
+        write(
+                s.selectionDirectory(fitted, 0.1f, 1),
+                s.selectionConfig(fitted, 0.1f, 1),
+                0.7,
+                0.7,
+                null);
+        write(
+                s.selectionDirectory(fitted, 0.2f, 1),
+                s.selectionConfig(fitted, 0.2f, 1),
+                0.8,
+                0.7,
+                null);
+        // The decisive arms run 3 seeds; recalibration adds 1 point to every fitted run.
+        double[] fittedTest = {0.84, 0.85, 0.83};
+        for (int seed = 1; seed <= 3; seed++) {
+            write(s.runDirectory(none, 0f, seed), none.configure(base, 0f, seed), 0.8, 0.80, null);
+            double t = fittedTest[seed - 1];
+            write(
+                    s.runDirectory(fitted, 0.2f, seed),
+                    fitted.configure(base, 0.2f, seed),
+                    0.8,
+                    t,
+                    new HeldOutFigures(0.4, 0.81, 0.45, t + 0.01));
+        }
+
+        AblationResults results = AblationResults.read(s);
+
+        assertEquals(0.2f, results.dropProb(fitted).orElseThrow());
+        assertEquals(
+                List.of(5, 3), results.main(AblationPlan.FITTED)[0].config().blockSizePerStage());
+        double[] recalibrated =
+                results.values("fitted-recalibrated", RunSummary::finalTestAccuracy);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(fittedTest[i] + 0.01, recalibrated[i], TOLERANCE);
+        }
+        List<AblationReport.Verdict> verdicts = AblationReport.verdicts(results);
+        AblationReport.Verdict recalibration =
+                verdicts.stream()
+                        .filter(v -> v.claim().arm().equals("fitted-recalibrated"))
+                        .filter(v -> v.other().equals(AblationPlan.FITTED))
+                        .findFirst()
+                        .orElseThrow();
+        assertEquals(3, recalibration.test().pairs());
+        assertEquals(0.01, recalibration.test().meanDifference(), TOLERANCE);
+        String report = AblationReport.markdown(results);
+        assertTrue(report.contains("selection runs train 1 epochs"), report);
     }
 
     private static AblationSettings fixture(Path out) throws IOException {
@@ -97,10 +200,11 @@ class AblationReportTest {
         AblationResults results = AblationResults.read(fixture(tmp));
         // The test accuracies of the selection runs point the other way (0.99 at the value not
         // chosen): the choice follows validation accuracy only.
-        assertEquals(0.1f, results.dropProb(AblationPlan.arm("dropout")).orElseThrow());
-        assertEquals(0.2f, results.dropProb(AblationPlan.arm(AblationPlan.RECIPE)).orElseThrow());
-        assertEquals(0.2f, results.dropProb(AblationPlan.arm("block-3")).orElseThrow());
-        assertEquals(0f, results.dropProb(AblationPlan.arm("none")).orElseThrow());
+        assertEquals(0.1f, results.dropProb(AblationPlan.PAPER.arm("dropout")).orElseThrow());
+        assertEquals(
+                0.2f, results.dropProb(AblationPlan.PAPER.arm(AblationPlan.RECIPE)).orElseThrow());
+        assertEquals(0.2f, results.dropProb(AblationPlan.PAPER.arm("block-3")).orElseThrow());
+        assertEquals(0f, results.dropProb(AblationPlan.PAPER.arm("none")).orElseThrow());
     }
 
     @Test
@@ -109,7 +213,7 @@ class AblationReportTest {
         run(s, "dropout", 0.1f, 1, 0.85, 0.5);
         run(s, "dropout", 0.2f, 1, 0.80, 0.5);
         run(s, "dropout", 0.2f, 2, 0.80, 0.5);
-        assertTrue(AblationResults.read(s).dropProb(AblationPlan.arm("dropout")).isEmpty());
+        assertTrue(AblationResults.read(s).dropProb(AblationPlan.PAPER.arm("dropout")).isEmpty());
     }
 
     @Test
@@ -133,10 +237,14 @@ class AblationReportTest {
         assertEquals("supported", vsNone.verdict());
         assertEquals("contradicted", vsDropout.verdict());
         assertEquals(
-                "supported", AblationReport.claimVerdict(AblationPlan.CLAIMS.get(0), verdicts));
+                "supported",
+                AblationReport.claimVerdict(AblationPlan.PAPER.claims().get(0), verdicts));
         assertEquals(
-                "contradicted", AblationReport.claimVerdict(AblationPlan.CLAIMS.get(1), verdicts));
-        assertEquals("not run", AblationReport.claimVerdict(AblationPlan.CLAIMS.get(3), verdicts));
+                "contradicted",
+                AblationReport.claimVerdict(AblationPlan.PAPER.claims().get(1), verdicts));
+        assertEquals(
+                "not run",
+                AblationReport.claimVerdict(AblationPlan.PAPER.claims().get(3), verdicts));
     }
 
     @Test
@@ -184,7 +292,8 @@ class AblationReportTest {
         AblationSettings s = fixture(tmp);
         TrainConfig other = s.base().toBuilder().optEpochs(3).build();
         AblationSettings changed =
-                new AblationSettings(tmp, other, s.arms(), s.dropProbs(), 2, 3, "x");
+                new AblationSettings(
+                        AblationPlan.PAPER, tmp, other, s.arms(), s.dropProbs(), 2, 3, 3, 3, "x");
         BadInputException e =
                 assertThrows(BadInputException.class, () -> AblationResults.read(changed));
         assertTrue(e.getMessage().contains("was made with other settings"), e.getMessage());
