@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
@@ -34,6 +35,8 @@ final class RunLock implements AutoCloseable {
      */
     static Optional<RunLock> tryAcquire(Path runDir) throws IOException {
         Path file = lockFile(runDir);
+        // Selection runs of their own live one folder down, created with their first lock.
+        Files.createDirectories(file.toAbsolutePath().getParent());
         FileChannel channel =
                 FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         try {

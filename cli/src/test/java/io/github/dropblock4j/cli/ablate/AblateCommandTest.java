@@ -147,8 +147,12 @@ class AblateCommandTest {
                         "--decisive-seeds",
                         "2",
                         "--drop-probs",
-                        "0.1",
+                        "0.1,0.2",
+                        "--selection-seeds",
+                        "1",
                         "--epochs",
+                        "2",
+                        "--selection-epochs",
                         "1",
                         "--train-limit",
                         "100",
@@ -161,12 +165,24 @@ class AblateCommandTest {
                         "--out",
                         out.toString());
         assertEquals(0, r.exitCode(), r.err());
-        // none and fitted on 2 seeds, dropout on 1; the recalibrated arm trains nothing.
-        assertEquals(5, count(r.out(), "(?m)^training "), r.out());
-        TrainConfig fitted =
-                RunDirectory.readSummary(out.resolve("runs").resolve("fitted-p0.1-seed2"))
-                        .orElseThrow()
-                        .config();
+        // Selection: dropout and fitted at 0.1 and 0.2 for 1 epoch, in a folder of their own.
+        // Then none and fitted on 2 seeds, dropout on 1; the recalibrated arm trains nothing.
+        assertEquals(4 + 5, count(r.out(), "(?m)^training "), r.out());
+        Path select = out.resolve("runs").resolve("select");
+        for (String run : List.of("dropout-p0.1", "dropout-p0.2", "fitted-p0.1", "fitted-p0.2")) {
+            TrainConfig selection =
+                    RunDirectory.readSummary(select.resolve(run + "-seed1")).orElseThrow().config();
+            assertEquals(1, selection.epochs(), run);
+        }
+        Path fittedRun;
+        try (var runs = Files.list(out.resolve("runs"))) {
+            fittedRun =
+                    runs.filter(d -> d.getFileName().toString().matches("fitted-p0\\.[12]-seed2"))
+                            .findFirst()
+                            .orElseThrow();
+        }
+        TrainConfig fitted = RunDirectory.readSummary(fittedRun).orElseThrow().config();
+        assertEquals(2, fitted.epochs());
         assertEquals(List.of(5, 3), fitted.blockSizePerStage());
         assertTrue(fitted.augment() && fitted.recalibrateBn(), fitted.toString());
         String report = Files.readString(out.resolve("report.md"));

@@ -28,6 +28,18 @@ class RunLockTest {
     }
 
     @Test
+    void aRunInAFolderNotYetMadeGetsItsFolderWithItsLock(@TempDir Path tmp) throws IOException {
+        Path run = tmp.resolve("runs").resolve("select").resolve("fitted-p0.1-seed1");
+        try (RunLock lock = RunLock.tryAcquire(run).orElseThrow()) {
+            assertTrue(
+                    Files.exists(
+                            tmp.resolve("runs")
+                                    .resolve("select")
+                                    .resolve("fitted-p0.1-seed1.lock")));
+        }
+    }
+
+    @Test
     void lockHeldByAnotherProcessIsBusyAndFreedWhenItDies(@TempDir Path tmp) throws Exception {
         Path run = tmp.resolve("dropblock-p0.1-seed1");
         Path ready = tmp.resolve("ready");
