@@ -11,6 +11,7 @@ import java.io.Serializable;
  * @param oneDnn {@code OneDnn.describe} of the worker's network, e.g. {@code "oneDNN: on (42 of 42
  *     convolution and batch-norm layers)"}
  * @param nativeThreads the OpenMP threads of the task's thread while it trained
+ * @serial exclude Sent from the executors to the driver within one run, never stored.
  */
 public record WorkerFacts(String executorId, String host, String oneDnn, int nativeThreads)
         implements Serializable {}
