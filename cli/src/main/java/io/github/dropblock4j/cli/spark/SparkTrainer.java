@@ -163,7 +163,7 @@ public final class SparkTrainer implements Trainer {
     public void start(Optional<Path> checkpoint) {
         ComputationGraph graph;
         if (checkpoint.isPresent()) {
-            graph = restore(checkpoint.get().resolve(Dl4jTrainer.MODEL_FILE));
+            graph = Dl4jTrainer.restore(checkpoint.get().resolve(Dl4jTrainer.MODEL_FILE));
         } else {
             Nd4j.getRandom().setSeed(config.seed());
             graph =
@@ -176,16 +176,6 @@ public final class SparkTrainer implements Trainer {
         master.setRoundListener((round, rounds, steps, score) -> lastRoundScore = score);
         trainImages = inOrder(data.trainImages(1));
         testImages = inOrder(data.testImages());
-    }
-
-    private static ComputationGraph restore(Path file) {
-        try {
-            return ModelSerializer.restoreComputationGraph(file.toFile(), true);
-        } catch (IOException | RuntimeException e) {
-            // A missing, truncated or corrupt zip fails in DL4J's reader with any of these.
-            throw new BadInputException(
-                    "--resume: cannot load the checkpoint's model " + file + ": " + e, e);
-        }
     }
 
     /** {@inheritDoc} */

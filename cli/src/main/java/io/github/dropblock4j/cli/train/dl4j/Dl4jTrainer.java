@@ -180,7 +180,14 @@ public final class Dl4jTrainer implements Trainer {
         Nd4jThreads.limit(Runtime.getRuntime().availableProcessors());
     }
 
-    private static ComputationGraph restore(Path file) {
+    /**
+     * Restores a checkpoint's network with its updater, for a resumed run.
+     *
+     * @param file the checkpoint's {@value #MODEL_FILE}
+     * @return the network
+     * @throws BadInputException naming the file if it is missing, truncated or corrupt
+     */
+    public static ComputationGraph restore(Path file) {
         try {
             return ModelSerializer.restoreComputationGraph(file.toFile(), true);
         } catch (IOException | RuntimeException e) {
