@@ -21,6 +21,8 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/spark-cluster-throughput.XXXXXX")"
 common=(spark-train --train-limit "$images" --test-limit 200 --epochs "$epochs" --seed 1
     --batch-size 32 --workers 2 --averaging-frequency 5)
 names=(local loopback)
+# shellcheck source=bench/interleaved-rounds.sh
+source "$ROOT/bench/interleaved-rounds.sh"
 lib="$ROOT/cli/target/lib"
 opens_file="$ROOT/spark/src/main/resources/io/github/dropblock4j/spark/add-opens.args"
 OPENS="$(paste -sd' ' "$opens_file")"
@@ -85,24 +87,11 @@ run() {
 
 echo "ResNet-20 on spark-train, $images training images, $epochs epochs, 2 workers x 32 images," \
     "$rounds rounds, $(nproc) cores; last epoch's images/s (runs in $work)"
-declare -A rate
-for ((r = 1; r <= rounds; r++)); do
-    line="round $r:"
-    for name in "${names[@]}"; do
-        rate[$name,$r]="$(run "$name" "$r")"
-        line+=" $name ${rate[$name,$r]}"
-    done
-    echo "$line"
-done
+run_rounds
 
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 echo
 echo "| contender | images/s (median) | / local |"
 echo "|---|---:|---:|"
 for name in "${names[@]}"; do
-    m="$(for ((r = 1; r <= rounds; r++)); do echo "${rate[$name,$r]}"; done | median)"
-    ratio="$(for ((r = 1; r <= rounds; r++)); do
-        awk -v a="${rate[$name,$r]}" -v b="${rate[local,$r]}" 'BEGIN {print a / b}'
-    done | median)"
-    printf '| %s | %.1f | %.2f |\n' "$name" "$m" "$ratio"
+    printf '| %s | %.1f | %.2f |\n' "$name" "$(median_rate "$name")" "$(ratios "$name" local)"
 done

@@ -67,25 +67,7 @@ class LoopbackClusterIT {
         String master = startCluster(tmp);
         Path out = tmp.resolve("run");
 
-        Process job =
-                submit(
-                        tmp.resolve("driver.log"),
-                        master,
-                        "spark-train",
-                        "--train-limit",
-                        "320",
-                        "--test-limit",
-                        "100",
-                        "--batch-size",
-                        "16",
-                        "--epochs",
-                        String.valueOf(EPOCHS),
-                        "--workers",
-                        "2",
-                        "--averaging-frequency",
-                        "5",
-                        "--out",
-                        out.toString());
+        Process job = submitSparkTrain(tmp.resolve("driver.log"), master, 320, out);
 
         boolean ended = job.waitFor(8, TimeUnit.MINUTES);
         String log = Files.readString(tmp.resolve("driver.log"), StandardCharsets.UTF_8);
@@ -120,25 +102,7 @@ class LoopbackClusterIT {
         Path out = tmp.resolve("run");
         Path driverLog = tmp.resolve("driver.log");
         // 480 images: 3 rounds of 5 steps an epoch, so the kill lands within the second epoch.
-        Process job =
-                submit(
-                        driverLog,
-                        master,
-                        "spark-train",
-                        "--train-limit",
-                        "480",
-                        "--test-limit",
-                        "100",
-                        "--batch-size",
-                        "16",
-                        "--epochs",
-                        String.valueOf(EPOCHS),
-                        "--workers",
-                        "2",
-                        "--averaging-frequency",
-                        "5",
-                        "--out",
-                        out.toString());
+        Process job = submitSparkTrain(driverLog, master, 480, out);
         awaitLines(driverLog, "epoch 1/" + EPOCHS + "  step", 1, job, TimeUnit.MINUTES.toNanos(6));
         // The second epoch's first round is under way: take its second worker, executor and all
         // (the executor exits when it loses its worker).
@@ -270,6 +234,30 @@ class LoopbackClusterIT {
         env.put("SPARK_SCALA_VERSION", "2.12");
         env.put("OMP_WAIT_POLICY", "PASSIVE");
         return builder.start();
+    }
+
+    // spark-train on embedded images in minibatches of 16 on 2 workers fitting 5 between
+    // averagings: a round is 160 images.
+    private static Process submitSparkTrain(Path log, String master, int images, Path out)
+            throws IOException {
+        return submit(
+                log,
+                master,
+                "spark-train",
+                "--train-limit",
+                String.valueOf(images),
+                "--test-limit",
+                "100",
+                "--batch-size",
+                "16",
+                "--epochs",
+                String.valueOf(EPOCHS),
+                "--workers",
+                "2",
+                "--averaging-frequency",
+                "5",
+                "--out",
+                out.toString());
     }
 
     /** Submits the packaged application as the README's cluster recipe does. */
