@@ -21,6 +21,8 @@ epochs=2
 work="$(mktemp -d "${TMPDIR:-/tmp}/train-throughput.XXXXXX")"
 common=(--train-limit "$images" --test-limit 200 --epochs "$epochs" --seed 1)
 names=(djl dl4j dl4j-off dl4j-none spark)
+# shellcheck source=bench/interleaved-rounds.sh
+source "$ROOT/bench/interleaved-rounds.sh"
 
 run() {
     local name="$1" out="$work/$1-$2"
@@ -44,29 +46,14 @@ run() {
 "$ROOT/dropblock4j" --version >/dev/null # builds the application first, outside the timings
 echo "ResNet-20, $images training images, $epochs epochs, $rounds rounds, $(nproc) cores;" \
     "last epoch's images/s (runs in $work)"
-declare -A rate
-for ((r = 1; r <= rounds; r++)); do
-    line="round $r:"
-    for name in "${names[@]}"; do
-        rate[$name,$r]="$(run "$name" "$r")"
-        line+=" $name ${rate[$name,$r]}"
-    done
-    echo "$line"
-done
+run_rounds
 grep -h '^oneDNN' "$work"/*-1.log | sed 's/^/  /'
 
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-ratios() { # median over rounds of rate(a) / rate(b)
-    for ((r = 1; r <= rounds; r++)); do
-        awk -v a="${rate[$1,$r]}" -v b="${rate[$2,$r]}" 'BEGIN {print a / b}'
-    done | median
-}
 echo
 echo "| contender | images/s (median) | / djl | / dl4j |"
 echo "|---|---:|---:|---:|"
 for name in "${names[@]}"; do
-    m="$(for ((r = 1; r <= rounds; r++)); do echo "${rate[$name,$r]}"; done | median)"
-    printf '| %s | %.1f | %.2f | %.2f |\n' "$name" "$m" "$(ratios "$name" djl)" "$(ratios "$name" dl4j)"
+    printf '| %s | %.1f | %.2f | %.2f |\n' "$name" "$(median_rate "$name")" "$(ratios "$name" djl)" "$(ratios "$name" dl4j)"
 done
 echo
 printf 'DropBlock cost in DL4J training: dl4j-none / dl4j = %.3f\n' "$(ratios dl4j-none dl4j)"

@@ -168,6 +168,8 @@ public final class SparkTrainCommand implements Callable<Integer> {
                             + threads);
             console.println("data: " + data);
             console.flush();
+            ExecutorLossReport losses =
+                    ExecutorLossReport.register(sc.sc(), spec.commandLine().getErr());
             try {
                 RunConsole runConsole = RunConsole.of(console, spec.commandLine().getErr(), stop);
                 new TrainingRun(config, data, runConsole, () -> trainer).run(dir);
@@ -179,6 +181,7 @@ public final class SparkTrainCommand implements Callable<Integer> {
                                 + dir.out());
                 return StopRequest.EXIT_CODE;
             } finally {
+                losses.close();
                 console.flush();
             }
         }

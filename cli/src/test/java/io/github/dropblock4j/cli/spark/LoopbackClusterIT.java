@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -66,25 +67,7 @@ class LoopbackClusterIT {
         String master = startCluster(tmp);
         Path out = tmp.resolve("run");
 
-        Process job =
-                submit(
-                        tmp.resolve("driver.log"),
-                        master,
-                        "spark-train",
-                        "--train-limit",
-                        "320",
-                        "--test-limit",
-                        "100",
-                        "--batch-size",
-                        "16",
-                        "--epochs",
-                        String.valueOf(EPOCHS),
-                        "--workers",
-                        "2",
-                        "--averaging-frequency",
-                        "5",
-                        "--out",
-                        out.toString());
+        Process job = submitSparkTrain(tmp.resolve("driver.log"), master, 320, out);
 
         boolean ended = job.waitFor(8, TimeUnit.MINUTES);
         String log = Files.readString(tmp.resolve("driver.log"), StandardCharsets.UTF_8);
@@ -110,6 +93,50 @@ class LoopbackClusterIT {
         }
         assertEquals(2, executors.size(), spark.toString());
         assertFalse(executors.contains("driver"), spark.toString());
+    }
+
+    @Test
+    void aWorkerKilledMidEpochIsNamedAndTheOtherExecutorFinishesTheRun(@TempDir Path tmp)
+            throws IOException, InterruptedException {
+        String master = startCluster(tmp);
+        Path out = tmp.resolve("run");
+        Path driverLog = tmp.resolve("driver.log");
+        // 480 images: 3 rounds of 5 steps an epoch, so the kill lands within the second epoch.
+        Process job = submitSparkTrain(driverLog, master, 480, out);
+        awaitLines(driverLog, "epoch 1/" + EPOCHS + "  step", 1, job, TimeUnit.MINUTES.toNanos(6));
+        // The second epoch's first round is under way: take its second worker, executor and all
+        // (the executor exits when it loses its worker).
+        Thread.sleep(1000);
+        String lost = executorOf(tmp.resolve("worker2"));
+        Process worker = cluster.get(2);
+        worker.destroyForcibly();
+        assertTrue(worker.waitFor(30, TimeUnit.SECONDS));
+
+        boolean ended = job.waitFor(8, TimeUnit.MINUTES);
+        String log = Files.readString(driverLog, StandardCharsets.UTF_8);
+        assertTrue(ended, "the job did not end: " + log);
+        assertEquals(0, job.exitValue(), log);
+        assertTrue(log.contains("spark-train: lost executor " + lost + " ("), log);
+        RunSummary summary = RunDirectory.readSummary(out).orElseThrow();
+        // Every step of both epochs, the lost executor's share redone by the other one.
+        assertEquals(EPOCHS * 15, summary.steps(), log);
+        assertEquals(0.1, summary.epochs().get(EPOCHS - 1).dropProb(), EPS);
+        assertTrue(Double.isFinite(summary.epochs().get(EPOCHS - 1).trainLoss()), log);
+    }
+
+    // The id of the executor a standalone worker started: its work directory holds app/execId.
+    private static String executorOf(Path workDir) throws IOException {
+        try (Stream<Path> apps = Files.list(workDir)) {
+            Path app = apps.filter(Files::isDirectory).findFirst().orElseThrow();
+            try (Stream<Path> executors = Files.list(app)) {
+                return executors
+                        .filter(Files::isDirectory)
+                        .findFirst()
+                        .orElseThrow()
+                        .getFileName()
+                        .toString();
+            }
+        }
     }
 
     /** Starts a master and two one-core workers; returns the master's URL. */
@@ -171,23 +198,25 @@ class LoopbackClusterIT {
                                     work.toString(),
                                     url)));
         }
-        awaitLines(masterLog, "Registering worker", 2);
+        awaitLines(masterLog, "Registering worker", 2, null, TimeUnit.MINUTES.toNanos(2));
         return url;
     }
 
-    // Waits for the cluster's start-up, which has no other signal than the master's log.
-    private void awaitLines(Path log, String text, int count)
+    // Waits for count lines with text in a log, which is all the cluster and the job say of their
+    // progress; fails if a cluster JVM or the job ends first.
+    private void awaitLines(Path log, String text, int count, Process job, long timeoutNanos)
             throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
             String content = Files.exists(log) ? Files.readString(log) : "";
-            if (content.split(text, -1).length - 1 >= count) {
+            if (content.split(Pattern.quote(text), -1).length - 1 >= count) {
                 return;
             }
             for (Process p : cluster) {
                 assertTrue(p.isAlive(), "a cluster JVM ended: " + content);
             }
-            assertTrue(System.nanoTime() < deadline, "the workers did not register: " + content);
+            assertTrue(job == null || job.isAlive(), "the job ended: " + content);
+            assertTrue(System.nanoTime() < deadline, "no " + count + " '" + text + "': " + content);
             Thread.sleep(200);
         }
     }
@@ -205,6 +234,30 @@ class LoopbackClusterIT {
         env.put("SPARK_SCALA_VERSION", "2.12");
         env.put("OMP_WAIT_POLICY", "PASSIVE");
         return builder.start();
+    }
+
+    // spark-train on embedded images in minibatches of 16 on 2 workers fitting 5 between
+    // averagings: a round is 160 images.
+    private static Process submitSparkTrain(Path log, String master, int images, Path out)
+            throws IOException {
+        return submit(
+                log,
+                master,
+                "spark-train",
+                "--train-limit",
+                String.valueOf(images),
+                "--test-limit",
+                "100",
+                "--batch-size",
+                "16",
+                "--epochs",
+                String.valueOf(EPOCHS),
+                "--workers",
+                "2",
+                "--averaging-frequency",
+                "5",
+                "--out",
+                out.toString());
     }
 
     /** Submits the packaged application as the README's cluster recipe does. */
