@@ -104,10 +104,15 @@ class LoopbackClusterIT {
         // 480 images: 3 rounds of 5 steps an epoch, so the kill lands within the second epoch.
         Process job = submitSparkTrain(driverLog, master, 480, out);
         awaitLines(driverLog, "epoch 1/" + EPOCHS + "  step", 1, job, TimeUnit.MINUTES.toNanos(6));
-        // The second epoch's first round is under way: take its second worker, executor and all
-        // (the executor exits when it loses its worker).
-        Thread.sleep(1000);
-        String lost = executorOf(tmp.resolve("worker2"));
+        // Worker 2's executor logs each task it starts; the first it starts after the first
+        // epoch's line is a round of the second epoch. Then take the worker, executor and all
+        // (the executor exits when it loses its worker), while that round is under way.
+        Path workDir = tmp.resolve("worker2");
+        String lost = executorOf(workDir);
+        Path executorLog = executorLog(workDir, lost);
+        String started = "Running task";
+        int before = countLines(executorLog, started);
+        awaitLines(executorLog, started, before + 1, job, TimeUnit.MINUTES.toNanos(2));
         Process worker = cluster.get(2);
         worker.destroyForcibly();
         assertTrue(worker.waitFor(30, TimeUnit.SECONDS));
@@ -137,6 +142,19 @@ class LoopbackClusterIT {
                         .toString();
             }
         }
+    }
+
+    // A standalone executor's log: its stderr, in the worker's work directory under app/execId.
+    private static Path executorLog(Path workDir, String executorId) throws IOException {
+        try (Stream<Path> apps = Files.list(workDir)) {
+            Path app = apps.filter(Files::isDirectory).findFirst().orElseThrow();
+            return app.resolve(executorId).resolve("stderr");
+        }
+    }
+
+    private static int countLines(Path log, String text) throws IOException {
+        String content = Files.exists(log) ? Files.readString(log) : "";
+        return content.split(Pattern.quote(text), -1).length - 1;
     }
 
     /** Starts a master and two one-core workers; returns the master's URL. */
@@ -208,10 +226,10 @@ class LoopbackClusterIT {
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
         while (true) {
-            String content = Files.exists(log) ? Files.readString(log) : "";
-            if (content.split(Pattern.quote(text), -1).length - 1 >= count) {
+            if (countLines(log, text) >= count) {
                 return;
             }
+            String content = Files.exists(log) ? Files.readString(log) : "";
             for (Process p : cluster) {
                 assertTrue(p.isAlive(), "a cluster JVM ended: " + content);
             }
