@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -94,8 +95,15 @@ class AblateCommandTest {
         List<String> jvm = List.of("-Dai.djl.pytorch.num_threads=1");
         Process a = ChildCli.start(tmp.resolve("a.log"), jvm, smallest(out));
         Process b = ChildCli.start(tmp.resolve("b.log"), jvm, smallest(out));
-        assertEquals(0, a.waitFor(), Files.readString(tmp.resolve("a.log")));
-        assertEquals(0, b.waitFor(), Files.readString(tmp.resolve("b.log")));
+        try {
+            assertTrue(a.waitFor(10, TimeUnit.MINUTES), Files.readString(tmp.resolve("a.log")));
+            assertTrue(b.waitFor(10, TimeUnit.MINUTES), Files.readString(tmp.resolve("b.log")));
+        } finally {
+            a.destroyForcibly();
+            b.destroyForcibly();
+        }
+        assertEquals(0, a.exitValue(), Files.readString(tmp.resolve("a.log")));
+        assertEquals(0, b.exitValue(), Files.readString(tmp.resolve("b.log")));
         String logs =
                 Files.readString(tmp.resolve("a.log")) + Files.readString(tmp.resolve("b.log"));
         assertEquals(6, count(logs, "(?m)^training "), logs);

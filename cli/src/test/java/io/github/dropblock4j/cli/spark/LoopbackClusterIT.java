@@ -47,10 +47,17 @@ class LoopbackClusterIT {
     private static final double EPS = 1e-6;
 
     private final List<Process> cluster = new ArrayList<>();
+    // The spark-submit drivers: one of a test that failed before it ended is still running.
+    private final List<Process> jobs = new ArrayList<>();
 
     @AfterEach
     void stopCluster() throws InterruptedException {
-        // SIGTERM first: a worker's shutdown hook kills the executors it started.
+        // The driver first (it would otherwise wait for executors for ever), then SIGTERM to the
+        // cluster: a worker's shutdown hook kills the executors it started.
+        for (Process job : jobs) {
+            job.destroyForcibly();
+            job.waitFor(30, TimeUnit.SECONDS);
+        }
         for (Process p : cluster) {
             p.destroy();
         }
@@ -106,7 +113,9 @@ class LoopbackClusterIT {
         awaitLines(driverLog, "epoch 1/" + EPOCHS + "  step", 1, job, TimeUnit.MINUTES.toNanos(6));
         // Worker 2's executor logs each task it starts; the first it starts after the first
         // epoch's line is a round of the second epoch. Then take the worker, executor and all
-        // (the executor exits when it loses its worker), while that round is under way.
+        // (the executor exits when it loses its worker): mostly while that task runs (Spark logs
+        // it lost, ExecutorLostFailure, and redoes it on the other executor), else just after it;
+        // either way the rest of the run is on the other executor alone.
         Path workDir = tmp.resolve("worker2");
         String lost = executorOf(workDir);
         Path executorLog = executorLog(workDir, lost);
@@ -123,7 +132,7 @@ class LoopbackClusterIT {
         assertEquals(0, job.exitValue(), log);
         assertTrue(log.contains("spark-train: lost executor " + lost + " ("), log);
         RunSummary summary = RunDirectory.readSummary(out).orElseThrow();
-        // Every step of both epochs, the lost executor's share redone by the other one.
+        // Every step of both epochs, whatever the lost executor had not finished redone.
         assertEquals(EPOCHS * 15, summary.steps(), log);
         assertEquals(0.1, summary.epochs().get(EPOCHS - 1).dropProb(), EPS);
         assertTrue(Double.isFinite(summary.epochs().get(EPOCHS - 1).trainLoss()), log);
@@ -256,7 +265,7 @@ class LoopbackClusterIT {
 
     // spark-train on embedded images in minibatches of 16 on 2 workers fitting 5 between
     // averagings: a round is 160 images.
-    private static Process submitSparkTrain(Path log, String master, int images, Path out)
+    private Process submitSparkTrain(Path log, String master, int images, Path out)
             throws IOException {
         return submit(
                 log,
@@ -279,7 +288,7 @@ class LoopbackClusterIT {
     }
 
     /** Submits the packaged application as the README's cluster recipe does. */
-    private static Process submit(Path log, String master, String... args) throws IOException {
+    private Process submit(Path log, String master, String... args) throws IOException {
         Path jar = Path.of(System.getProperty("dropblock4j.cli.jar"));
         Path lib = lib();
         String jars;
@@ -327,7 +336,9 @@ class LoopbackClusterIT {
         ProcessBuilder builder =
                 new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("OMP_WAIT_POLICY", "PASSIVE");
-        return builder.start();
+        Process job = builder.start();
+        jobs.add(job);
+        return job;
     }
 
     private static Path sparkLib() {

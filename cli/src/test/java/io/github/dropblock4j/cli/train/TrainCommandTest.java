@@ -60,8 +60,9 @@ public class TrainCommandTest {
         for (String file : List.of("metrics.csv", "summary.json", "curves.png", "config.json")) {
             assertTrue(Files.size(out.resolve(file)) > 0, file);
         }
-        assertTrue(
-                Files.list(out.resolve("model")).anyMatch(p -> p.toString().endsWith(".params")));
+        try (var model = Files.list(out.resolve("model"))) {
+            assertTrue(model.anyMatch(p -> p.toString().endsWith(".params")));
+        }
         List<String> csv = Files.readAllLines(out.resolve("metrics.csv"));
         assertEquals(3, csv.size());
         assertEquals(EpochMetrics.CSV_HEADER, csv.get(0));
