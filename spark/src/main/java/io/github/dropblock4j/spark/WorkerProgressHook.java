@@ -96,6 +96,11 @@ final class WorkerProgressHook implements TrainingHook {
     }
 
     private void beforeStep(Model worker) {
+        if (!(worker instanceof ComputationGraph) && !(worker instanceof MultiLayerNetwork)) {
+            throw new IllegalStateException(
+                    "model must be a ComputationGraph or a MultiLayerNetwork, got "
+                            + worker.getClass().getName());
+        }
         if (worker != model) {
             // A new task, perhaps on another thread: OpenMP's thread count is per thread.
             WorkerThreads.sizeThisWorkerThread();
@@ -116,13 +121,9 @@ final class WorkerProgressHook implements TrainingHook {
         if (worker instanceof ComputationGraph) {
             ((ComputationGraph) worker).getConfiguration().setIterationCount(iteration);
             ((ComputationGraph) worker).getConfiguration().setEpochCount(epoch);
-        } else if (worker instanceof MultiLayerNetwork) {
+        } else {
             ((MultiLayerNetwork) worker).getLayerWiseConfigurations().setIterationCount(iteration);
             ((MultiLayerNetwork) worker).getLayerWiseConfigurations().setEpochCount(epoch);
-        } else {
-            throw new IllegalStateException(
-                    "model must be a ComputationGraph or a MultiLayerNetwork, got "
-                            + worker.getClass().getName());
         }
     }
 

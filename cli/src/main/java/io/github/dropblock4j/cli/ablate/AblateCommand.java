@@ -99,7 +99,8 @@ public final class AblateCommand implements Callable<Integer> {
             paramLabel = "N",
             description =
                     "Seeds for the study's decisive arms (augmented: none, fitted), at least"
-                            + " --seeds (default: --seeds; 8 in the augmented study).")
+                            + " --seeds (default: --seeds; in the augmented study 8, or --seeds"
+                            + " if more).")
     private int decisiveSeeds;
 
     @Option(
@@ -266,13 +267,33 @@ public final class AblateCommand implements Callable<Integer> {
                 }
             }
             arms = plan.arms().stream().filter(a -> only.contains(a.name())).toList();
+            for (AblationPlan.Arm arm : arms) {
+                if (!arm.trains() && !only.contains(arm.readsFrom())) {
+                    throw new ParameterException(
+                            spec.commandLine(),
+                            "--only "
+                                    + arm.name()
+                                    + " reads the runs of "
+                                    + arm.readsFrom()
+                                    + ", which --only leaves out; name both, got "
+                                    + String.join(",", only));
+                }
+            }
         }
         if (out == null) {
             out = Path.of("runs", augmented ? "ablation-augmented" : "ablation");
         }
         if (augmented) {
             unlessGiven("--drop-probs", () -> dropProbs = new float[] {0.02f, 0.05f, 0.1f, 0.2f});
-            unlessGiven("--decisive-seeds", () -> decisiveSeeds = 8);
+        }
+        boolean decisiveGiven = given("--decisive-seeds");
+        if (decisiveGiven && plan.decisiveArms().isEmpty()) {
+            throw new ParameterException(
+                    spec.commandLine(),
+                    "--decisive-seeds applies to a study with decisive arms (augmented); the "
+                            + plan.name()
+                            + " study has none, got --decisive-seeds "
+                            + decisiveSeeds);
         }
         if (quick) {
             seeds = 2;
@@ -284,8 +305,8 @@ public final class AblateCommand implements Callable<Integer> {
             throw new ParameterException(
                     spec.commandLine(), "--seeds must be in [1, 100], got " + seeds);
         }
-        if (decisiveSeeds == 0) {
-            decisiveSeeds = seeds;
+        if (!quick && !decisiveGiven) {
+            decisiveSeeds = augmented ? Math.max(8, seeds) : seeds;
         }
         if (decisiveSeeds < seeds || decisiveSeeds > 100) {
             throw new ParameterException(
@@ -319,7 +340,7 @@ public final class AblateCommand implements Callable<Integer> {
                                     () -> b.optValSplit(quick ? 200 : DEFAULT_VAL_SPLIT));
                             return b;
                         });
-        if (selectionEpochs == 0) {
+        if (!quick && !given("--selection-epochs")) {
             selectionEpochs = augmented ? Math.min(30, base.epochs()) : base.epochs();
         }
         if (selectionEpochs < 1 || selectionEpochs > base.epochs()) {
@@ -360,9 +381,13 @@ public final class AblateCommand implements Callable<Integer> {
     }
 
     private void unlessGiven(String option, Runnable setDefault) {
-        if (!spec.commandLine().getParseResult().hasMatchedOption(option)) {
+        if (!given(option)) {
             setDefault.run();
         }
+    }
+
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
     /** One run of the ablation: its directory and settings. */

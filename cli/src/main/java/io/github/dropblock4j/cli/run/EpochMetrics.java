@@ -28,7 +28,8 @@ import java.util.Locale;
  *     (regularizer off); NaN where not measured ({@code train})
  * @param realisedDropRate the fraction of units the epoch's training forwards zeroed over every
  *     DropBlock of the network, next to the requested {@code dropProb}: 0 without DropBlock, NaN
- *     where not measured ({@code spark-train}, files written before the column existed)
+ *     where not measured (an epoch that trained no batch in this process, files written before the
+ *     column existed)
  */
 public record EpochMetrics(
         int epoch,

@@ -32,15 +32,6 @@ public record RunSummary(
         HeldOutFigures recalibrated) {
 
     /**
-     * Returns the mean validation loss after the last epoch, before any recalibration.
-     *
-     * @return the loss; NaN without a validation set
-     */
-    public double finalValidationLoss() {
-        return epochs.get(epochs.size() - 1).validationLoss();
-    }
-
-    /**
      * Returns the last epoch's training accuracy minus its test accuracy: how far the network
      * overfits. The training accuracy is the one measured over the epoch's batches, with the
      * regularizer on.

@@ -80,6 +80,16 @@ public record TrainConfig(
         CONSTANT
     }
 
+    /**
+     * Checks a run's settings, each against the rule of the option that sets it, and copies the
+     * lists.
+     *
+     * @throws NullPointerException if data, model, schedule, regularizer or framework is null
+     * @throws IllegalArgumentException if a setting breaks its option's rule (the message names the
+     *     option, the rule and the value), e.g. an unknown model, epochs outside [1, 10000], a drop
+     *     probability outside [0, 1), stages the model does not have, block sizes and fractions
+     *     together or one per stage for another number of stages
+     */
     public TrainConfig {
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(model, "model");

@@ -233,12 +233,16 @@ public final class SparkTrainer implements Trainer {
      * Returns the realised drop rate of the epoch's rounds, from the counts the workers report
      * ({@link ScheduleAwareTrainingMaster#takeDropCount()}).
      *
-     * @return in [0, 1]; 0 for a network without DropBlock
+     * @return in [0, 1]; 0 for a network without DropBlock; NaN where this process trained none of
+     *     the epoch's rounds
      */
     @Override
     public double realisedDropRate() {
         DropCount drops = master.takeDropCount();
-        return drops.units() == 0 ? 0 : drops.rate();
+        if (dropBlock == null) {
+            return 0;
+        }
+        return drops.units() == 0 ? Double.NaN : drops.rate();
     }
 
     /**
@@ -257,14 +261,17 @@ public final class SparkTrainer implements Trainer {
         return false;
     }
 
-    /** {@inheritDoc} */
+    /**
+     * Returns the images of the minibatches an epoch's rounds train: whole rounds, or all of them
+     * when they do not fill one.
+     *
+     * @return the images
+     */
     @Override
     public OptionalLong imagesPerEpoch() {
-        return OptionalLong.of(
-                (long) recipe.totalSteps()
-                        / config.epochs()
-                        * settings.workers()
-                        * config.batchSize());
+        int round = settings.workers() * settings.averagingFrequency();
+        long trained = minibatches < round ? minibatches : (long) (minibatches / round) * round;
+        return OptionalLong.of(trained * config.batchSize());
     }
 
     /** {@inheritDoc} */

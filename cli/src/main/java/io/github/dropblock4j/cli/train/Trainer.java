@@ -14,7 +14,7 @@ import java.util.OptionalLong;
  *
  * <p>The loop calls, in this order: {@link #start} once; then per epoch {@link #startEpoch}, {@link
  * #trainBatch} with increasing indices, {@link #evaluateBatch} per held-out set with increasing
- * indices, {@link #realisedDropRate} and {@link #endEpoch}; {@link #save} between epochs or after a
+ * indices, {@link #endEpoch} and {@link #realisedDropRate}; {@link #save} between epochs or after a
  * stop; with {@code --recalibrate-bn}, after the last epoch, {@link #recalibrateBatchNorm} and the
  * held-out sets once more; {@link #close} at the end. Not thread safe.
  */
@@ -82,7 +82,8 @@ public interface Trainer extends AutoCloseable {
      * Returns the realised drop rate of the epoch's training batches that this process trained: the
      * units the training forwards of every DropBlock zeroed over the units they saw.
      *
-     * @return in [0, 1]; 0 for a network without DropBlock
+     * @return in [0, 1]; 0 for a network without DropBlock; NaN, not measured, where this process
+     *     trained none of the epoch's batches (an epoch resumed after its last batch)
      */
     double realisedDropRate();
 

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -232,6 +233,86 @@ class AblateCommandTest {
         assertTrue(
                 epochs.err().contains("--selection-epochs must be in [1, --epochs (10)], got 30"),
                 epochs.err());
+    }
+
+    @Test
+    void seedOptionsAreCheckedAsGivenAndTheirDefaultsNeverFail(@TempDir Path tmp)
+            throws IOException {
+        // More --seeds than the augmented study's 8 decisive ones: the decisive default follows
+        // --seeds, so the first error is the one planted in --selection-epochs.
+        CliRunner.Result seeds =
+                CliRunner.run(
+                        "ablate",
+                        "--study",
+                        "augmented",
+                        "--seeds",
+                        "10",
+                        "--epochs",
+                        "10",
+                        "--selection-epochs",
+                        "11",
+                        "--out",
+                        tmp.resolve("a").toString());
+        assertEquals(2, seeds.exitCode());
+        assertTrue(
+                seeds.err().contains("--selection-epochs must be in [1, --epochs (10)], got 11"),
+                seeds.err());
+        // 0 is a value like any other, not "the default".
+        CliRunner.Result zero =
+                CliRunner.run(
+                        "ablate",
+                        "--study",
+                        "augmented",
+                        "--decisive-seeds",
+                        "0",
+                        "--out",
+                        tmp.resolve("b").toString());
+        assertEquals(2, zero.exitCode());
+        assertTrue(
+                zero.err().contains("--decisive-seeds must be in [--seeds (5), 100], got 0"),
+                zero.err());
+        CliRunner.Result epochs =
+                CliRunner.run(
+                        "ablate", "--selection-epochs", "0", "--out", tmp.resolve("c").toString());
+        assertEquals(2, epochs.exitCode());
+        assertTrue(
+                epochs.err().contains("--selection-epochs must be in [1, --epochs (3)], got 0"),
+                epochs.err());
+        // The paper study has no decisive arms for the option to give more seeds to.
+        CliRunner.Result paper =
+                CliRunner.run(
+                        "ablate", "--decisive-seeds", "10", "--out", tmp.resolve("d").toString());
+        assertEquals(2, paper.exitCode());
+        assertTrue(
+                paper.err()
+                        .contains(
+                                "--decisive-seeds applies to a study with decisive arms"
+                                        + " (augmented); the paper study has none, got"
+                                        + " --decisive-seeds 10"),
+                paper.err());
+        try (Stream<Path> left = Files.list(tmp)) {
+            assertEquals(List.of(), left.toList());
+        }
+    }
+
+    @Test
+    void anArmThatReadsAnothersRunsNeedsThatArmToo(@TempDir Path tmp) {
+        CliRunner.Result r =
+                CliRunner.run(
+                        "ablate",
+                        "--study",
+                        "augmented",
+                        "--only",
+                        "none,fitted-recalibrated",
+                        "--out",
+                        tmp.resolve("a").toString());
+        assertEquals(2, r.exitCode());
+        assertTrue(
+                r.err()
+                        .contains(
+                                "--only fitted-recalibrated reads the runs of fitted, which --only"
+                                        + " leaves out; name both, got none,fitted-recalibrated"),
+                r.err());
     }
 
     @Test

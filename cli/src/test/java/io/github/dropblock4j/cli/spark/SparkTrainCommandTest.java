@@ -165,6 +165,29 @@ class SparkTrainCommandTest {
     }
 
     @Test
+    void theSpeedCountsTheImagesTrainedWhenAnEpochIsLessThanOneRound(@TempDir Path tmp)
+            throws IOException {
+        // 40 images (4 of each class) in minibatches of 8: 5 minibatches, fewer than a round of 2
+        // workers x 5, so one round of 3 steps on one worker and 2 on the other trains the 40
+        // images, not 3 x 2 x 8.
+        Path out = tmp.resolve("run");
+        CliRunner.Result r =
+                CliRunner.run(
+                        args(
+                                out,
+                                "--epochs",
+                                "1",
+                                "--train-limit",
+                                "40",
+                                "--averaging-frequency",
+                                AVERAGING));
+        assertEquals(0, r.exitCode(), r.err());
+        EpochMetrics epoch = RunDirectory.readSummary(out).orElseThrow().epochs().get(0);
+        assertEquals(3, epoch.step());
+        assertEquals(40, epoch.samplesPerSecond() * epoch.seconds(), 40 * EPS);
+    }
+
+    @Test
     void aJobThatFailsLeavesNoRunDirectory(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run");
         Path partial = tmp.resolve("run.partial");

@@ -266,7 +266,10 @@ public final class DjlTrainer implements Trainer {
     /** {@inheritDoc} */
     @Override
     public double realisedDropRate() {
-        return regularized && dropSamples > 0 ? droppedSum / dropSamples : 0;
+        if (!regularized) {
+            return 0;
+        }
+        return dropSamples > 0 ? droppedSum / dropSamples : Double.NaN;
     }
 
     /** {@inheritDoc} */

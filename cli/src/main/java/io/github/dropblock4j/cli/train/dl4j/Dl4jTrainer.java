@@ -257,7 +257,10 @@ public final class Dl4jTrainer implements Trainer {
     @Override
     public double realisedDropRate() {
         epochDrops = epochDrops.plus(DropBlock.takeDropCount(net));
-        return epochDrops.units() == 0 ? 0 : epochDrops.rate();
+        if (dropBlock == null) {
+            return 0;
+        }
+        return epochDrops.units() == 0 ? Double.NaN : epochDrops.rate();
     }
 
     /** {@inheritDoc} */
