@@ -34,7 +34,8 @@ import java.util.Objects;
  * fraction of units the batch's forwards actually zeroed over all DropBlocks of the model as {@link
  * #REALISED_DROP_RATE_METRIC}. The realised rate costs nothing more where masks are painted on the
  * host, which counts the drops anyway; where they are drawn with engine operators (off the CPU) the
- * blocks count only while metrics are collected ({@link DropBlock#setDropCounting(boolean)}).
+ * blocks count only while metrics are collected ({@link DropBlock#setDropCounting(boolean)}), and
+ * during the first batch, so that metrics set right after {@code newTrainer} miss none.
  *
  * <p>Not thread safe: DJL calls a listener from the training loop's thread.
  */
@@ -152,7 +153,10 @@ public final class DropBlockScheduler extends TrainingListenerAdapter {
         for (DropBlock dropBlock : dropBlocks) {
             dropBlock.setDropCounting(false);
         }
-        countDrops(trainer.getMetrics() != null);
+        // The first batch counts whatever: DJL's trainer calls this from its constructor, before
+        // the
+        // caller can set its metrics; from then on each batch decides for the next one.
+        countDrops(true);
         for (DropBlock dropBlock : dropBlocks) {
             // Forwards before training, e.g. an initialisation pass, are not a batch's.
             dropBlock.takeDropCount();

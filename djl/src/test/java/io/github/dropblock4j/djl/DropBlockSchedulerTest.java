@@ -15,6 +15,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
@@ -136,6 +140,36 @@ class DropBlockSchedulerTest {
             for (DropBlock dropBlock : DropBlockScheduler.dropBlocksIn(model.getBlock())) {
                 assertTrue(dropBlock.isDropCounting());
                 assertEquals(0, dropBlock.takeDropCount().units(), "taken by the scheduler");
+            }
+        }
+    }
+
+    @Test
+    void engineMasksAreCountedFromTheFirstBatchWhenMetricsAreSetAfterTheTrainer() {
+        Engine.getInstance().setRandomSeed(9);
+        SequentialBlock net =
+                new SequentialBlock()
+                        .add(Conv2d.builder().setKernelShape(new Shape(3, 3)).setFilters(4).build())
+                        .add(
+                                DropBlock.builder()
+                                        .optBlockSize(3)
+                                        .optDropProb(0f)
+                                        .optEngineMask(true)
+                                        .build())
+                        .add(Blocks.batchFlattenBlock())
+                        .add(Linear.builder().setUnits(4).build());
+        try (Model model = Model.newInstance("engine-masks")) {
+            model.setBlock(net);
+            try (Trainer trainer =
+                    newTrainer(model, DropBlockScheduler.of(Tracker.fixed(TARGET)))) {
+                // As DJL's examples do: the metrics come after newTrainer, which began training.
+                trainer.setMetrics(new Metrics());
+                trainStep(trainer);
+                List<Metric> realised =
+                        trainer.getMetrics()
+                                .getMetric(DropBlockScheduler.REALISED_DROP_RATE_METRIC);
+                assertEquals(1, realised.size());
+                assertTrue(realised.get(0).getValue().doubleValue() > 0, realised.toString());
             }
         }
     }
