@@ -33,10 +33,14 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  *
  * <p>Verdicts come from the Holm-adjusted p-values over every comparison of every claim, at {@value
  * #ALPHA}: a comparison is "supported" when the recipe is better with an adjusted p below it,
- * "contradicted" when it is worse, and "not shown" otherwise. A claim with several comparisons is
- * supported when all are, contradicted when any is.
+ * "contradicted" when it is worse, and "not shown" otherwise; "too few runs" where the comparison
+ * has no p-value (fewer than two runs on a side, as in an interim report). A claim with several
+ * comparisons is supported when all are, contradicted when any is.
  */
 final class AblationReport {
+
+    // The verdict of a comparison that has no p-value: fewer than two runs on a side.
+    private static final String TOO_FEW_RUNS = "too few runs";
 
     /** The family-wise error rate of the verdicts. */
     static final double ALPHA = 0.05;
@@ -92,10 +96,14 @@ final class AblationReport {
         List<Verdict> verdicts = new ArrayList<>();
         for (int i = 0; i < tests.size(); i++) {
             PairedComparison t = tests.get(i);
-            String verdict =
-                    !(adjusted[i] < ALPHA)
-                            ? "not shown"
-                            : t.meanDifference() > 0 ? "supported" : "contradicted";
+            String verdict;
+            if (Double.isNaN(adjusted[i])) {
+                verdict = TOO_FEW_RUNS;
+            } else if (!(adjusted[i] < ALPHA)) {
+                verdict = "not shown";
+            } else {
+                verdict = t.meanDifference() > 0 ? "supported" : "contradicted";
+            }
             verdicts.add(new Verdict(claims.get(i), others.get(i), t, adjusted[i], verdict));
         }
         return verdicts;
@@ -106,8 +114,8 @@ final class AblationReport {
      *
      * @param claim the claim
      * @param verdicts every verdict
-     * @return supported when all its comparisons are, contradicted when any is, not shown otherwise
-     *     (and "not run" when it has none)
+     * @return supported when all its comparisons are, contradicted when any is, too few runs when
+     *     any comparison has no p-value yet, not shown otherwise (and "not run" when it has none)
      */
     static String claimVerdict(AblationPlan.Claim claim, List<Verdict> verdicts) {
         List<String> words =
@@ -120,6 +128,9 @@ final class AblationReport {
         }
         if (words.contains("contradicted")) {
             return "contradicted";
+        }
+        if (words.contains(TOO_FEW_RUNS)) {
+            return TOO_FEW_RUNS;
         }
         return words.stream().allMatch("supported"::equals) ? "supported" : "not shown";
     }

@@ -248,6 +248,30 @@ class AblationReportTest {
     }
 
     @Test
+    void aComparisonWithOneRunOnASideHasTooFewRunsNotAVerdict(@TempDir Path tmp)
+            throws IOException {
+        AblationSettings s = settings(tmp);
+        for (int seed = 1; seed <= 2; seed++) {
+            for (float p : new float[] {0.1f, 0.2f}) {
+                run(s, "dropout", p, seed, 0.8, 0.8);
+                run(s, AblationPlan.RECIPE, p, seed, 0.8, 0.8);
+            }
+        }
+        // One run of none so far: a difference, but no test of it.
+        run(s, "none", 0f, 1, 0.8, 0.70);
+        run(s, AblationPlan.RECIPE, 0.1f, 1, 0.8, 0.90);
+        List<AblationReport.Verdict> verdicts = AblationReport.verdicts(AblationResults.read(s));
+        AblationReport.Verdict vsNone = verdicts.get(0);
+        assertEquals("none", vsNone.other());
+        assertEquals(1, vsNone.test().n2());
+        assertTrue(Double.isNaN(vsNone.test().pValue()));
+        assertEquals("too few runs", vsNone.verdict());
+        assertEquals(
+                "too few runs",
+                AblationReport.claimVerdict(AblationPlan.PAPER.claims().get(0), verdicts));
+    }
+
+    @Test
     void noisyDifferenceIsNotShown(@TempDir Path tmp) throws IOException {
         AblationSettings s = settings(tmp);
         for (int seed = 1; seed <= 2; seed++) {
