@@ -1,6 +1,7 @@
 package io.github.dropblock4j.cli.ablate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.dropblock4j.cli.ChildCli;
@@ -115,29 +116,22 @@ class AblateCommandTest {
 
     @Test
     void choosingAmongDropProbabilitiesNeedsAValidationSplit(@TempDir Path tmp) {
-        CliRunner.Result r =
-                CliRunner.run(
-                        "ablate",
-                        "--drop-probs",
-                        "0.1,0.2",
-                        "--val-split",
-                        "0",
-                        "--out",
-                        tmp.resolve("a").toString());
-        assertEquals(2, r.exitCode());
-        assertTrue(
-                r.err().contains("--val-split must be > 0 to choose among --drop-probs [0.1, 0.2]"),
-                r.err());
+        assertUsageError(
+                "--val-split must be > 0 to choose among --drop-probs [0.1, 0.2]",
+                tmp,
+                "--drop-probs",
+                "0.1,0.2",
+                "--val-split",
+                "0");
     }
 
     @Test
     void unknownArmExitsTwo(@TempDir Path tmp) {
-        CliRunner.Result r =
-                CliRunner.run("ablate", "--only", "block-9", "--out", tmp.resolve("a").toString());
-        assertEquals(2, r.exitCode());
-        assertTrue(
-                r.err().contains("--only must name arms of the paper study, [none, dropout"),
-                r.err());
+        assertUsageError(
+                "--only must name arms of the paper study, [none, dropout",
+                tmp,
+                "--only",
+                "block-9");
     }
 
     @Test
@@ -212,114 +206,87 @@ class AblateCommandTest {
 
     @Test
     void unknownStudyAndSelectionLongerThanTheRunsExitTwo(@TempDir Path tmp) {
-        CliRunner.Result study =
-                CliRunner.run("ablate", "--study", "cifar", "--out", tmp.resolve("a").toString());
-        assertEquals(2, study.exitCode());
-        assertTrue(
-                study.err().contains("--study must be one of [paper, augmented], got cifar"),
-                study.err());
-        CliRunner.Result epochs =
-                CliRunner.run(
-                        "ablate",
-                        "--study",
-                        "augmented",
-                        "--epochs",
-                        "10",
-                        "--selection-epochs",
-                        "30",
-                        "--out",
-                        tmp.resolve("b").toString());
-        assertEquals(2, epochs.exitCode());
-        assertTrue(
-                epochs.err().contains("--selection-epochs must be in [1, --epochs (10)], got 30"),
-                epochs.err());
+        assertUsageError(
+                "--study must be one of [paper, augmented], got cifar", tmp, "--study", "cifar");
+        assertUsageError(
+                "--selection-epochs must be in [1, --epochs (10)], got 30",
+                tmp,
+                "--study",
+                "augmented",
+                "--epochs",
+                "10",
+                "--selection-epochs",
+                "30");
     }
 
     @Test
-    void seedOptionsAreCheckedAsGivenAndTheirDefaultsNeverFail(@TempDir Path tmp)
-            throws IOException {
+    void seedOptionsAreCheckedAsGivenAndTheirDefaultsNeverFail(@TempDir Path tmp) {
         // More --seeds than the augmented study's 8 decisive ones: the decisive default follows
         // --seeds, so the first error is the one planted in --selection-epochs.
-        CliRunner.Result seeds =
-                CliRunner.run(
-                        "ablate",
-                        "--study",
-                        "augmented",
-                        "--seeds",
-                        "10",
-                        "--epochs",
-                        "10",
-                        "--selection-epochs",
-                        "11",
-                        "--out",
-                        tmp.resolve("a").toString());
-        assertEquals(2, seeds.exitCode());
-        assertTrue(
-                seeds.err().contains("--selection-epochs must be in [1, --epochs (10)], got 11"),
-                seeds.err());
+        assertUsageError(
+                "--selection-epochs must be in [1, --epochs (10)], got 11",
+                tmp,
+                "--study",
+                "augmented",
+                "--seeds",
+                "10",
+                "--epochs",
+                "10",
+                "--selection-epochs",
+                "11");
         // 0 is a value like any other, not "the default".
-        CliRunner.Result zero =
-                CliRunner.run(
-                        "ablate",
-                        "--study",
-                        "augmented",
-                        "--decisive-seeds",
-                        "0",
-                        "--out",
-                        tmp.resolve("b").toString());
-        assertEquals(2, zero.exitCode());
-        assertTrue(
-                zero.err().contains("--decisive-seeds must be in [--seeds (5), 100], got 0"),
-                zero.err());
-        CliRunner.Result epochs =
-                CliRunner.run(
-                        "ablate", "--selection-epochs", "0", "--out", tmp.resolve("c").toString());
-        assertEquals(2, epochs.exitCode());
-        assertTrue(
-                epochs.err().contains("--selection-epochs must be in [1, --epochs (3)], got 0"),
-                epochs.err());
+        assertUsageError(
+                "--decisive-seeds must be in [--seeds (5), 100], got 0",
+                tmp,
+                "--study",
+                "augmented",
+                "--decisive-seeds",
+                "0");
+        assertUsageError(
+                "--selection-epochs must be in [1, --epochs (3)], got 0",
+                tmp,
+                "--selection-epochs",
+                "0");
         // The paper study has no decisive arms for the option to give more seeds to.
-        CliRunner.Result paper =
-                CliRunner.run(
-                        "ablate", "--decisive-seeds", "10", "--out", tmp.resolve("d").toString());
-        assertEquals(2, paper.exitCode());
-        assertTrue(
-                paper.err()
-                        .contains(
-                                "--decisive-seeds applies to a study with decisive arms"
-                                        + " (augmented); the paper study has none, got"
-                                        + " --decisive-seeds 10"),
-                paper.err());
-        try (Stream<Path> left = Files.list(tmp)) {
-            assertEquals(List.of(), left.toList());
-        }
+        assertUsageError(
+                "--decisive-seeds applies to a study with decisive arms (augmented); the paper"
+                        + " study has none, got --decisive-seeds 10",
+                tmp,
+                "--decisive-seeds",
+                "10");
     }
 
     @Test
     void anArmThatReadsAnothersRunsNeedsThatArmToo(@TempDir Path tmp) {
-        CliRunner.Result r =
-                CliRunner.run(
-                        "ablate",
-                        "--study",
-                        "augmented",
-                        "--only",
-                        "none,fitted-recalibrated",
-                        "--out",
-                        tmp.resolve("a").toString());
-        assertEquals(2, r.exitCode());
-        assertTrue(
-                r.err()
-                        .contains(
-                                "--only fitted-recalibrated reads the runs of fitted, which --only"
-                                        + " leaves out; name both, got none,fitted-recalibrated"),
-                r.err());
+        assertUsageError(
+                "--only fitted-recalibrated reads the runs of fitted, which --only leaves out;"
+                        + " name both, got none,fitted-recalibrated",
+                tmp,
+                "--study",
+                "augmented",
+                "--only",
+                "none,fitted-recalibrated");
     }
 
     @Test
     void dropProbIsNotAnOptionAsTheArmsChooseFromDropProbs(@TempDir Path tmp) {
-        CliRunner.Result r =
-                CliRunner.run("ablate", "--drop-prob", "0.2", "--out", tmp.resolve("a").toString());
-        assertEquals(2, r.exitCode());
-        assertTrue(r.err().contains("Unknown options: '--drop-prob', '0.2'"), r.err());
+        assertUsageError("Unknown options: '--drop-prob', '0.2'", tmp, "--drop-prob", "0.2");
+    }
+
+    /**
+     * Runs {@code ablate} with the arguments and an output directory under {@code tmp}; checks that
+     * it exits 2 with the message and leaves nothing behind.
+     */
+    private static void assertUsageError(String message, Path tmp, String... args) {
+        Path out = tmp.resolve("out");
+        String[] all =
+                Stream.concat(
+                                Stream.of("ablate"),
+                                Stream.concat(Stream.of(args), Stream.of("--out", out.toString())))
+                        .toArray(String[]::new);
+        CliRunner.Result r = CliRunner.run(all);
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains(message), r.err());
+        assertFalse(Files.exists(out), "a usage error wrote " + out);
     }
 }
