@@ -15,6 +15,7 @@ import io.github.dropblock4j.cli.run.Regularizer;
 import io.github.dropblock4j.cli.run.RunDirectory;
 import io.github.dropblock4j.cli.run.RunSummary;
 import io.github.dropblock4j.cli.run.TrainConfig;
+import io.github.dropblock4j.cli.train.StopRequest;
 import io.github.dropblock4j.spark.SparkJvmOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -215,6 +216,55 @@ class SparkTrainCommandTest {
         assertEquals(1, r.exitCode(), r.out() + r.err());
         assertFalse(Files.exists(out), "a failed run must not look finished");
         assertFalse(Files.exists(partial.resolve(RunDirectory.SUMMARY)));
+    }
+
+    @Test
+    void sigtermStopsAfterTheRoundWithACheckpointAndExits130(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        Path log = tmp.resolve("child.log");
+        List<String> jvm = new ArrayList<>(SparkJvmOptions.addOpens());
+        jvm.add("-Xmx1g");
+        Process process =
+                ChildCli.start(
+                        log, jvm, args(out, "--epochs", "4", "--averaging-frequency", AVERAGING));
+        try {
+            // The first epoch's line: its checkpoint is written and a round of the second runs.
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+            while (!Files.readString(log).contains("epoch 1/4")
+                    && process.isAlive()
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            // Process.destroy sends SIGTERM.
+            process.destroy();
+            assertTrue(process.waitFor(3, TimeUnit.MINUTES), "the stopped job did not exit");
+        } finally {
+            process.destroyForcibly();
+        }
+        String printed = Files.readString(log);
+        assertEquals(StopRequest.EXIT_CODE, process.exitValue(), printed);
+        assertTrue(
+                printed.contains("continue with: ./dropblock4j spark-train --resume " + out),
+                printed);
+        assertFalse(Files.exists(out), "a stopped run must not look finished");
+        RunDirectory.State state = RunDirectory.resume(out).loadState().orElseThrow();
+        // Every round finished before the signal is in the checkpoint: an averaging round is a
+        // batch of the epoch loop, 5 steps.
+        int roundsInside = state.partial() == null ? 0 : state.partial().batches();
+        assertEquals(
+                state.epochsDone() * STEPS_PER_EPOCH + roundsInside * Integer.parseInt(AVERAGING),
+                state.steps(),
+                state.toString());
+        assertTrue(state.epochsDone() >= 1, state.toString());
+
+        CliRunner.Result r = CliRunner.run("spark-train", "--resume", out.toString());
+
+        assertEquals(0, r.exitCode(), r.out() + r.err());
+        RunSummary summary = RunDirectory.readSummary(out).orElseThrow();
+        assertEquals(4 * STEPS_PER_EPOCH, summary.steps());
+        assertEquals(
+                List.of(1, 2, 3, 4), summary.epochs().stream().map(EpochMetrics::epoch).toList());
+        assertEquals(0.1, summary.epochs().get(3).dropProb(), EPS);
     }
 
     @Test
