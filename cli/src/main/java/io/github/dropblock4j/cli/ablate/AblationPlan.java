@@ -234,7 +234,7 @@ record AblationPlan(
                             SPATIAL_DROPOUT,
                             new Arm(
                                     RECIPE,
-                                    "DropBlock, block 7 in every stage (the paper's size)",
+                                    "DropBlock, block 7 in both DropBlock stages (the paper's size)",
                                     Regularizer.DROPBLOCK,
                                     UnaryOperator.identity()),
                             new Arm(

@@ -280,9 +280,9 @@ final class AblationReport {
                         "Difference = the claim's arm (%s unless the claim names another) minus"
                                 + " the other arm in final test accuracy,"
                                 + " in points, paired by seed (paired t-test; Welch's test where seeds do not pair). p-values"
-                                + " are Holm-adjusted over all %d comparisons; a verdict needs an adjusted p below %.2f.%n%n",
+                                + " are Holm-adjusted over %s; a verdict needs an adjusted p below %.2f.%n%n",
                         settings.plan().recipe(),
-                        verdicts.size(),
+                        holmFamily(verdicts),
                         ALPHA));
         md.append(
                 "| claim | vs | pairs | difference (points) | 95% CI | p | Holm p | verdict |\n"
@@ -329,6 +329,20 @@ final class AblationReport {
                 TDistribution.of(values.length - 1).inverseSurvivalProbability(0.025)
                         * Math.sqrt(PairedComparison.variance(values) / values.length);
         return new double[] {mean - half, mean + half};
+    }
+
+    // The comparisons Holm's adjustment counted: all of them, or in an interim report only those
+    // that already have a p-value.
+    private static String holmFamily(List<Verdict> verdicts) {
+        long tested = verdicts.stream().filter(v -> !Double.isNaN(v.test().pValue())).count();
+        return tested == verdicts.size()
+                ? "all " + verdicts.size() + " comparisons"
+                : "the "
+                        + tested
+                        + " of the "
+                        + verdicts.size()
+                        + " comparisons that have runs enough for a test so far (an interim"
+                        + " report: the final adjustment counts all of them)";
     }
 
     // The mean realised drop rate of the runs' last epochs; "-" for runs trained before it was

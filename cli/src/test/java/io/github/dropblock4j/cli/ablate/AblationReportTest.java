@@ -269,6 +269,16 @@ class AblationReportTest {
         assertEquals(
                 "too few runs",
                 AblationReport.claimVerdict(AblationPlan.PAPER.claims().get(0), verdicts));
+        // The report says which comparisons its Holm adjustment counted: here the one against
+        // dropout, whose two seeds pair.
+        AblationReport.write(AblationResults.read(s));
+        String md = Files.readString(tmp.resolve("report.md"));
+        assertTrue(
+                md.contains(
+                        "Holm-adjusted over the 1 of the 2 comparisons that have runs enough for a"
+                                + " test so far"),
+                md);
+        assertTrue(md.contains("| too few runs |"), md);
     }
 
     @Test
@@ -297,6 +307,7 @@ class AblationReportTest {
         String md = Files.readString(tmp.resolve("report.md"));
         assertTrue(md.contains("| dropout | **0.8500 +- 0.0000** | 0.8000 +- 0.0000 | 0.1 |"), md);
         assertTrue(md.contains("| none | no regularization | - | 3 | 0.7850 +- 0.0050 |"), md);
+        assertTrue(md.contains("Holm-adjusted over all 2 comparisons;"), md);
         // The recipe's mean test accuracy 0.8417 minus none's 0.7850: +5.67 points.
         assertTrue(md.contains("| DropBlock beats no regularization | none | 3 | +5.67 |"), md);
         assertTrue(md.contains("- DropBlock beats dropout: **contradicted**"), md);
