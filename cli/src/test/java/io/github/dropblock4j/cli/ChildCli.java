@@ -62,6 +62,26 @@ public final class ChildCli {
     }
 
     /**
+     * Waits until the child's output shows {@code text} (or it ended, or 3 minutes passed), then
+     * sends it SIGTERM ({@link Process#destroy()}) and waits for it to exit.
+     *
+     * @param process the child
+     * @param log where its output goes
+     * @param text what its output shows once it is where the signal should land
+     */
+    public static void terminateAfter(Process process, Path log, String text)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (!Files.readString(log).contains(text)
+                && process.isAlive()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        process.destroy();
+        assertTrue(process.waitFor(3, TimeUnit.MINUTES), "the stopped child did not exit");
+    }
+
+    /**
      * Starts {@code dropblock4j} with the given JVM options and arguments.
      *
      * @param log where the child's output goes

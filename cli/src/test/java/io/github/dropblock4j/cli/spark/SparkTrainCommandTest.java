@@ -229,15 +229,7 @@ class SparkTrainCommandTest {
                         log, jvm, args(out, "--epochs", "4", "--averaging-frequency", AVERAGING));
         try {
             // The first epoch's line: its checkpoint is written and a round of the second runs.
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-            while (!Files.readString(log).contains("epoch 1/4")
-                    && process.isAlive()
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            // Process.destroy sends SIGTERM.
-            process.destroy();
-            assertTrue(process.waitFor(3, TimeUnit.MINUTES), "the stopped job did not exit");
+            ChildCli.terminateAfter(process, log, "epoch 1/4");
         } finally {
             process.destroyForcibly();
         }

@@ -10,7 +10,6 @@ import io.github.dropblock4j.cli.run.RunSummary;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,15 +40,7 @@ class StopRequestTest {
                         "--batch-size",
                         "50");
         try {
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-            while (!Files.readString(log).contains("data: ")
-                    && process.isAlive()
-                    && System.nanoTime() < deadline) {
-                Thread.sleep(50);
-            }
-            // Process.destroy sends SIGTERM.
-            process.destroy();
-            assertTrue(process.waitFor(3, TimeUnit.MINUTES), "the stopped run did not exit");
+            ChildCli.terminateAfter(process, log, "data: ");
         } finally {
             process.destroyForcibly();
         }
