@@ -19,13 +19,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The committed studies under docs/ recompute to their committed reports: each report's "Reproduce
  * with" command, run with {@code --report-only} over a copy of the committed run files, writes the
- * same report.md, character for character. A run committed without its report being rewritten, or
- * a change to the report's code that would change a published figure, fails here.
+ * same report.md, character for character. A run committed without its report being rewritten, or a
+ * change to the report's code that would change a published figure, fails here.
  */
 class CommittedStudiesTest {
 
     /** The files of a run that are committed; models and plots are not. */
-    private static final Set<String> COMMITTED = Set.of("config.json", "metrics.csv", "summary.json");
+    private static final Set<String> COMMITTED =
+            Set.of("config.json", "metrics.csv", "summary.json");
 
     /** Surefire runs in the module's directory, as LauncherIT relies on too. */
     private static Path repositoryRoot() {
