@@ -154,8 +154,7 @@ public final class DropBlockScheduler extends TrainingListenerAdapter {
             dropBlock.setDropCounting(false);
         }
         // The first batch counts whatever: DJL's trainer calls this from its constructor, before
-        // the
-        // caller can set its metrics; from then on each batch decides for the next one.
+        // the caller can set its metrics; from then on each batch decides for the next one.
         countDrops(true);
         for (DropBlock dropBlock : dropBlocks) {
             // Forwards before training, e.g. an initialisation pass, are not a batch's.
